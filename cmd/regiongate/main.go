@@ -1,0 +1,65 @@
+// Command regiongate runs the gateway and its workers, and gives operators
+// and compliance reviewers their CLI.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/regiongate/regiongate/configs"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{
+		Use:           "regiongate",
+		Short:         "Multi-region routing gateway for Temporal",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(), workerCmd(), configCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "regiongate:", err)
+		os.Exit(1)
+	}
+}
+
+// loadConfig reads the config file, or the embedded dev config when path is empty.
+func loadConfig(path string) (*configs.Config, error) {
+	if path == "" {
+		return configs.Default(), nil
+	}
+	return configs.LoadFile(path)
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+}
+
+func configCmd() *cobra.Command {
+	c := &cobra.Command{Use: "config", Short: "Work with region config files"}
+	c.AddCommand(&cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a config file; prints every problem with its place in the file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := configs.LoadFile(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (version %s, %d regions)\n", args[0], cfg.Version(), len(cfg.Regions))
+			return nil
+		},
+	})
+	return c
+}

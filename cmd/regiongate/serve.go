@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+type serveFlags struct {
+	config, clientAddr, adminAddr, stateDir, tokensFile, logFormat string
+	devTokens                                                      bool
+}
+
+func serveCmd() *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway: client API and admin API",
+		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f) },
+	}
+	c.Flags().StringVar(&f.config, "config", os.Getenv("REGIONGATE_CONFIG"), "region config file (default: the embedded configs/dev.yaml)")
+	c.Flags().StringVar(&f.clientAddr, "client-addr", "127.0.0.1:8080", "client API listen address")
+	c.Flags().StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:8081", "admin API listen address")
+	c.Flags().StringVar(&f.stateDir, "state-dir", ".regiongate", "directory for the routing records file")
+	c.Flags().StringVar(&f.tokensFile, "tokens-file", os.Getenv("REGIONGATE_TOKENS_FILE"), "admin tokens file: lines of \"name roles sha256hex\"")
+	c.Flags().BoolVar(&f.devTokens, "dev-tokens", false, "accept the contract's dev-only admin tokens (never in production)")
+	c.Flags().StringVar(&f.logFormat, "log-format", "json", "json or text")
+	return c
+}
+
+func adminTokens(f serveFlags) ([]gateway.Token, error) {
+	var tokens []gateway.Token
+	if f.devTokens {
+		tokens = append(tokens, gateway.DevTokens()...)
+	}
+	if f.tokensFile != "" {
+		t, err := gateway.LoadTokensFile(f.tokensFile)
+		if err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, t...)
+	}
+	if env := os.Getenv("REGIONGATE_ADMIN_TOKENS"); env != "" {
+		t, err := gateway.ParseTokens(strings.ReplaceAll(env, ";", "\n"))
+		if err != nil {
+			return nil, fmt.Errorf("REGIONGATE_ADMIN_TOKENS: %w", err)
+		}
+		tokens = append(tokens, t...)
+	}
+	return tokens, nil
+}
+
+func serve(ctx context.Context, f serveFlags) error {
+	logger := newLogger(f.logFormat)
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	tokens, err := adminTokens(f)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
+		return fmt.Errorf("creating state dir: %w", err)
+	}
+	records, err := regions.OpenBoltRecords(filepath.Join(f.stateDir, "records.db"))
+	if err != nil {
+		return err
+	}
+	defer records.Close()
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
+	mgr, err := regions.NewManager(cfg, regions.Options{
+		Records:       records,
+		ClientOptions: client.Options{Logger: log.NewStructuredLogger(logger.With("component", "temporal"))},
+	})
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	mgr.CheckHealthOnce(ctx, regions.HealthOptions{})
+	go mgr.RunHealthChecks(ctx, regions.HealthOptions{})
+
+	srv := gateway.New(gateway.Options{
+		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
+		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
+	})
+	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr, "config_version", cfg.Version(), "admin_tokens", len(tokens))
+	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
+}
+
+// runServers serves each handler on its address until ctx ends, then shuts
+// them down gracefully. A listener that fails stops them all.
+func runServers(ctx context.Context, handlers map[string]http.Handler) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(handlers))
+	var servers []*http.Server
+	for addr, h := range handlers {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, s)
+		go func() {
+			if err := s.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("serving %s: %w", addr, err)
+				cancel()
+			}
+		}()
+	}
+	<-ctx.Done()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdownCtx)
+	}
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

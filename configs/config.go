@@ -1,0 +1,177 @@
+// Package configs owns the region config: its types, strict decoding and validation.
+package configs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole region config. A *Config is immutable once Load returns
+// it: replace it whole, never mutate it in place.
+type Config struct {
+	// Environment names the deployment ("dev", "prod"); it prefixes
+	// namespaces that are not set explicitly.
+	Environment string `yaml:"environment"`
+	// DefaultRegion is the home region of users whose country no region's
+	// residency list holds (for example JP). Empty means the first region.
+	DefaultRegion string `yaml:"defaultRegion,omitempty"`
+	// Jurisdictions groups countries under one name ("EU" -> the 27 member
+	// states). Residency entries may name a group or a country.
+	Jurisdictions map[string][]string `yaml:"jurisdictions"`
+	// Classifications lists the data classes a request may carry.
+	Classifications []Classification `yaml:"classifications"`
+	// Regions lists the regional Temporal clusters, in preference order.
+	Regions []Region `yaml:"regions"`
+	// Limits holds request limits; zero values take the documented defaults.
+	Limits Limits `yaml:"limits,omitempty"`
+
+	version string
+	raw     []byte
+}
+
+// Classification is one data class.
+type Classification struct {
+	Name string `yaml:"name"`
+	// Resident data may only go to a region whose residency list holds the
+	// user's country or one of its jurisdictions.
+	Resident bool `yaml:"resident"`
+}
+
+// Region is one regional Temporal cluster.
+type Region struct {
+	Name string `yaml:"name"`
+	// Endpoint is the Temporal frontend, host:port.
+	Endpoint string `yaml:"endpoint"`
+	// Namespace defaults to "<environment>-<name>".
+	Namespace string `yaml:"namespace,omitempty"`
+	// Residency lists the countries and jurisdictions whose resident data
+	// may be stored here.
+	Residency []string `yaml:"residency"`
+	// Failover lists the regions to prefer, in order, when this one is the
+	// user's home region and is unavailable.
+	Failover []string `yaml:"failover,omitempty"`
+	// Breaker tunes the region's circuit breaker; zero values take defaults.
+	Breaker Breaker `yaml:"breaker,omitempty"`
+	// CallTimeout bounds every Temporal call to this region; zero means 5s.
+	CallTimeout Duration `yaml:"callTimeout,omitempty"`
+}
+
+// Breaker tunes a region's circuit breaker.
+type Breaker struct {
+	// ConsecutiveFailures opens the breaker; zero means 5.
+	ConsecutiveFailures uint32 `yaml:"consecutiveFailures,omitempty"`
+	// OpenFor is how long it stays open before half-open; zero means 10s.
+	OpenFor Duration `yaml:"openFor,omitempty"`
+	// HalfOpenRequests is how many probes half-open lets through; zero means 1.
+	HalfOpenRequests uint32 `yaml:"halfOpenRequests,omitempty"`
+}
+
+// Limits holds request limits.
+type Limits struct {
+	// MaxBodyBytes caps a request body; zero means 1 MiB.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes,omitempty"`
+	// TenantRatePerSecond limits starts per tenant; zero means no limit.
+	// Requests that name no tenant are not limited.
+	TenantRatePerSecond float64 `yaml:"tenantRatePerSecond,omitempty"`
+	// TenantBurst is the bucket size; zero means twice the rate.
+	TenantBurst int `yaml:"tenantBurst,omitempty"`
+}
+
+// Duration is a time.Duration written as "5s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: duration must be a string like \"5s\"", n.Line)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: bad duration %q: %w", n.Line, s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Raw returns the text the config was parsed from.
+func (c *Config) Raw() []byte { return append([]byte(nil), c.raw...) }
+
+// Version identifies the config's content: equal configs have equal versions.
+func (c *Config) Version() string { return c.version }
+
+// Region returns the named region.
+func (c *Config) Region(name string) (Region, bool) {
+	for _, r := range c.Regions {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Region{}, false
+}
+
+// Classification returns the named class.
+func (c *Config) Classification(name string) (Classification, bool) {
+	for _, cl := range c.Classifications {
+		if cl.Name == name {
+			return cl, true
+		}
+	}
+	return Classification{}, false
+}
+
+// MaxBodyBytes returns the body limit with its default applied.
+func (c *Config) MaxBodyBytes() int64 {
+	if c.Limits.MaxBodyBytes <= 0 {
+		return 1 << 20
+	}
+	return c.Limits.MaxBodyBytes
+}
+
+// Parse decodes YAML strictly (unknown fields are errors), applies defaults
+// and validates. Any error leaves nothing half-built behind.
+func Parse(data []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config is empty")
+		}
+		return nil, fmt.Errorf("decoding config: %w", err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("decoding config: more than one YAML document")
+	}
+	c.applyDefaults()
+	if err := Validate(&c); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	c.version = hex.EncodeToString(sum[:8])
+	c.raw = append([]byte(nil), data...)
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	for i := range c.Regions {
+		r := &c.Regions[i]
+		if r.Namespace == "" && r.Name != "" {
+			r.Namespace = c.Environment + "-" + r.Name
+		}
+	}
+	if c.DefaultRegion == "" && len(c.Regions) > 0 {
+		c.DefaultRegion = c.Regions[0].Name
+	}
+}

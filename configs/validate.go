@@ -1,0 +1,147 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/regiongate/regiongate/internal/iso3166"
+)
+
+// Problem is one thing wrong with a config, with its place in the file.
+type Problem struct {
+	Path    string // e.g. "regions[2].failover[0]"
+	Message string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Message }
+
+// ValidationError lists every problem found, not just the first.
+type ValidationError struct{ Problems []Problem }
+
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return "invalid config: " + strings.Join(lines, "; ")
+}
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	groupRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,31}$`)
+)
+
+// Validate checks a decoded config completely and returns a *ValidationError
+// listing every problem, or nil.
+func Validate(c *Config) error {
+	v := &validator{}
+	v.check(nameRE.MatchString(c.Environment), "environment", "must be a lower-case name like \"dev\", got %q", c.Environment)
+	v.jurisdictions(c)
+	v.classifications(c)
+	v.regions(c)
+	v.check(c.Limits.MaxBodyBytes >= 0, "limits.maxBodyBytes", "must not be negative")
+	v.check(c.Limits.TenantRatePerSecond >= 0, "limits.tenantRatePerSecond", "must not be negative")
+	v.check(c.Limits.TenantBurst >= 0, "limits.tenantBurst", "must not be negative")
+	if len(v.problems) > 0 {
+		return &ValidationError{Problems: v.problems}
+	}
+	return nil
+}
+
+type validator struct{ problems []Problem }
+
+func (v *validator) check(ok bool, path, format string, args ...any) {
+	if !ok {
+		v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+func (v *validator) jurisdictions(c *Config) {
+	for _, name := range slices.Sorted(maps.Keys(c.Jurisdictions)) {
+		members := c.Jurisdictions[name]
+		path := "jurisdictions." + name
+		v.check(groupRE.MatchString(name), path, "a group name must be upper case, like \"EU\"")
+		v.check(!iso3166.Valid(name), path, "a group must not be named like the country %s", name)
+		v.check(len(members) > 0, path, "a group needs at least one country")
+		seen := map[string]bool{}
+		for i, m := range members {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			v.check(iso3166.Valid(m), p, "%q is not an ISO 3166-1 alpha-2 country code", m)
+			v.check(!seen[m], p, "%s is listed twice", m)
+			seen[m] = true
+		}
+	}
+}
+
+func (v *validator) classifications(c *Config) {
+	v.check(len(c.Classifications) > 0, "classifications", "at least one classification is needed")
+	seen := map[string]bool{}
+	for i, cl := range c.Classifications {
+		p := fmt.Sprintf("classifications[%d]", i)
+		v.check(nameRE.MatchString(cl.Name), p+".name", "must be a lower-case name, got %q", cl.Name)
+		v.check(!seen[cl.Name], p+".name", "duplicate classification %q", cl.Name)
+		seen[cl.Name] = true
+	}
+}
+
+func (v *validator) regions(c *Config) {
+	v.check(len(c.Regions) > 0, "regions", "at least one region is needed")
+	names := map[string]bool{}
+	for i, r := range c.Regions {
+		p := fmt.Sprintf("regions[%d]", i)
+		v.check(nameRE.MatchString(r.Name), p+".name", "must be a lower-case name like \"eu-west\", got %q", r.Name)
+		v.check(!names[r.Name], p+".name", "duplicate region %q", r.Name)
+		names[r.Name] = true
+		v.check(validHostPort(r.Endpoint), p+".endpoint", "must be host:port, got %q", r.Endpoint)
+		v.check(r.Namespace != "" && !strings.ContainsAny(r.Namespace, " /"), p+".namespace", "must be a Temporal namespace name, got %q", r.Namespace)
+		v.check(r.CallTimeout >= 0, p+".callTimeout", "must not be negative")
+		v.check(r.Breaker.OpenFor >= 0, p+".breaker.openFor", "must not be negative")
+		for j, e := range r.Residency {
+			_, group := c.Jurisdictions[e]
+			v.check(group || iso3166.Valid(e), fmt.Sprintf("%s.residency[%d]", p, j),
+				"%q is neither an ISO 3166-1 alpha-2 country code nor a jurisdiction group", e)
+		}
+	}
+	for i, r := range c.Regions {
+		for j, f := range r.Failover {
+			p := fmt.Sprintf("regions[%d].failover[%d]", i, j)
+			v.check(names[f], p, "unknown region %q", f)
+			v.check(f != r.Name, p, "a region cannot fail over to itself")
+		}
+	}
+	v.check(names[c.DefaultRegion], "defaultRegion", "unknown region %q", c.DefaultRegion)
+	v.residentClassesHaveAHome(c)
+}
+
+// residentClassesHaveAHome catches a config where resident data could never
+// be stored anywhere: every resident request would be refused.
+func (v *validator) residentClassesHaveAHome(c *Config) {
+	anyResidency := false
+	for _, r := range c.Regions {
+		anyResidency = anyResidency || len(r.Residency) > 0
+	}
+	for i, cl := range c.Classifications {
+		v.check(!cl.Resident || anyResidency, fmt.Sprintf("classifications[%d]", i),
+			"resident class %q has no region whose residency list accepts anyone", cl.Name)
+	}
+}
+
+func validHostPort(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for _, ch := range s[i+1:] {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrNotFound is returned by sources when no config is stored yet.
+var ErrNotFound = errors.New("config not found")

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
+)
+
+// RegionView is one region in GET /admin/v1/regions.
+type RegionView struct {
+	Name      string   `json:"name"`
+	Endpoint  string   `json:"endpoint"`
+	Namespace string   `json:"namespace"`
+	Residency []string `json:"residency"`
+	Failover  []string `json:"failover"`
+	State     string   `json:"state"`   // active or drained
+	Breaker   string   `json:"breaker"` // closed, open or half-open
+	Healthy   bool     `json:"healthy"`
+}
+
+func (s *Server) regionViews() []RegionView {
+	var out []RegionView
+	for _, r := range s.regions.All() {
+		cfg := r.Config()
+		v := RegionView{
+			Name: cfg.Name, Endpoint: cfg.Endpoint, Namespace: cfg.Namespace,
+			Residency: nonNil(cfg.Residency), Failover: nonNil(cfg.Failover),
+			State: "active", Breaker: r.Breaker(), Healthy: r.Healthy(),
+		}
+		if r.Drained() {
+			v.State = "drained"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) listRegions(c *gin.Context) {
+	c.JSON(200, gin.H{"regions": s.regionViews()})
+}
+
+func (s *Server) drain(drained bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		name := c.Param("name")
+		if err := s.regions.SetDrained(name, drained); err != nil {
+			if errors.Is(err, regions.ErrUnknownRegion) {
+				fail(c, 404, err.Error())
+				return
+			}
+			fail(c, 500, err.Error())
+			return
+		}
+		t, _ := c.Get(tokenKey)
+		s.log.Info("region state changed", "region", name, "drained", drained, "by", t.(Token).Name)
+		for _, v := range s.regionViews() {
+			if v.Name == name {
+				c.JSON(200, v)
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) explain(c *gin.Context) {
+	pol := s.Policy()
+	b, err := DecodeStart(c.Request.Body, pol.Config().MaxBodyBytes())
+	if err != nil {
+		status := 400
+		if errors.Is(err, errTooLarge) {
+			status = 413
+		}
+		fail(c, status, err.Error())
+		return
+	}
+	if !s.types[b.WorkflowType] {
+		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
+		return
+	}
+	d, err := pol.Decide(b.routerRequest(), s.regions.Snapshot())
+	out := gin.H{"decision": d, "allowed": err == nil}
+	switch {
+	case errors.Is(err, router.ErrNoLawfulRegion):
+		out["refusal"] = gin.H{"status": 422, "reason": err.Error()}
+	case errors.Is(err, router.ErrNoRegionAvailable):
+		out["refusal"] = gin.H{"status": 503, "reason": err.Error()}
+	case err != nil:
+		fail(c, 400, err.Error())
+		return
+	}
+	c.JSON(200, out)
+}
+
+func (s *Server) getConfig(c *gin.Context) {
+	cfg := s.Policy().Config()
+	c.Header("ETag", `"`+cfg.Version()+`"`)
+	c.Data(200, "application/yaml", cfg.Raw())
+}

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Roles an admin token may hold. Admin holds them all.
+const (
+	RoleViewer     = "viewer"
+	RoleCompliance = "compliance"
+	RoleOperator   = "operator"
+	RoleAdmin      = "admin"
+)
+
+// Token is an admin token as stored: only the SHA-256 of the secret.
+type Token struct {
+	Name  string
+	Hash  [32]byte
+	Roles []string
+}
+
+// Has reports whether the token holds role.
+func (t Token) Has(role string) bool {
+	return slices.Contains(t.Roles, role) || slices.Contains(t.Roles, RoleAdmin)
+}
+
+// DevTokens are the contract's dev-only tokens. Never use them in production.
+func DevTokens() []Token {
+	mk := func(secret string, roles ...string) Token {
+		return Token{Name: secret, Hash: sha256.Sum256([]byte(secret)), Roles: roles}
+	}
+	return []Token{
+		mk("dev-viewer", RoleViewer),
+		mk("dev-compliance", RoleCompliance),
+		mk("dev-operator", RoleOperator),
+		mk("dev-admin", RoleAdmin),
+	}
+}
+
+// ParseTokens reads tokens, one per line: "name roles sha256hex", roles
+// comma-separated. Blank lines and lines starting with # are ignored.
+func ParseTokens(text string) ([]Token, error) {
+	var out []Token
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("tokens line %d: want \"name roles sha256hex\", got %d fields", i+1, len(f))
+		}
+		raw, err := hex.DecodeString(f[2])
+		if err != nil || len(raw) != sha256.Size {
+			return nil, fmt.Errorf("tokens line %d: the hash must be 64 hex digits of SHA-256", i+1)
+		}
+		t := Token{Name: f[0], Roles: strings.Split(f[1], ",")}
+		copy(t.Hash[:], raw)
+		for _, r := range t.Roles {
+			if !slices.Contains([]string{RoleViewer, RoleCompliance, RoleOperator, RoleAdmin}, r) {
+				return nil, fmt.Errorf("tokens line %d: unknown role %q", i+1, r)
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// LoadTokensFile reads a tokens file (see ParseTokens).
+func LoadTokensFile(path string) ([]Token, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading tokens: %w", err)
+	}
+	return ParseTokens(string(data))
+}
+
+// authenticate finds the token whose hash matches the bearer secret. Every
+// stored hash is compared, in constant time, so timing reveals nothing.
+func authenticate(tokens []Token, header string) (Token, bool) {
+	secret, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || secret == "" {
+		return Token{}, false
+	}
+	sum := sha256.Sum256([]byte(secret))
+	var found Token
+	match := 0
+	for _, t := range tokens {
+		if subtle.ConstantTimeCompare(sum[:], t.Hash[:]) == 1 {
+			found, match = t, 1
+		}
+	}
+	return found, match == 1
+}
+
+const tokenKey = "regiongate.token"
+
+// requireRole is middleware: 401 without a valid token, 403 without role.
+func (s *Server) requireRole(role string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		t, ok := authenticate(s.tokens, c.GetHeader("Authorization"))
+		if !ok {
+			c.Header("WWW-Authenticate", `Bearer realm="regiongate-admin"`)
+			fail(c, 401, "send Authorization: Bearer <token>")
+			return
+		}
+		if !t.Has(role) {
+			fail(c, 403, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
+			return
+		}
+		c.Set(tokenKey, t)
+		c.Next()
+	}
+}

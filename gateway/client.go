@@ -1,0 +1,237 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
+)
+
+// StartBody is the body of POST /v1/workflows (and of route/explain).
+type StartBody struct {
+	WorkflowType       string          `json:"workflowType"`
+	WorkflowID         string          `json:"workflowId,omitempty"`
+	Tenant             string          `json:"tenant,omitempty"`
+	UserLocation       string          `json:"userLocation"`
+	DataClassification string          `json:"dataClassification"`
+	Priority           string          `json:"priority,omitempty"`
+	Input              json.RawMessage `json:"input,omitempty"`
+}
+
+const maxIDLen = 255
+
+// errTooLarge marks a body over the configured limit.
+var errTooLarge = errors.New("request body too large")
+
+// DecodeStart reads a start body strictly: unknown fields, trailing data and
+// bodies over limit bytes are errors.
+func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return StartBody{}, fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return StartBody{}, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, limit)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var b StartBody
+	if err := dec.Decode(&b); err != nil {
+		return StartBody{}, fmt.Errorf("malformed JSON body: %w", err)
+	}
+	if dec.More() {
+		return StartBody{}, errors.New("malformed JSON body: data after the object")
+	}
+	if len(b.Input) > 0 && b.Input[0] != '{' && string(b.Input) != "null" {
+		return StartBody{}, errors.New("input must be a JSON object")
+	}
+	if string(b.Input) == "null" {
+		b.Input = nil
+	}
+	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, isControl) {
+		return StartBody{}, fmt.Errorf("workflowId must be at most %d printable characters", maxIDLen)
+	}
+	return b, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// routerRequest turns a body into the router's view of it.
+func (b StartBody) routerRequest() router.Request {
+	return router.Request{
+		Location:     b.UserLocation,
+		Class:        b.DataClassification,
+		WorkflowType: b.WorkflowType,
+		Priority:     router.Priority(b.Priority),
+	}
+}
+
+// workflowID picks the id: the body's, else one derived from the tenant and
+// Idempotency-Key (so a retried request maps to the same workflow), else new.
+func workflowID(b StartBody, idempotencyKey string) string {
+	switch {
+	case b.WorkflowID != "":
+		return b.WorkflowID
+	case idempotencyKey != "":
+		sum := sha256.Sum256([]byte(b.Tenant + "\x00" + idempotencyKey))
+		return "idem-" + hex.EncodeToString(sum[:16])
+	}
+	return "wf-" + uuid.NewString()
+}
+
+func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bool) {
+	pol := s.Policy()
+	b, err := DecodeStart(c.Request.Body, pol.Config().MaxBodyBytes())
+	if err != nil {
+		status := 400
+		if errors.Is(err, errTooLarge) {
+			status = 413
+		}
+		fail(c, status, err.Error())
+		return b, router.Decision{}, false
+	}
+	if !s.types[b.WorkflowType] {
+		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
+		return b, router.Decision{}, false
+	}
+	d, err := pol.Decide(b.routerRequest(), s.regions.Snapshot())
+	return b, d, s.routingError(c, d, err)
+}
+
+// routingError answers a refused decision; it returns true when there was none.
+func (s *Server) routingError(c *gin.Context, d router.Decision, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, router.ErrNoLawfulRegion):
+		p := newProblem(422, err.Error())
+		p.Decision = d
+		writeProblem(c, p)
+	case errors.Is(err, router.ErrNoRegionAvailable):
+		p := newProblem(503, err.Error())
+		p.Decision = d
+		writeProblem(c, p)
+	default:
+		fail(c, 400, err.Error())
+	}
+	return false
+}
+
+func (s *Server) start(c *gin.Context) {
+	b, d, ok := s.decodeAndDecide(c)
+	if !ok {
+		return
+	}
+	if !s.limits.allow(b.Tenant) {
+		fail(c, 429, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
+		return
+	}
+	id := workflowID(b, c.GetHeader("Idempotency-Key"))
+	st, err := s.regions.Start(c.Request.Context(), d, regions.StartRequest{
+		WorkflowID:   id,
+		WorkflowType: b.WorkflowType,
+		Input:        b.Input,
+		Request:      b.routerRequest(),
+	})
+	if err != nil {
+		s.regionError(c, id, err)
+		return
+	}
+	status := http.StatusCreated
+	if st.Existing {
+		status = http.StatusOK
+	}
+	c.JSON(status, st)
+}
+
+// regionError maps a regions error to a problem.
+func (s *Server) regionError(c *gin.Context, id string, err error) {
+	var p Problem
+	switch {
+	case errors.Is(err, regions.ErrNotFound):
+		p = newProblem(404, "no region holds workflow "+id)
+	case errors.Is(err, regions.ErrConflict):
+		p = newProblem(409, err.Error())
+	case errors.Is(err, regions.ErrUnknownOutcome):
+		p = newProblem(503, "the start may or may not have reached its region; retry with the same workflowId")
+	case errors.Is(err, regions.ErrUnavailable):
+		p = newProblem(503, err.Error())
+	case regions.IsCallerError(err):
+		p = newProblem(400, err.Error())
+	default:
+		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "error", err)
+		p = newProblem(502, err.Error())
+	}
+	p.WorkflowID = id
+	writeProblem(c, p)
+}
+
+func (s *Server) describe(c *gin.Context) {
+	d, err := s.regions.Describe(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.regionError(c, c.Param("id"), err)
+		return
+	}
+	c.JSON(200, d)
+}
+
+func (s *Server) query(c *gin.Context) {
+	res, err := s.regions.Query(c.Request.Context(), c.Param("id"), c.Param("query"))
+	if err != nil {
+		s.regionError(c, c.Param("id"), err)
+		return
+	}
+	c.JSON(200, gin.H{"result": res})
+}
+
+// SignalBody is the body of a signal.
+type SignalBody struct {
+	Input json.RawMessage `json:"input,omitempty"`
+}
+
+func (s *Server) signal(c *gin.Context) {
+	var b SignalBody
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, s.Policy().Config().MaxBodyBytes()+1))
+	switch {
+	case err != nil:
+		fail(c, 400, "reading body: "+err.Error())
+		return
+	case int64(len(data)) > s.Policy().Config().MaxBodyBytes():
+		fail(c, 413, "signal body over the limit")
+		return
+	case len(bytes.TrimSpace(data)) > 0:
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&b); err != nil {
+			fail(c, 400, "malformed JSON body: "+err.Error())
+			return
+		}
+	}
+	if string(b.Input) == "null" {
+		b.Input = nil
+	}
+	if err := s.regions.Signal(c.Request.Context(), c.Param("id"), c.Param("signal"), b.Input); err != nil {
+		s.regionError(c, c.Param("id"), err)
+		return
+	}
+	c.JSON(202, gin.H{"workflowId": c.Param("id"), "signal": c.Param("signal")})
+}
+
+func (s *Server) cancel(c *gin.Context) {
+	if err := s.regions.Cancel(c.Request.Context(), c.Param("id")); err != nil {
+		s.regionError(c, c.Param("id"), err)
+		return
+	}
+	c.JSON(202, gin.H{"workflowId": c.Param("id"), "cancelRequested": true})
+}

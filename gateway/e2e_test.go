@@ -1,0 +1,218 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+)
+
+func booking(id, location, class string) map[string]any {
+	return map[string]any{
+		"workflowType": "PropertyBooking", "workflowId": id, "tenant": "acme",
+		"userLocation": location, "dataClassification": class,
+		"input": map[string]any{"propertyId": "p-42", "nights": 2, "amountCents": 25000, "cardToken": "tok_visa"},
+	}
+}
+
+func waitStatus(t *testing.T, id, want string) map[string]any {
+	t.Helper()
+	var last map[string]any
+	eventually(t, 30*time.Second, id+" to be "+want, func() bool {
+		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+id, nil)
+		if r.Status != 200 {
+			t.Fatalf("describe %s: %d %s", id, r.Status, r.Body)
+		}
+		last = r.json(t)
+		return last["status"] == want
+	})
+	return last
+}
+
+// presentIn reports whether the region's cluster has the workflow id.
+func presentIn(t *testing.T, region, id string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := stack.Direct[region].DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &nf):
+		return false
+	}
+	t.Fatalf("describing %s in %s: %v", id, region, err)
+	return false
+}
+
+func TestGermanPIILandsAndCompletesInTheEUOnly(t *testing.T) {
+	needStack(t)
+	id := uniqueID(t)
+	r := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, "DE", "pii"))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	got := r.json(t)
+	if got["region"] != "eu-west" || got["namespace"] != "dev-eu-west" || got["taskQueue"] != "eu-west-PropertyBooking" || got["runId"] == "" {
+		t.Fatalf("start response: %v", got)
+	}
+	d := waitStatus(t, id, "COMPLETED")
+	if d["region"] != "eu-west" || d["runId"] != got["runId"] {
+		t.Fatalf("describe: %v", d)
+	}
+	if res, _ := d["result"].(map[string]any); res["status"] != "confirmed" {
+		t.Fatalf("result: %v", d["result"])
+	}
+	if !presentIn(t, "eu-west", id) {
+		t.Fatal("not in eu-west's cluster")
+	}
+	for _, us := range []string{"us-east", "us-west", "eu-central"} {
+		if presentIn(t, us, id) {
+			t.Fatalf("german pii workflow found in %s", us)
+		}
+	}
+	q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+id+"/queries/getStatus", nil)
+	if q.Status != 200 || q.json(t)["result"] != "confirmed" {
+		t.Fatalf("query getStatus: %d %s", q.Status, q.Body)
+	}
+}
+
+func TestRoutingByLocationAndClass(t *testing.T) {
+	needStack(t)
+	tests := []struct {
+		name, location, class string
+		status                int
+		regions               []string // any of these
+	}{
+		{"us financial stays in the US", "US", "financial", 201, []string{"us-east", "us-west"}},
+		{"canadian pii stays in north america", "CA", "pii", 201, []string{"us-east", "us-west"}},
+		{"british pii goes to the EU regions", "GB", "pii", 201, []string{"eu-west", "eu-central"}},
+		{"japanese public is accepted", "JP", "public", 201, []string{"us-east", "us-west", "eu-west", "eu-central"}},
+		{"japanese pii has no lawful region", "JP", "pii", 422, nil},
+		{"brazilian financial has no lawful region", "BR", "financial", 422, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := uniqueID(t)
+			r := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, tt.location, tt.class))
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
+			}
+			if tt.status == 422 {
+				checkProblem(t, r, 422)
+				for region := range stack.Direct {
+					if presentIn(t, region, id) {
+						t.Fatalf("refused workflow exists in %s", region)
+					}
+				}
+				return
+			}
+			region, _ := r.json(t)["region"].(string)
+			if !contains(tt.regions, region) || !presentIn(t, region, id) {
+				t.Fatalf("landed in %q, want one of %v", region, tt.regions)
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRetryWithSameIDReturnsTheSameRun(t *testing.T) {
+	needStack(t)
+	id := uniqueID(t)
+	first := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, "FR", "pii"))
+	if first.Status != 201 {
+		t.Fatalf("first start: %d %s", first.Status, first.Body)
+	}
+	again := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, "FR", "pii"))
+	if again.Status != 200 || again.json(t)["runId"] != first.json(t)["runId"] {
+		t.Fatalf("retry while running or just done: %d %s (first %s)", again.Status, again.Body, first.Body)
+	}
+	waitStatus(t, id, "COMPLETED")
+	late := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, "FR", "pii"))
+	if late.Status != 200 || late.json(t)["runId"] != first.json(t)["runId"] {
+		t.Fatalf("retry after completion: %d %s", late.Status, late.Body)
+	}
+}
+
+func TestIdempotencyKeyDerivesTheWorkflowID(t *testing.T) {
+	needStack(t)
+	body := booking("", "DE", "pii")
+	delete(body, "workflowId")
+	key := uniqueID(t)
+	first := do(t, "POST", stack.ClientURL+"/v1/workflows", body, "Idempotency-Key", key)
+	second := do(t, "POST", stack.ClientURL+"/v1/workflows", body, "Idempotency-Key", key)
+	if first.Status != 201 || second.Status != 200 {
+		t.Fatalf("statuses %d then %d: %s %s", first.Status, second.Status, first.Body, second.Body)
+	}
+	if first.json(t)["workflowId"] != second.json(t)["workflowId"] {
+		t.Fatalf("ids differ: %s vs %s", first.Body, second.Body)
+	}
+	other := do(t, "POST", stack.ClientURL+"/v1/workflows", body)
+	if other.Status != 201 || other.json(t)["workflowId"] == first.json(t)["workflowId"] {
+		t.Fatalf("without a key the gateway must generate a fresh id: %d %s", other.Status, other.Body)
+	}
+}
+
+func TestBadRequestsGetProblems(t *testing.T) {
+	needStack(t)
+	valid := `{"workflowType":"PropertyBooking","userLocation":"DE","dataClassification":"pii"`
+	tests := []struct {
+		name, body string
+		status     int
+		detail     string
+	}{
+		{"malformed JSON", `{"workflowType":`, 400, "malformed"},
+		{"not an object", `[1,2]`, 400, "malformed"},
+		{"unknown field", valid + `,"colour":"red"}`, 400, "colour"},
+		{"trailing data", valid + `}{}`, 400, "after"},
+		{"bad country code", `{"workflowType":"PropertyBooking","userLocation":"XX","dataClassification":"pii"}`, 400, "country"},
+		{"lower case country", `{"workflowType":"PropertyBooking","userLocation":"de","dataClassification":"pii"}`, 400, "country"},
+		{"unknown classification", `{"workflowType":"PropertyBooking","userLocation":"DE","dataClassification":"secret"}`, 400, "classification"},
+		{"unknown priority", valid + `,"priority":"urgent"}`, 400, "priority"},
+		{"unknown workflow type", `{"workflowType":"Nope","userLocation":"DE","dataClassification":"pii"}`, 400, "workflowType"},
+		{"input not an object", valid + `,"input":[1]}`, 400, "input"},
+		{"body over the limit", valid + `,"input":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`, 413, "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, "POST", stack.ClientURL+"/v1/workflows", tt.body)
+			p := checkProblem(t, r, tt.status)
+			if !strings.Contains(strings.ToLower(p["detail"].(string)), strings.ToLower(tt.detail)) {
+				t.Fatalf("detail %q does not mention %q", p["detail"], tt.detail)
+			}
+		})
+	}
+}
+
+func checkProblem(t *testing.T, r response, status int) map[string]any {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q", ct)
+	}
+	p := r.json(t)
+	for _, f := range []string{"type", "title", "detail"} {
+		if s, _ := p[f].(string); s == "" {
+			t.Fatalf("problem without %s: %s", f, r.Body)
+		}
+	}
+	if p["status"] != float64(status) {
+		t.Fatalf("problem status %v", p["status"])
+	}
+	return p
+}

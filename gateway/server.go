@@ -1,0 +1,133 @@
+// Package gateway serves the client API and the admin API over gin.
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
+)
+
+// Options configure a Server. Nil fields take the documented defaults.
+type Options struct {
+	// Regions owns the regional clients; required.
+	Regions *regions.Manager
+	// Config is the region config in force at start; required.
+	Config *configs.Config
+	// WorkflowTypes the workers register; requests naming others get 400.
+	WorkflowTypes []string
+	// Tokens authenticate the admin API; none means every admin call is 401.
+	Tokens []Token
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Metrics serves /metrics; nil serves an empty 404.
+	Metrics http.Handler
+}
+
+// Server holds what both listeners share. Any replica can serve any request:
+// the only state here is the config in force, swapped whole.
+type Server struct {
+	policy  atomic.Pointer[router.Policy]
+	regions *regions.Manager
+	types   map[string]bool
+	tokens  []Token
+	log     *slog.Logger
+	metrics http.Handler
+	limits  *tenantLimits
+}
+
+// New builds a Server.
+func New(opts Options) *Server {
+	s := &Server{
+		regions: opts.Regions,
+		types:   map[string]bool{},
+		tokens:  opts.Tokens,
+		log:     opts.Logger,
+		metrics: opts.Metrics,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for _, t := range opts.WorkflowTypes {
+		s.types[t] = true
+	}
+	s.policy.Store(router.New(opts.Config))
+	s.limits = newTenantLimits(opts.Config.Limits)
+	return s
+}
+
+// Policy returns the routing policy in force.
+func (s *Server) Policy() *router.Policy { return s.policy.Load() }
+
+// SetConfig swaps in a validated config.
+func (s *Server) SetConfig(cfg *configs.Config) error {
+	if err := s.regions.Apply(cfg); err != nil {
+		return err
+	}
+	s.policy.Store(router.New(cfg))
+	s.limits.reconfigure(cfg.Limits)
+	return nil
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+func (s *Server) engine() *gin.Engine {
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.Use(recovery(s.log), requestID(), accessLog(s.log))
+	e.NoRoute(func(c *gin.Context) { fail(c, 404, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path) })
+	e.NoMethod(func(c *gin.Context) { fail(c, 405, c.Request.Method+" is not allowed on "+c.Request.URL.Path) })
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", func(c *gin.Context) {
+		if s.metrics == nil {
+			fail(c, 404, "metrics are not enabled")
+			return
+		}
+		s.metrics.ServeHTTP(c.Writer, c.Request)
+	})
+	return e
+}
+
+// ClientHandler serves the client API.
+func (s *Server) ClientHandler() http.Handler {
+	e := s.engine()
+	v1 := e.Group("/v1/workflows")
+	v1.POST("", s.start)
+	v1.GET("/:id", s.describe)
+	v1.GET("/:id/queries/:query", s.query)
+	v1.POST("/:id/signals/:signal", s.signal)
+	v1.POST("/:id/cancel", s.cancel)
+	return e
+}
+
+// AdminHandler serves the admin API.
+func (s *Server) AdminHandler() http.Handler {
+	e := s.engine()
+	a := e.Group("/admin/v1")
+	a.GET("/regions", s.requireRole(RoleViewer), s.listRegions)
+	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))
+	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
+	a.POST("/route/explain", s.requireRole(RoleViewer), s.explain)
+	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
+	return e
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	reachable := 0
+	for _, r := range s.regions.All() {
+		if r.Reachable() {
+			reachable++
+		}
+	}
+	if s.Policy() == nil || reachable == 0 {
+		fail(c, 503, "config not loaded or no region reachable")
+		return
+	}
+	c.JSON(200, gin.H{"status": "ready", "regionsReachable": reachable, "configVersion": s.Policy().Config().Version()})
+}

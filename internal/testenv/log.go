@@ -1,0 +1,8 @@
+package testenv
+
+import (
+	"io"
+	"log/slog"
+)
+
+func nopLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,161 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+// Stack is the product end to end, as make dev runs it, on free ports: a
+// Temporal dev server and a worker per region of configs/dev.yaml, and the
+// gateway's client and admin APIs on real listeners.
+type Stack struct {
+	Config    *configs.Config
+	Temporal  map[string]*Temporal      // region -> its dev server
+	Direct    map[string]client.Client  // region -> a client for assertions
+	Manager   *regions.Manager
+	Server    *gateway.Server
+	ClientURL string // http://127.0.0.1:port of the client API
+	AdminURL  string // http://127.0.0.1:port of the admin API
+
+	pools   []*workflows.Pool
+	servers []*http.Server
+}
+
+// StartStack starts everything; dir holds the servers' state and logs.
+// Close stops it all.
+func StartStack(ctx context.Context, dir string) (_ *Stack, err error) {
+	s := &Stack{Temporal: map[string]*Temporal{}, Direct: map[string]client.Client{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	base := configs.Default()
+	if err := s.startTemporal(ctx, dir, base); err != nil {
+		return nil, err
+	}
+	text := string(configs.DefaultYAML())
+	for _, r := range base.Regions {
+		text = strings.Replace(text, "endpoint: "+r.Endpoint, "endpoint: "+s.Temporal[r.Name].Addr, 1)
+	}
+	if s.Config, err = configs.Parse([]byte(text)); err != nil {
+		return nil, fmt.Errorf("rewriting dev config: %w", err)
+	}
+	if err := s.startWorkers(); err != nil {
+		return nil, err
+	}
+	return s, s.startGateway(ctx)
+}
+
+func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Config) error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for _, r := range cfg.Regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := StartTemporal(ctx, dir, r.Namespace)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("region %s: %w", r.Name, err))
+				return
+			}
+			s.Temporal[r.Name] = t
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (s *Stack) startWorkers() error {
+	for _, r := range s.Config.Regions {
+		c, err := client.Dial(client.Options{HostPort: r.Endpoint, Namespace: r.Namespace, Logger: quiet()})
+		if err != nil {
+			return fmt.Errorf("dialing %s: %w", r.Name, err)
+		}
+		s.Direct[r.Name] = c
+		pool, err := workflows.StartPool(c, router.TaskQueues(r.Name, workflows.Names), workflows.NewActivities(),
+			worker.Options{WorkerStopTimeout: time.Second})
+		if err != nil {
+			return err
+		}
+		s.pools = append(s.pools, pool)
+	}
+	return nil
+}
+
+func (s *Stack) startGateway(ctx context.Context) error {
+	var err error
+	s.Manager, err = regions.NewManager(s.Config, regions.Options{ClientOptions: client.Options{Logger: quiet()}})
+	if err != nil {
+		return err
+	}
+	s.Manager.CheckHealthOnce(ctx, regions.HealthOptions{})
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
+	s.Server = gateway.New(gateway.Options{
+		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
+		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
+	})
+	if s.ClientURL, err = s.serve(s.Server.ClientHandler()); err != nil {
+		return err
+	}
+	s.AdminURL, err = s.serve(s.Server.AdminHandler())
+	return err
+}
+
+func (s *Stack) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops the gateway, the workers and the servers.
+func (s *Stack) Close() {
+	for _, srv := range s.servers {
+		_ = srv.Close()
+	}
+	if s.Manager != nil {
+		s.Manager.Close()
+	}
+	for _, p := range s.pools {
+		p.Stop()
+	}
+	for _, c := range s.Direct {
+		c.Close()
+	}
+	var wg sync.WaitGroup
+	for _, t := range s.Temporal {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.Stop() }()
+	}
+	wg.Wait()
+}
+
+func quiet() log.Logger { return log.NewStructuredLogger(nopLogger()) }

@@ -1,0 +1,173 @@
+package regions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+)
+
+// Description is a workflow's state as the client API reports it.
+type Description struct {
+	WorkflowID string          `json:"workflowId"`
+	RunID      string          `json:"runId"`
+	Region     string          `json:"region"`
+	Namespace  string          `json:"namespace"`
+	Status     string          `json:"status"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Failure    string          `json:"failure,omitempty"`
+}
+
+// Locate finds the region holding a workflow id: its routing record, or,
+// for ids started before records existed or whose record was lost, the
+// region that answers for it.
+func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
+	name, err := m.records.Lookup(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("looking up routing record: %w", err)
+	}
+	if r, ok := m.Region(name); ok {
+		return r, nil
+	}
+	var unreachable error
+	for _, r := range m.All() {
+		err := r.call(ctx, func(ctx context.Context) error {
+			_, err := r.client.DescribeWorkflowExecution(ctx, id, "")
+			return err
+		})
+		if err == nil {
+			_, _ = m.records.Claim(ctx, id, r.Name())
+			return r, nil
+		}
+		if !isNotFound(err) {
+			unreachable = err
+		}
+	}
+	if unreachable != nil {
+		// A region we could not ask may hold it: saying 404 would be a guess.
+		return nil, fmt.Errorf("locating %s: %w: %w", id, ErrUnavailable, unreachable)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
+// mapErr turns a Temporal not-found into ErrNotFound.
+func mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if isNotFound(err) {
+		return fmt.Errorf("%s: %w: %w", what, ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Describe returns the latest run's status, with the result or failure
+// once it has closed.
+func (m *Manager) Describe(ctx context.Context, id string) (Description, error) {
+	r, err := m.Locate(ctx, id)
+	if err != nil {
+		return Description{}, err
+	}
+	d := Description{WorkflowID: id, Region: r.Name(), Namespace: r.cfg.Namespace}
+	err = r.call(ctx, func(ctx context.Context) error {
+		resp, err := r.client.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return err
+		}
+		info := resp.GetWorkflowExecutionInfo()
+		d.RunID = info.GetExecution().GetRunId()
+		d.Status = statusName(info.GetStatus())
+		return nil
+	})
+	if err != nil {
+		return d, mapErr(err, "describing "+id)
+	}
+	switch d.Status {
+	case "COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED":
+		err = r.call(ctx, func(ctx context.Context) error {
+			var res json.RawMessage
+			getErr := r.client.GetWorkflow(ctx, id, d.RunID).Get(ctx, &res)
+			if d.Status == "COMPLETED" && getErr == nil {
+				d.Result = res
+				return nil
+			}
+			if getErr != nil && d.Status != "COMPLETED" {
+				d.Failure = getErr.Error()
+				return nil
+			}
+			return getErr
+		})
+	}
+	return d, mapErr(err, "reading the outcome of "+id)
+}
+
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return "RUNNING"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return "COMPLETED"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return "FAILED"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return "CANCELED"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return "TERMINATED"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return "CONTINUED_AS_NEW"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return "TIMED_OUT"
+	}
+	return "UNSPECIFIED"
+}
+
+// Query runs a query against the workflow's latest run.
+func (m *Manager) Query(ctx context.Context, id, queryType string, args ...any) (json.RawMessage, error) {
+	r, err := m.Locate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out json.RawMessage
+	err = r.call(ctx, func(ctx context.Context) error {
+		v, err := r.client.QueryWorkflow(ctx, id, "", queryType, args...)
+		if err != nil {
+			return err
+		}
+		return v.Get(&out)
+	})
+	return out, mapErr(err, fmt.Sprintf("querying %s of %s", queryType, id))
+}
+
+// Signal sends a signal to the workflow's latest run.
+func (m *Manager) Signal(ctx context.Context, id, name string, input json.RawMessage) error {
+	r, err := m.Locate(ctx, id)
+	if err != nil {
+		return err
+	}
+	var arg any
+	if input != nil {
+		arg = input
+	}
+	err = r.call(ctx, func(ctx context.Context) error {
+		return r.client.SignalWorkflow(ctx, id, "", name, arg)
+	})
+	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, id))
+}
+
+// Cancel requests cancellation of the workflow's latest run.
+func (m *Manager) Cancel(ctx context.Context, id string) error {
+	r, err := m.Locate(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = r.call(ctx, func(ctx context.Context) error { return r.client.CancelWorkflow(ctx, id, "") })
+	return mapErr(err, "cancelling "+id)
+}

@@ -1,0 +1,69 @@
+// Package workflows holds the dev workflows and activities every regional worker runs.
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Workflow type names. They are spelled out rather than derived from the Go
+// function names so that renaming a function can never silently change the
+// type that clients start.
+const (
+	propertyBookingName       = "PropertyBooking"
+	dataProcessingName        = "DataProcessing"
+	propertyDataSyncName      = "PropertyDataSync"
+	longRunningProcessingName = "LongRunningProcessing"
+)
+
+// Names lists the workflow types every worker registers, in a stable order.
+var Names = []string{propertyBookingName, dataProcessingName, propertyDataSyncName, longRunningProcessingName}
+
+// Query names served by the workflows in this package.
+const (
+	// QueryStatus is served by every workflow here.
+	QueryStatus = "getStatus"
+	// QueryProgress is served by DataProcessing (an int in 0..100).
+	QueryProgress = "getProgress"
+)
+
+// Application error types returned by the workflows and activities. Callers
+// can match on them with temporal.ApplicationError.Type().
+const (
+	ErrTypeValidation          = "ValidationError"
+	ErrTypePaymentDeclined     = "PaymentDeclined"
+	ErrTypePropertyUnavailable = "PropertyUnavailable"
+)
+
+// registrations pairs each workflow type with its function. Register walks
+// this table instead of Names so that a caller mutating the exported slice
+// cannot change what gets registered.
+var registrations = []struct {
+	name string
+	fn   any
+}{
+	{propertyBookingName, PropertyBooking},
+	{dataProcessingName, DataProcessing},
+	{propertyDataSyncName, PropertyDataSync},
+	{longRunningProcessingName, LongRunningProcessing},
+}
+
+// Register registers every workflow (under the names in Names) and the
+// activities on w. Activities are registered under their method names:
+// ChargeCard, RefundCharge, ReserveProperty, ReleaseReservation,
+// SendConfirmation and SyncPropertyData.
+func Register(w worker.Registry, acts *Activities) {
+	for _, r := range registrations {
+		w.RegisterWorkflowWithOptions(r.fn, workflow.RegisterOptions{Name: r.name})
+	}
+	w.RegisterActivity(acts)
+}
+
+// validationError reports bad input. It is non-retryable because retrying the
+// same input can never succeed.
+func validationError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeValidation, nil)
+}

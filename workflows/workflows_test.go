@@ -1,0 +1,106 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+// newEnv returns a test environment with everything registered through
+// Register, so the tests also prove the registration names work.
+func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *Activities) {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	acts := NewActivities()
+	Register(env, acts)
+	t.Cleanup(func() { env.AssertExpectations(t) })
+	return env, acts
+}
+
+// activityLog records, for each activity started, its type and what the
+// workflow's getStatus query said at that moment.
+type activityLog struct {
+	mu       sync.Mutex
+	started  []string
+	statuses map[string]string
+}
+
+func recordActivities(t *testing.T, env *testsuite.TestWorkflowEnvironment) *activityLog {
+	t.Helper()
+	log := &activityLog{statuses: make(map[string]string)}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		name := info.ActivityType.Name
+		log.started = append(log.started, name)
+		// The listener runs on the environment's main loop, where the
+		// workflow is parked waiting for this activity, so querying is safe.
+		if v, err := env.QueryWorkflow(QueryStatus); err == nil {
+			var s string
+			if v.Get(&s) == nil {
+				log.statuses[name] = s
+			}
+		}
+	})
+	return log
+}
+
+func (l *activityLog) names() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.started)
+}
+
+func queryString(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string) string {
+	t.Helper()
+	v, err := env.QueryWorkflow(name)
+	require.NoError(t, err)
+	var s string
+	require.NoError(t, v.Get(&s))
+	return s
+}
+
+func requireAppError(t *testing.T, err error, wantType string) *temporal.ApplicationError {
+	t.Helper()
+	require.Error(t, err)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
+	require.Equal(t, wantType, appErr.Type(), "error: %v", err)
+	return appErr
+}
+
+func TestRegisterMatchesNames(t *testing.T) {
+	got := make([]string, 0, len(registrations))
+	for _, r := range registrations {
+		got = append(got, r.name)
+	}
+	require.Equal(t, Names, got)
+}
+
+func TestRegisterRegistersEveryWorkflowByName(t *testing.T) {
+	inputs := map[string]any{
+		propertyBookingName:       BookingInput{},
+		dataProcessingName:        DataProcessingInput{Items: -1},
+		propertyDataSyncName:      PropertyDataSyncInput{},
+		longRunningProcessingName: LongRunningInput{},
+	}
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			env, _ := newEnv(t)
+			// Invalid input keeps this test about lookup: each type must be
+			// found by name and fail in its own validation.
+			env.ExecuteWorkflow(name, inputs[name])
+			require.True(t, env.IsWorkflowCompleted())
+			requireAppError(t, env.GetWorkflowError(), ErrTypeValidation)
+		})
+	}
+}
