@@ -58,13 +58,13 @@ test-short:
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK_STAMP)
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+	@out=$$(gofmt -l .); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w .
 
 ## bench: microbenchmarks (see docs/BENCHMARKS.md)
 bench:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func waitStatus(t *testing.T, id, want string) map[string]any {
 	t.Helper()
 	var last map[string]any
 	eventually(t, 30*time.Second, id+" to be "+want, func() bool {
-		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+id, nil)
+		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id), nil)
 		if r.Status != 200 {
 			t.Fatalf("describe %s: %d %s", id, r.Status, r.Body)
 		}
@@ -38,7 +39,7 @@ func presentIn(t *testing.T, region, id string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := stack.Direct[region].DescribeWorkflowExecution(ctx, id, "")
+	_, err := stack.Direct[region].DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	switch {
 	case err == nil:
@@ -76,7 +77,7 @@ func TestGermanPIILandsAndCompletesInTheEUOnly(t *testing.T) {
 			t.Fatalf("german pii workflow found in %s", us)
 		}
 	}
-	q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+id+"/queries/getStatus", nil)
+	q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id)+"/queries/getStatus", nil)
 	if q.Status != 200 || q.json(t)["result"] != "confirmed" {
 		t.Fatalf("query getStatus: %d %s", q.Status, q.Body)
 	}

@@ -79,6 +79,10 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func (s *Server) engine() *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	// Workflow ids may hold any character, "/" included: clients
+	// percent-encode them in paths and we match on the raw path.
+	e.UseRawPath = true
+	e.UnescapePathValues = true
 	e.Use(recovery(s.log), requestID(), accessLog(s.log))
 	e.NoRoute(func(c *gin.Context) { fail(c, 404, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path) })
 	e.NoMethod(func(c *gin.Context) { fail(c, 405, c.Request.Method+" is not allowed on "+c.Request.URL.Path) })

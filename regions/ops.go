@@ -8,6 +8,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 )
 
 // Description is a workflow's state as the client API reports it.
@@ -35,7 +36,7 @@ func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
 	var unreachable error
 	for _, r := range m.All() {
 		err := r.call(ctx, func(ctx context.Context) error {
-			_, err := r.client.DescribeWorkflowExecution(ctx, id, "")
+			_, err := r.client.DescribeWorkflow(ctx, id, "")
 			return err
 		})
 		if err == nil {
@@ -78,11 +79,11 @@ func (m *Manager) Describe(ctx context.Context, id string) (Description, error) 
 	}
 	d := Description{WorkflowID: id, Region: r.Name(), Namespace: r.cfg.Namespace}
 	err = r.call(ctx, func(ctx context.Context) error {
-		resp, err := r.client.DescribeWorkflowExecution(ctx, id, "")
+		resp, err := r.client.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
 		}
-		info := resp.GetWorkflowExecutionInfo()
+		info := resp.RawResponse.GetWorkflowExecutionInfo()
 		d.RunID = info.GetExecution().GetRunId()
 		d.Status = statusName(info.GetStatus())
 		return nil
@@ -100,7 +101,7 @@ func (m *Manager) Describe(ctx context.Context, id string) (Description, error) 
 				return nil
 			}
 			if getErr != nil && d.Status != "COMPLETED" {
-				d.Failure = getErr.Error()
+				d.Failure = failureMessage(getErr)
 				return nil
 			}
 			return getErr
@@ -170,4 +171,24 @@ func (m *Manager) Cancel(ctx context.Context, id string) error {
 	}
 	err = r.call(ctx, func(ctx context.Context) error { return r.client.CancelWorkflow(ctx, id, "") })
 	return mapErr(err, "cancelling "+id)
+}
+
+// failureMessage is the workflow's own account of why it ended, without
+// the SDK's wrapping (ids, event numbers) around it.
+func failureMessage(err error) string {
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	var terminated *temporal.TerminatedError
+	var timeout *temporal.TimeoutError
+	switch {
+	case errors.As(err, &app):
+		return app.Message()
+	case errors.As(err, &canceled):
+		return "canceled"
+	case errors.As(err, &terminated):
+		return "terminated"
+	case errors.As(err, &timeout):
+		return "timed out: " + timeout.Error()
+	}
+	return err.Error()
 }

@@ -27,8 +27,8 @@ import (
 // gateway's client and admin APIs on real listeners.
 type Stack struct {
 	Config    *configs.Config
-	Temporal  map[string]*Temporal      // region -> its dev server
-	Direct    map[string]client.Client  // region -> a client for assertions
+	Temporal  map[string]*Temporal     // region -> its dev server
+	Direct    map[string]client.Client // region -> a client for assertions
 	Manager   *regions.Manager
 	Server    *gateway.Server
 	ClientURL string // http://127.0.0.1:port of the client API
