@@ -31,6 +31,11 @@ type Config struct {
 	Regions []Region `yaml:"regions"`
 	// Limits holds request limits; zero values take the documented defaults.
 	Limits Limits `yaml:"limits,omitempty"`
+	// Tenants lists tenants with special treatment; tenants not listed share
+	// their region's namespace.
+	Tenants []Tenant `yaml:"tenants,omitempty"`
+	// Location says where the user's country comes from.
+	Location Location `yaml:"location,omitempty"`
 
 	version string
 	raw     []byte
@@ -42,6 +47,35 @@ type Classification struct {
 	// Resident data may only go to a region whose residency list holds the
 	// user's country or one of its jurisdictions.
 	Resident bool `yaml:"resident"`
+	// Regions, when set, restricts this class to these regions (on top of
+	// residency); empty means no restriction.
+	Regions []string `yaml:"regions,omitempty"`
+}
+
+// Tenant is a tenant with its own settings.
+type Tenant struct {
+	Name string `yaml:"name"`
+	// Isolated tenants get a namespace of their own in every region:
+	// "<environment>-<region>-<tenant>".
+	Isolated bool `yaml:"isolated"`
+}
+
+// Location configures the sources of the user's country, tried in order.
+type Location struct {
+	// Precedence orders the sources: "request" (the body's userLocation),
+	// "header" (a CDN country header from a trusted proxy), "geoip" (the
+	// client address in a MaxMind-format database). Empty means
+	// [request, header, geoip].
+	Precedence []string `yaml:"precedence,omitempty"`
+	// Headers are the CDN country headers to read, in order. Empty means
+	// CF-IPCountry, CloudFront-Viewer-Country, X-Country-Code.
+	Headers []string `yaml:"headers,omitempty"`
+	// TrustedProxies are the CIDRs whose headers (and X-Forwarded-For) are
+	// believed. Empty means headers are never trusted.
+	TrustedProxies []string `yaml:"trustedProxies,omitempty"`
+	// GeoIPDatabase is a MaxMind-format (.mmdb) country database; empty
+	// turns the geoip source off.
+	GeoIPDatabase string `yaml:"geoipDatabase,omitempty"`
 }
 
 // Region is one regional Temporal cluster.
@@ -120,6 +154,36 @@ func (c *Config) Region(name string) (Region, bool) {
 	return Region{}, false
 }
 
+// Tenant returns the named tenant's settings; unlisted tenants are zero.
+func (c *Config) Tenant(name string) Tenant {
+	for _, t := range c.Tenants {
+		if t.Name == name {
+			return t
+		}
+	}
+	return Tenant{Name: name}
+}
+
+// Namespace is the namespace of a tenant in a region: the region's own,
+// or for an isolated tenant "<region namespace>-<tenant>".
+func (c *Config) Namespace(r Region, tenant string) string {
+	if tenant != "" && c.Tenant(tenant).Isolated {
+		return r.Namespace + "-" + tenant
+	}
+	return r.Namespace
+}
+
+// Namespaces lists every namespace a region's workers must poll.
+func (c *Config) Namespaces(r Region) []string {
+	out := []string{r.Namespace}
+	for _, t := range c.Tenants {
+		if t.Isolated {
+			out = append(out, r.Namespace+"-"+t.Name)
+		}
+	}
+	return out
+}
+
 // Classification returns the named class.
 func (c *Config) Classification(name string) (Classification, bool) {
 	for _, cl := range c.Classifications {
@@ -156,6 +220,10 @@ func Parse(data []byte) (*Config, error) {
 	}
 	c.applyDefaults()
 	if err := Validate(&c); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			addLines(data, ve.Problems)
+		}
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
@@ -170,6 +238,12 @@ func (c *Config) applyDefaults() {
 		if r.Namespace == "" && r.Name != "" {
 			r.Namespace = c.Environment + "-" + r.Name
 		}
+	}
+	if len(c.Location.Precedence) == 0 {
+		c.Location.Precedence = []string{"request", "header", "geoip"}
+	}
+	if len(c.Location.Headers) == 0 {
+		c.Location.Headers = []string{"CF-IPCountry", "CloudFront-Viewer-Country", "X-Country-Code"}
 	}
 	if c.DefaultRegion == "" && len(c.Regions) > 0 {
 		c.DefaultRegion = c.Regions[0].Name

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/regiongate/regiongate/internal/iso3166"
@@ -14,10 +16,16 @@ import (
 // Problem is one thing wrong with a config, with its place in the file.
 type Problem struct {
 	Path    string // e.g. "regions[2].failover[0]"
+	Line    int    // in the YAML text; 0 when unknown
 	Message string
 }
 
-func (p Problem) String() string { return p.Path + ": " + p.Message }
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return "line " + strconv.Itoa(p.Line) + ": " + p.Path + ": " + p.Message
+	}
+	return p.Path + ": " + p.Message
+}
 
 // ValidationError lists every problem found, not just the first.
 type ValidationError struct{ Problems []Problem }
@@ -27,7 +35,7 @@ func (e *ValidationError) Error() string {
 	for i, p := range e.Problems {
 		lines[i] = p.String()
 	}
-	return "invalid config: " + strings.Join(lines, "; ")
+	return "invalid config:\n  " + strings.Join(lines, "\n  ")
 }
 
 var (
@@ -43,6 +51,9 @@ func Validate(c *Config) error {
 	v.jurisdictions(c)
 	v.classifications(c)
 	v.regions(c)
+	v.classRegions(c)
+	v.tenants(c)
+	v.location(c)
 	v.check(c.Limits.MaxBodyBytes >= 0, "limits.maxBodyBytes", "must not be negative")
 	v.check(c.Limits.TenantRatePerSecond >= 0, "limits.tenantRatePerSecond", "must not be negative")
 	v.check(c.Limits.TenantBurst >= 0, "limits.tenantBurst", "must not be negative")
@@ -127,6 +138,42 @@ func (v *validator) residentClassesHaveAHome(c *Config) {
 	for i, cl := range c.Classifications {
 		v.check(!cl.Resident || anyResidency, fmt.Sprintf("classifications[%d]", i),
 			"resident class %q has no region whose residency list accepts anyone", cl.Name)
+	}
+}
+
+func (v *validator) classRegions(c *Config) {
+	for i, cl := range c.Classifications {
+		for j, r := range cl.Regions {
+			_, ok := c.Region(r)
+			v.check(ok, fmt.Sprintf("classifications[%d].regions[%d]", i, j), "unknown region %q", r)
+		}
+	}
+}
+
+func (v *validator) tenants(c *Config) {
+	seen := map[string]bool{}
+	for i, t := range c.Tenants {
+		p := fmt.Sprintf("tenants[%d].name", i)
+		v.check(nameRE.MatchString(t.Name), p, "must be a lower-case name, got %q", t.Name)
+		v.check(!seen[t.Name], p, "duplicate tenant %q", t.Name)
+		seen[t.Name] = true
+	}
+}
+
+func (v *validator) location(c *Config) {
+	seen := map[string]bool{}
+	for i, s := range c.Location.Precedence {
+		p := fmt.Sprintf("location.precedence[%d]", i)
+		v.check(s == "request" || s == "header" || s == "geoip", p, "unknown source %q: want request, header or geoip", s)
+		v.check(!seen[s], p, "source %q listed twice", s)
+		seen[s] = true
+	}
+	for i, h := range c.Location.Headers {
+		v.check(h != "" && !strings.ContainsAny(h, " :\t"), fmt.Sprintf("location.headers[%d]", i), "bad header name %q", h)
+	}
+	for i, cidr := range c.Location.TrustedProxies {
+		_, err := netip.ParsePrefix(cidr)
+		v.check(err == nil, fmt.Sprintf("location.trustedProxies[%d]", i), "bad CIDR %q", cidr)
 	}
 }
 

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/gin-gonic/gin"
 
@@ -73,30 +72,19 @@ func (s *Server) drain(drained bool) gin.HandlerFunc {
 }
 
 func (s *Server) explain(c *gin.Context) {
-	pol := s.Policy()
-	b, err := DecodeStart(c.Request.Body, pol.Config().MaxBodyBytes())
-	if err != nil {
-		status := 400
-		if errors.Is(err, errTooLarge) {
-			status = 413
-		}
-		fail(c, status, err.Error())
+	l := s.live.Load()
+	b, ok := s.parseStart(c, l)
+	if !ok {
 		return
 	}
-	if !s.types[b.WorkflowType] {
-		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
-		return
-	}
-	d, err := pol.Decide(b.routerRequest(), s.regions.Snapshot())
-	out := gin.H{"decision": d, "allowed": err == nil}
+	d, err := l.policy.Explain(b.routerRequest(), s.regions.Snapshot())
+	out := gin.H{"decision": d, "allowed": err == nil, "userLocation": b.UserLocation,
+		"locationSource": c.Writer.Header().Get("X-Location-Source")}
 	switch {
 	case errors.Is(err, router.ErrNoLawfulRegion):
 		out["refusal"] = gin.H{"status": 422, "reason": err.Error()}
 	case errors.Is(err, router.ErrNoRegionAvailable):
 		out["refusal"] = gin.H{"status": 503, "reason": err.Error()}
-	case err != nil:
-		fail(c, 400, err.Error())
-		return
 	}
 	c.JSON(200, out)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
+	"github.com/regiongate/regiongate/router/location"
 )
 
 // StartBody is the body of POST /v1/workflows (and of route/explain).
@@ -72,6 +73,7 @@ func (b StartBody) routerRequest() router.Request {
 	return router.Request{
 		Location:     b.UserLocation,
 		Class:        b.DataClassification,
+		Tenant:       b.Tenant,
 		WorkflowType: b.WorkflowType,
 		Priority:     router.Priority(b.Priority),
 	}
@@ -90,22 +92,50 @@ func workflowID(b StartBody, idempotencyKey string) string {
 	return "wf-" + uuid.NewString()
 }
 
-func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bool) {
-	pol := s.Policy()
-	b, err := DecodeStart(c.Request.Body, pol.Config().MaxBodyBytes())
+// parseStart decodes and validates a start body and works out the user's
+// country; on bad input it writes the problem and returns false.
+func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
+	b, err := DecodeStart(c.Request.Body, l.policy.Config().MaxBodyBytes())
 	if err != nil {
 		status := 400
 		if errors.Is(err, errTooLarge) {
 			status = 413
 		}
 		fail(c, status, err.Error())
-		return b, router.Decision{}, false
+		return b, false
 	}
 	if !s.types[b.WorkflowType] {
 		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
+		return b, false
+	}
+	country, source, err := l.resolver.Resolve(location.Input{
+		Body: b.UserLocation, Header: c.Request.Header.Get, RemoteAddr: c.Request.RemoteAddr,
+	})
+	if err != nil {
+		fail(c, 400, err.Error())
+		return b, false
+	}
+	b.UserLocation = country
+	c.Header("X-Location-Source", source)
+	if err := l.policy.Validate(b.routerRequest()); err != nil {
+		fail(c, 400, err.Error())
+		return b, false
+	}
+	return b, true
+}
+
+func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bool) {
+	l := s.live.Load()
+	b, ok := s.parseStart(c, l)
+	if !ok {
 		return b, router.Decision{}, false
 	}
-	d, err := pol.Decide(b.routerRequest(), s.regions.Snapshot())
+	snap := s.regions.Snapshot()
+	d, err := l.policy.Decide(b.routerRequest(), snap)
+	if err != nil {
+		// A refusal is worth explaining in full; it is off the hot path.
+		d, err = l.policy.Explain(b.routerRequest(), snap)
+	}
 	return b, d, s.routingError(c, d, err)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
+	"github.com/regiongate/regiongate/router/location"
 )
 
 // Options configure a Server. Nil fields take the documented defaults.
@@ -32,17 +33,33 @@ type Options struct {
 // Server holds what both listeners share. Any replica can serve any request:
 // the only state here is the config in force, swapped whole.
 type Server struct {
-	policy  atomic.Pointer[router.Policy]
-	regions *regions.Manager
-	types   map[string]bool
-	tokens  []Token
-	log     *slog.Logger
-	metrics http.Handler
-	limits  *tenantLimits
+	live          atomic.Pointer[live]
+	regions       *regions.Manager
+	types         map[string]bool
+	workflowTypes []string
+	tokens        []Token
+	log           *slog.Logger
+	metrics       http.Handler
+	limits        *tenantLimits
 }
 
-// New builds a Server.
-func New(opts Options) *Server {
+// live is what a config compiles to; it is swapped whole.
+type live struct {
+	policy   *router.Policy
+	resolver *location.Resolver
+}
+
+func compile(cfg *configs.Config, types []string) (*live, error) {
+	res, err := location.New(cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	return &live{policy: router.New(cfg, types...), resolver: res}, nil
+}
+
+// New builds a Server. It fails only when the config's location sources
+// cannot be opened (a missing GeoIP database).
+func New(opts Options) (*Server, error) {
 	s := &Server{
 		regions: opts.Regions,
 		types:   map[string]bool{},
@@ -56,20 +73,32 @@ func New(opts Options) *Server {
 	for _, t := range opts.WorkflowTypes {
 		s.types[t] = true
 	}
-	s.policy.Store(router.New(opts.Config))
+	s.workflowTypes = opts.WorkflowTypes
+	l, err := compile(opts.Config, opts.WorkflowTypes)
+	if err != nil {
+		return nil, err
+	}
+	s.live.Store(l)
 	s.limits = newTenantLimits(opts.Config.Limits)
-	return s
+	return s, nil
 }
 
 // Policy returns the routing policy in force.
-func (s *Server) Policy() *router.Policy { return s.policy.Load() }
+func (s *Server) Policy() *router.Policy { return s.live.Load().policy }
 
-// SetConfig swaps in a validated config.
+// SetConfig swaps in a validated config; on error the old one stays.
 func (s *Server) SetConfig(cfg *configs.Config) error {
-	if err := s.regions.Apply(cfg); err != nil {
+	l, err := compile(cfg, s.workflowTypes)
+	if err != nil {
 		return err
 	}
-	s.policy.Store(router.New(cfg))
+	if err := s.regions.Apply(cfg); err != nil {
+		l.resolver.Close()
+		return err
+	}
+	// The old resolver is left to the GC rather than closed: requests in
+	// flight may still be reading its database.
+	s.live.Store(l)
 	s.limits.reconfigure(cfg.Limits)
 	return nil
 }
@@ -129,7 +158,7 @@ func (s *Server) readyz(c *gin.Context) {
 			reachable++
 		}
 	}
-	if s.Policy() == nil || reachable == 0 {
+	if reachable == 0 {
 		fail(c, 503, "config not loaded or no region reachable")
 		return
 	}

@@ -5,94 +5,132 @@ import (
 	"slices"
 )
 
-// Decide picks the region for a request. It returns the decision, with a
-// reason for every region, even when it refuses: the error is then one of
+// Decide picks the region for a request. On refusal the error is one of
 // ErrBadLocation, ErrUnknownClass, ErrBadPriority, ErrNoLawfulRegion or
-// ErrNoRegionAvailable.
+// ErrNoRegionAvailable, and the decision still says what was lawful.
 //
 // Order: the user's home region, then its failover list, then every other
 // lawful region in config order. Resident classes keep only regions whose
-// residency holds the user's country or one of its jurisdictions.
+// residency holds the user's country or one of its jurisdictions; a class
+// restricted to some regions keeps only those. Decide does not fill
+// Reasons (see Explain) and, when every lawful region is available, does
+// not allocate.
 func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
-	d := Decision{Jurisdictions: p.groupsOf[req.Location]}
-	if err := p.Validate(req); err != nil {
-		return d, err
+	country, class, pr, err := p.parse(req)
+	if err != nil {
+		return Decision{Lawful: none, Candidates: none, Jurisdictions: p.jurisdictions(req.Location)}, err
 	}
-	class, _ := p.cfg.Classification(req.Class)
-	d.Resident = class.Resident
-	home := p.home(req.Location)
-	order := p.preference(home)
-	for _, i := range order {
-		r := p.cfg.Regions[i]
-		why, lawful := p.lawfulness(i, req.Location, class.Resident, r.Name == p.cfg.Regions[home].Name)
-		if !lawful {
-			d.Reasons = append(d.Reasons, Reason{Region: r.Name, Why: why})
-			continue
-		}
-		d.Lawful = append(d.Lawful, r.Name)
-		st, ok := snap[r.Name]
-		if ok && !st.Available() {
-			d.Reasons = append(d.Reasons, Reason{Region: r.Name, Why: unavailability(st)})
-			continue
-		}
-		d.Candidates = append(d.Candidates, r.Name)
-		d.Reasons = append(d.Reasons, Reason{Region: r.Name, Kept: true, Why: why})
+	rt := &p.routes[class][country]
+	d := Decision{
+		Lawful:        rt.lawful,
+		Candidates:    none,
+		Jurisdictions: p.jurisdictions(req.Location),
+		Resident:      p.classes[class].Resident,
 	}
-	switch {
-	case len(d.Lawful) == 0:
+	if len(rt.order) == 0 {
 		return d, ErrNoLawfulRegion
-	case len(d.Candidates) == 0:
+	}
+	// Walk the lawful regions in order, keeping at most MaxCandidates
+	// available ones. While they form an unbroken prefix of the lawful list
+	// the decision shares that list instead of allocating.
+	first, kept, prefix := -1, 0, true
+	for k, i := range rt.order {
+		if kept == MaxCandidates {
+			break
+		}
+		if !p.available(snap, i) {
+			if prefix && kept > 0 {
+				d.Candidates = append(make([]string, 0, MaxCandidates), rt.lawful[:kept]...)
+			}
+			prefix = false
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if prefix {
+			d.Candidates = rt.lawful[:k+1]
+		} else {
+			d.Candidates = append(d.Candidates, rt.lawful[k])
+		}
+		kept++
+	}
+	if first < 0 {
+		d.Candidates = none
 		return d, ErrNoRegionAvailable
 	}
-	d.Region = d.Candidates[0]
-	d.Namespace = p.cfg.Regions[p.index[d.Region]].Namespace
-	d.TaskQueue = TaskQueue(d.Region, req.WorkflowType, req.Priority)
+	ri := &p.regions[first]
+	d.Region = ri.name
+	d.Namespace = p.namespace(ri, req.Tenant)
+	d.TaskQueue = ri.queue(req.WorkflowType, pr)
 	return d, nil
 }
 
-// home is the first region, in config order, whose residency holds the
-// country; else the config's default region.
-func (p *Policy) home(country string) int {
-	for i := range p.cfg.Regions {
-		if p.acceptsCountry(i, country) {
-			return i
-		}
+func (p *Policy) jurisdictions(country string) []string {
+	if g, ok := p.groupsOf[country]; ok {
+		return g
 	}
-	return p.index[p.cfg.DefaultRegion]
+	return none
 }
 
-// preference lists region indexes: home, its failover list, then the rest.
-func (p *Policy) preference(home int) []int {
-	order := make([]int, 0, len(p.cfg.Regions))
-	seen := make([]bool, len(p.cfg.Regions))
-	add := func(i int) {
-		if !seen[i] {
-			seen[i] = true
-			order = append(order, i)
-		}
-	}
-	add(home)
-	for _, f := range p.cfg.Regions[home].Failover {
-		add(p.index[f])
-	}
-	for i := range p.cfg.Regions {
-		add(i)
-	}
-	return order
+// MaxCandidates bounds how many regions one request may try in turn: each
+// try can cost a call timeout, and a client is better served by a quick 503.
+const MaxCandidates = 8
+
+func (p *Policy) available(snap Snapshot, i int) bool {
+	st, ok := snap[p.regions[i].name]
+	return !ok || st.Available()
 }
 
-func (p *Policy) lawfulness(i int, country string, resident, isHome bool) (string, bool) {
-	switch {
-	case resident && !p.acceptsCountry(i, country):
-		return "resident data of " + country + " may not be stored here", false
-	case isHome && resident:
-		return "home region; residency allows " + country, true
-	case isHome:
-		return "home region", true
-	case resident:
-		return "residency allows " + country, true
+func (p *Policy) namespace(ri *regionInfo, tenant string) string {
+	if tenant != "" && p.isolated[tenant] {
+		return ri.namespace + "-" + tenant
 	}
-	return "data is not resident; any region may hold it", true
+	return ri.namespace
+}
+
+// NamespaceFor returns the namespace a tenant's workflows use in a region.
+func (p *Policy) NamespaceFor(region, tenant string) string {
+	for i := range p.regions {
+		if p.regions[i].name == region {
+			return p.namespace(&p.regions[i], tenant)
+		}
+	}
+	return ""
+}
+
+func (ri *regionInfo) queue(workflowType string, pr Priority) string {
+	q, ok := ri.queues[workflowType]
+	if !ok {
+		return TaskQueue(ri.name, workflowType, pr)
+	}
+	switch pr {
+	case PriorityHigh:
+		return q[1]
+	case PriorityLow:
+		return q[2]
+	}
+	return q[0]
+}
+
+// Explain is Decide plus a reason for every configured region, in
+// preference order. It is for people (the explain endpoint, the CLI), not
+// for the request path.
+func (p *Policy) Explain(req Request, snap Snapshot) (Decision, error) {
+	d, err := p.Decide(req, snap)
+	country, class, _, perr := p.parse(req)
+	if perr != nil {
+		return d, err
+	}
+	for _, v := range p.routes[class][country].all {
+		name := p.regions[v.region].name
+		r := Reason{Region: name, Kept: v.lawful, Why: v.why}
+		if v.lawful && !p.available(snap, v.region) {
+			r.Kept, r.Why = false, unavailability(snap[name])
+		}
+		d.Reasons = append(d.Reasons, r)
+	}
+	return d, err
 }
 
 func unavailability(st RegionState) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/iso3166"
 )
 
@@ -48,6 +47,7 @@ func ParsePriority(s string) (Priority, error) {
 type Request struct {
 	Location     string // ISO 3166-1 alpha-2, upper case
 	Class        string
+	Tenant       string // optional; isolated tenants get their own namespace
 	WorkflowType string
 	Priority     Priority
 }
@@ -75,7 +75,8 @@ type Reason struct {
 	Why    string `json:"why"`
 }
 
-// Decision is the outcome of Decide.
+// Decision is the outcome of Decide. Its slices may be shared with the
+// Policy: read them, never modify them.
 type Decision struct {
 	Region    string `json:"region,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
@@ -85,67 +86,35 @@ type Decision struct {
 	// Candidates are the lawful regions available now, in preference order;
 	// Region is the first.
 	Candidates []string `json:"candidates"`
-	// Reasons has one entry per configured region.
-	Reasons []Reason `json:"reasons"`
+	// Reasons has one entry per configured region; only Explain fills it.
+	Reasons []Reason `json:"reasons,omitempty"`
 	// Jurisdictions the user's country belongs to.
-	Jurisdictions []string `json:"jurisdictions,omitempty"`
+	Jurisdictions []string `json:"jurisdictions"`
 	Resident      bool     `json:"resident"`
-}
-
-// Policy is a config compiled for fast decisions. It is immutable.
-type Policy struct {
-	cfg      *configs.Config
-	groupsOf map[string][]string // country -> jurisdictions holding it
-	accepts  []map[string]bool   // per region: countries and groups in its residency
-	index    map[string]int      // region name -> position in cfg.Regions
-}
-
-// New compiles a validated config.
-func New(cfg *configs.Config) *Policy {
-	p := &Policy{cfg: cfg, groupsOf: map[string][]string{}, index: map[string]int{}}
-	for _, g := range sortedKeys(cfg.Jurisdictions) {
-		for _, c := range cfg.Jurisdictions[g] {
-			p.groupsOf[c] = append(p.groupsOf[c], g)
-		}
-	}
-	for i, r := range cfg.Regions {
-		set := map[string]bool{}
-		for _, e := range r.Residency {
-			set[e] = true
-		}
-		p.accepts = append(p.accepts, set)
-		p.index[r.Name] = i
-	}
-	return p
-}
-
-// Config returns the config the policy was compiled from.
-func (p *Policy) Config() *configs.Config { return p.cfg }
-
-// acceptsCountry reports whether region i's residency list holds the country or
-// one of its jurisdictions.
-func (p *Policy) acceptsCountry(i int, country string) bool {
-	if p.accepts[i][country] {
-		return true
-	}
-	for _, g := range p.groupsOf[country] {
-		if p.accepts[i][g] {
-			return true
-		}
-	}
-	return false
 }
 
 // Validate checks the request's attributes against the policy.
 func (p *Policy) Validate(req Request) error {
-	if !iso3166.Valid(req.Location) {
-		return fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code such as DE", ErrBadLocation, req.Location)
+	_, _, _, err := p.parse(req)
+	return err
+}
+
+// parse resolves the request's country, class and priority.
+func (p *Policy) parse(req Request) (country, class int, pr Priority, err error) {
+	country = iso3166.Index(req.Location)
+	if country < 0 {
+		return 0, 0, "", fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code such as DE", ErrBadLocation, req.Location)
 	}
-	if _, ok := p.cfg.Classification(req.Class); !ok {
-		return fmt.Errorf("%w %q", ErrUnknownClass, req.Class)
+	class = -1
+	for i := range p.classes {
+		if p.classes[i].Name == req.Class {
+			class = i
+			break
+		}
 	}
-	if _, err := ParsePriority(string(req.Priority)); err != nil {
-		return err
+	if class < 0 {
+		return 0, 0, "", fmt.Errorf("%w %q", ErrUnknownClass, req.Class)
 	}
-	return nil
+	pr, err = ParsePriority(string(req.Priority))
+	return country, class, pr, err
 }

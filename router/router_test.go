@@ -11,7 +11,7 @@ import (
 
 func devPolicy(t testing.TB) *Policy {
 	t.Helper()
-	return New(configs.Default())
+	return New(configs.Default(), "PropertyBooking")
 }
 
 func TestDecide(t *testing.T) {
@@ -43,7 +43,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := p.Decide(tt.req, tt.snap)
+			d, err := p.Explain(tt.req, tt.snap)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -121,10 +121,17 @@ func checkDecision(t *testing.T, country, class string, snap Snapshot, lawful ma
 			t.Fatalf("%s/%s %v: got %q, %v; lawful %v", country, class, snap, d.Region, err, lawful)
 		}
 	}
-	for _, c := range d.Candidates {
-		if !lawful[c] {
-			t.Fatalf("%s/%s: candidate %s is not lawful", country, class, c)
+	var want []string
+	for _, r := range d.Lawful {
+		if !lawful[r] {
+			t.Fatalf("%s/%s: %s listed as lawful", country, class, r)
 		}
+		if st, ok := snap[r]; (!ok || st.Available()) && len(want) < MaxCandidates {
+			want = append(want, r)
+		}
+	}
+	if len(d.Lawful) != len(lawful) || (err == nil && !slices.Equal(d.Candidates, want)) {
+		t.Fatalf("%s/%s %v: lawful %v candidates %v, want %v", country, class, snap, d.Lawful, d.Candidates, want)
 	}
 }
 
@@ -145,12 +152,22 @@ func lawfulByHand(cfg *configs.Config, country string, resident bool) map[string
 
 func BenchmarkDecide(b *testing.B) {
 	p := devPolicy(b)
-	snap := Snapshot{"eu-west": {Breaker: "open"}}
+	cases := []struct {
+		name string
+		snap Snapshot
+	}{
+		{"all-up", Snapshot{"us-east": {Breaker: "closed"}, "us-west": {Breaker: "closed"}, "eu-west": {Breaker: "closed"}, "eu-central": {Breaker: "closed"}}},
+		{"home-open", Snapshot{"eu-west": {Breaker: "open"}}},
+	}
 	req := Request{Location: "DE", Class: "pii", WorkflowType: "PropertyBooking"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.Decide(req, snap); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Decide(req, c.snap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -18,17 +18,21 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "regiongate:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "regiongate",
 		Short:         "Multi-region routing gateway for Temporal",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), workerCmd(), configCmd())
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "regiongate:", err)
-		os.Exit(1)
-	}
+	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd())
+	return root
 }
 
 // loadConfig reads the config file, or the embedded dev config when path is empty.

@@ -98,10 +98,13 @@ func serve(ctx context.Context, f serveFlags) error {
 	mgr.CheckHealthOnce(ctx, regions.HealthOptions{})
 	go mgr.RunHealthChecks(ctx, regions.HealthOptions{})
 
-	srv := gateway.New(gateway.Options{
+	srv, err := gateway.New(gateway.Options{
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
 		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
 	})
+	if err != nil {
+		return err
+	}
 	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr, "config_version", cfg.Version(), "admin_tokens", len(tokens))
 	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
 }

@@ -29,28 +29,35 @@ const codes = "" +
 	"YE YT " +
 	"ZA ZM ZW"
 
-// table is indexed by the two letters; a fixed array keeps lookups
-// allocation-free on the request path.
-var table [26 * 26]bool
+// Count is the number of assigned codes.
+const Count = 249
+
+// table maps the two letters to 1 + the code's position in All(); 0 means
+// unassigned. A fixed array keeps lookups allocation-free on the request path.
+var table [26 * 26]int16
 
 func init() {
-	for i := 0; i+1 < len(codes); i += 3 {
-		table[index(codes[i], codes[i+1])] = true
+	for i, n := 0, int16(1); i+1 < len(codes); i, n = i+3, n+1 {
+		table[index(codes[i], codes[i+1])] = n
 	}
 }
 
 func index(a, b byte) int { return int(a-'A')*26 + int(b-'A') }
 
 // Valid reports whether code is an assigned alpha-2 code, in upper case.
-func Valid(code string) bool {
+func Valid(code string) bool { return Index(code) >= 0 }
+
+// Index returns the code's position in All(), or -1 when code is not an
+// assigned alpha-2 code in upper case.
+func Index(code string) int {
 	if len(code) != 2 {
-		return false
+		return -1
 	}
 	a, b := code[0], code[1]
 	if a < 'A' || a > 'Z' || b < 'A' || b > 'Z' {
-		return false
+		return -1
 	}
-	return table[index(a, b)]
+	return int(table[index(a, b)]) - 1
 }
 
 // All returns every assigned code in alphabetical order.

@@ -46,3 +46,14 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexMatchesAll(t *testing.T) {
+	for i, c := range All() {
+		if Index(c) != i {
+			t.Fatalf("Index(%s) = %d, want %d", c, Index(c), i)
+		}
+	}
+	if Index("ZZ") != -1 || Index("") != -1 {
+		t.Fatal("unassigned codes must give -1")
+	}
+}

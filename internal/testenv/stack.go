@@ -114,10 +114,13 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Server = gateway.New(gateway.Options{
+	s.Server, err = gateway.New(gateway.Options{
 		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
 		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
 	})
+	if err != nil {
+		return err
+	}
 	if s.ClientURL, err = s.serve(s.Server.ClientHandler()); err != nil {
 		return err
 	}

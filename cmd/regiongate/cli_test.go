@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	root := newRoot()
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func devYAML(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../configs/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestConfigValidate(t *testing.T) {
+	out, err := run(t, "config", "validate", "../../configs/dev.yaml")
+	if err != nil || !strings.Contains(out, "valid") {
+		t.Fatalf("dev config: %v %s", err, out)
+	}
+	bad := strings.Replace(devYAML(t), "failover: [eu-central]", "failover: [eu-centre]", 1)
+	bad = strings.Replace(bad, "residency: [US, CA]", "residency: [US, XX]", 1)
+	_, err = run(t, "config", "validate", writeFile(t, bad))
+	if err == nil {
+		t.Fatal("a bad config must fail")
+	}
+	for _, want := range []string{`regions[2].failover[0]: unknown region "eu-centre"`, `regions[0].residency[1]`, "line "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	_, err = run(t, "config", "validate", writeFile(t, devYAML(t)+"\ncolour: red\n"))
+	if err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+func TestRouteTableAndExplain(t *testing.T) {
+	out, err := run(t, "route", "table", "../../configs/dev.yaml")
+	if err != nil || !strings.Contains(out, "| DE | EEA, EU | eu-west → eu-central → us-east → us-west |") {
+		t.Fatalf("route table: %v\n%.400s", err, out)
+	}
+	out, err = run(t, "route", "explain", "--config", "../../configs/dev.yaml", "--location", "DE", "--class", "pii", "--down", "eu-west")
+	if err != nil || !strings.Contains(out, "decision: eu-central") || !strings.Contains(out, "skip us-east") {
+		t.Fatalf("explain: %v\n%s", err, out)
+	}
+	if _, err = run(t, "route", "explain", "--location", "JP", "--class", "pii"); err == nil {
+		t.Fatal("a refused request must exit non-zero")
+	}
+	if _, err = run(t, "route", "explain", "--location", "DE", "--class", "pii", "--down", "mars"); err == nil {
+		t.Fatal("an unknown --down region must be an error")
+	}
+}
