@@ -136,6 +136,7 @@ func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bo
 		// A refusal is worth explaining in full; it is off the hot path.
 		d, err = l.policy.Explain(b.routerRequest(), snap)
 	}
+	s.recordDecision(c, b.routerRequest(), d, err)
 	return b, d, s.routingError(c, d, err)
 }
 

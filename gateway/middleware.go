@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const requestIDHeader = "X-Request-ID"
@@ -34,6 +35,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		log.Info("request",
 			"request_id", c.GetString(requestIDHeader),
+			"trace_id", traceID(c),
 			"method", c.Request.Method,
 			"route", c.FullPath(),
 			"status", c.Writer.Status(),
@@ -52,4 +54,12 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		}()
 		c.Next()
 	}
+}
+
+func traceID(c *gin.Context) string {
+	sc := trace.SpanContextFromContext(c.Request.Context())
+	if !sc.HasTraceID() {
+		return ""
+	}
+	return sc.TraceID().String()
 }

@@ -2,11 +2,16 @@
 package gateway
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/regions"
@@ -26,8 +31,12 @@ type Options struct {
 	Tokens []Token
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// Metrics serves /metrics; nil serves an empty 404.
+	// Metrics serves /metrics; nil serves a 404.
 	Metrics http.Handler
+	// Meter records the gateway's metrics; nil records nothing.
+	Meter metric.Meter
+	// TracerProvider traces requests (otelgin); nil means the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // Server holds what both listeners share. Any replica can serve any request:
@@ -41,6 +50,8 @@ type Server struct {
 	log           *slog.Logger
 	metrics       http.Handler
 	limits        *tenantLimits
+	inst          *instruments
+	tracer        trace.TracerProvider
 }
 
 // live is what a config compiles to; it is swapped whole.
@@ -80,6 +91,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.live.Store(l)
 	s.limits = newTenantLimits(opts.Config.Limits)
+	s.inst = newInstruments(opts.Meter)
+	s.tracer = opts.TracerProvider
+	if s.tracer == nil {
+		s.tracer = otel.GetTracerProvider()
+	}
+	if err := s.registerRegionGauges(opts.Meter); err != nil {
+		return nil, fmt.Errorf("registering region gauges: %w", err)
+	}
 	return s, nil
 }
 
@@ -105,14 +124,18 @@ func (s *Server) SetConfig(cfg *configs.Config) error {
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-func (s *Server) engine() *gin.Engine {
+func (s *Server) engine(service string) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	// Workflow ids may hold any character, "/" included: clients
 	// percent-encode them in paths and we match on the raw path.
 	e.UseRawPath = true
 	e.UnescapePathValues = true
-	e.Use(recovery(s.log), requestID(), accessLog(s.log))
+	// One visible chain: panics become 500s, every request gets an id, a
+	// span (otelgin) and its metrics, and one log line.
+	e.Use(recovery(s.log), requestID(),
+		otelgin.Middleware(service, otelgin.WithTracerProvider(s.tracer)),
+		s.observe(), accessLog(s.log))
 	e.NoRoute(func(c *gin.Context) { fail(c, 404, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path) })
 	e.NoMethod(func(c *gin.Context) { fail(c, 405, c.Request.Method+" is not allowed on "+c.Request.URL.Path) })
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) })
@@ -129,7 +152,7 @@ func (s *Server) engine() *gin.Engine {
 
 // ClientHandler serves the client API.
 func (s *Server) ClientHandler() http.Handler {
-	e := s.engine()
+	e := s.engine("regiongate-client-api")
 	v1 := e.Group("/v1/workflows")
 	v1.POST("", s.start)
 	v1.GET("/:id", s.describe)
@@ -141,7 +164,7 @@ func (s *Server) ClientHandler() http.Handler {
 
 // AdminHandler serves the admin API.
 func (s *Server) AdminHandler() http.Handler {
-	e := s.engine()
+	e := s.engine("regiongate-admin-api")
 	a := e.Group("/admin/v1")
 	a.GET("/regions", s.requireRole(RoleViewer), s.listRegions)
 	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
 	"github.com/regiongate/regiongate/gateway"
@@ -87,9 +88,21 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
+	if err != nil {
+		return err
+	}
+	defer tp.Shutdown(context.WithoutCancel(ctx))
+	tracing, err := telemetry.TemporalTracing(tp)
+	if err != nil {
+		return err
+	}
 	mgr, err := regions.NewManager(cfg, regions.Options{
-		Records:       records,
-		ClientOptions: client.Options{Logger: log.NewStructuredLogger(logger.With("component", "temporal"))},
+		Records: records,
+		ClientOptions: client.Options{
+			Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
+			Interceptors: []interceptor.ClientInterceptor{tracing},
+		},
 	})
 	if err != nil {
 		return err
@@ -101,6 +114,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	srv, err := gateway.New(gateway.Options{
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
 		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
+		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
 	})
 	if err != nil {
 		return err

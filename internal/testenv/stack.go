@@ -117,6 +117,7 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	s.Server, err = gateway.New(gateway.Options{
 		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
 		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
+		Meter: metrics.Meter("regiongate/gateway"),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,100 @@
+package gateway_test
+
+import (
+	"bytes"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	r := do(t, "GET", url+"/metrics", nil)
+	if r.Status != 200 {
+		t.Fatalf("/metrics: %d", r.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return fams
+}
+
+// find returns the value of the first sample of family whose labels
+// include every pair in want, or -1.
+func find(fams map[string]*dto.MetricFamily, family string, want map[string]string) float64 {
+	f, ok := fams[family]
+	if !ok {
+		return -1
+	}
+	for _, m := range f.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		match := true
+		for k, v := range want {
+			match = match && labels[k] == v
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			return m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			return m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			return float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return -1
+}
+
+func TestMetricsAfterKnownTraffic(t *testing.T) {
+	needStack(t)
+	before := scrape(t, stack.ClientURL)
+	base := func(fam string, labels map[string]string) float64 { return max(0, find(before, fam, labels)) }
+	started := map[string]string{"route": "/v1/workflows", "method": "POST", "status": "201", "region": "eu-west", "classification": "pii"}
+	refused := map[string]string{"route": "/v1/workflows", "method": "POST", "status": "422", "classification": "pii"}
+	decided := map[string]string{"region": "eu-west", "classification": "pii", "home": "true"}
+	noLawful := map[string]string{"reason": "no_lawful_region", "classification": "pii"}
+
+	for range 3 {
+		if r := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(uniqueID(t), "DE", "pii")); r.Status != 201 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+	}
+	do(t, "POST", stack.ClientURL+"/v1/workflows", booking(uniqueID(t), "JP", "pii"))
+
+	after := scrape(t, stack.ClientURL)
+	checks := []struct {
+		family string
+		labels map[string]string
+		delta  float64
+	}{
+		{"regiongate_http_requests_total", started, 3},
+		{"regiongate_http_request_duration_seconds", started, 3},
+		{"regiongate_http_requests_total", refused, 1},
+		{"regiongate_routing_decisions_total", decided, 3},
+		{"regiongate_routing_refusals_total", noLawful, 1},
+	}
+	for _, c := range checks {
+		if got := find(after, c.family, c.labels) - base(c.family, c.labels); got != c.delta {
+			t.Errorf("%s%v grew by %v, want %v", c.family, c.labels, got, c.delta)
+		}
+	}
+	for _, region := range []string{"us-east", "us-west", "eu-west", "eu-central"} {
+		for _, fam := range []string{"regiongate_region_breaker_state", "regiongate_region_healthy", "regiongate_region_drained"} {
+			if find(after, fam, map[string]string{"region": region}) < 0 {
+				t.Errorf("%s has no sample for %s", fam, region)
+			}
+		}
+	}
+	if find(after, "regiongate_config_info", map[string]string{"version": stack.Config.Version()}) != 1 {
+		t.Error("regiongate_config_info does not carry the config version")
+	}
+}

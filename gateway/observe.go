@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/regiongate/regiongate/router"
+)
+
+// Context keys handlers set so the metrics middleware can label requests.
+const (
+	ctxRegion = "regiongate.region"
+	ctxClass  = "regiongate.class"
+)
+
+// instruments are the gateway's own metrics. Names follow Prometheus
+// conventions once the exporter adds its suffixes (docs/observability.md).
+type instruments struct {
+	requests  metric.Int64Counter
+	duration  metric.Float64Histogram
+	decisions metric.Int64Counter
+	refusals  metric.Int64Counter
+}
+
+func newInstruments(m metric.Meter) *instruments {
+	if m == nil {
+		m = noop.NewMeterProvider().Meter("")
+	}
+	in := &instruments{}
+	// Errors here only come from invalid names, which are constants.
+	in.requests, _ = m.Int64Counter("regiongate.http.requests",
+		metric.WithDescription("HTTP requests by route, method, status, region and data classification"))
+	in.duration, _ = m.Float64Histogram("regiongate.http.request.duration", metric.WithUnit("s"),
+		metric.WithDescription("HTTP request latency"),
+		metric.WithExplicitBucketBoundaries(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+	in.decisions, _ = m.Int64Counter("regiongate.routing.decisions",
+		metric.WithDescription("Routing decisions by chosen region, classification and whether the home region was chosen"))
+	in.refusals, _ = m.Int64Counter("regiongate.routing.refusals",
+		metric.WithDescription("Routing refusals by reason (no_lawful_region, no_region_available) and classification"))
+	return in
+}
+
+// observe records every request's metrics once the handler is done.
+func (s *Server) observe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		attrs := metric.WithAttributes(
+			attribute.String("route", route),
+			attribute.String("method", c.Request.Method),
+			attribute.Int("status", c.Writer.Status()),
+			attribute.String("region", c.GetString(ctxRegion)),
+			attribute.String("classification", c.GetString(ctxClass)),
+		)
+		ctx := context.WithoutCancel(c.Request.Context())
+		s.inst.requests.Add(ctx, 1, attrs)
+		s.inst.duration.Record(ctx, time.Since(start).Seconds(), attrs)
+	}
+}
+
+// recordDecision counts the decision and notes it on the request's span,
+// so a trace shows where the request went and why.
+func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Decision, err error) {
+	c.Set(ctxClass, req.Class)
+	ctx := c.Request.Context()
+	span := trace.SpanFromContext(ctx)
+	if err != nil {
+		reason := "no_region_available"
+		if d.Region == "" && len(d.Lawful) == 0 {
+			reason = "no_lawful_region"
+		}
+		s.inst.refusals.Add(ctx, 1, metric.WithAttributes(
+			attribute.String("reason", reason), attribute.String("classification", req.Class)))
+		span.AddEvent("routing.refused", trace.WithAttributes(
+			attribute.String("reason", reason), attribute.StringSlice("lawful", d.Lawful)))
+		return
+	}
+	c.Set(ctxRegion, d.Region)
+	home := len(d.Lawful) > 0 && d.Region == d.Lawful[0]
+	s.inst.decisions.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("region", d.Region), attribute.String("classification", req.Class), attribute.Bool("home", home)))
+	span.AddEvent("routing.decision", trace.WithAttributes(
+		attribute.String("region", d.Region),
+		attribute.String("namespace", d.Namespace),
+		attribute.String("task_queue", d.TaskQueue),
+		attribute.StringSlice("candidates", d.Candidates),
+		attribute.StringSlice("lawful", d.Lawful),
+		attribute.Bool("resident", d.Resident),
+	))
+}
+
+// registerRegionGauges reports every region's breaker, health and drain
+// state, and the config version, whenever metrics are read.
+func (s *Server) registerRegionGauges(m metric.Meter) error {
+	if m == nil {
+		return nil
+	}
+	breaker, err := m.Int64ObservableGauge("regiongate.region.breaker.state",
+		metric.WithDescription("Circuit breaker state per region: 0 closed, 1 half-open, 2 open"))
+	if err != nil {
+		return err
+	}
+	healthy, err := m.Int64ObservableGauge("regiongate.region.healthy",
+		metric.WithDescription("1 when the region's health checks pass"))
+	if err != nil {
+		return err
+	}
+	drained, err := m.Int64ObservableGauge("regiongate.region.drained",
+		metric.WithDescription("1 when the region is drained"))
+	if err != nil {
+		return err
+	}
+	cfgInfo, err := m.Int64ObservableGauge("regiongate.config.info",
+		metric.WithDescription("Always 1; the version label is the config in force"))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, r := range s.regions.All() {
+			at := metric.WithAttributes(attribute.String("region", r.Name()))
+			o.ObserveInt64(breaker, breakerValue(r.Breaker()), at)
+			o.ObserveInt64(healthy, boolValue(r.Healthy()), at)
+			o.ObserveInt64(drained, boolValue(r.Drained()), at)
+		}
+		o.ObserveInt64(cfgInfo, 1, metric.WithAttributes(attribute.String("version", s.Policy().Config().Version())))
+		return nil
+	}, breaker, healthy, drained, cfgInfo)
+	return err
+}
+
+func breakerValue(state string) int64 {
+	switch state {
+	case "half-open":
+		return 1
+	case "open":
+		return 2
+	}
+	return 0
+}
+
+func boolValue(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
