@@ -2,6 +2,8 @@ package configs
 
 import (
 	_ "embed"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -32,4 +34,31 @@ func LoadFile(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// Revision is one stored version of the config text. Index orders
+// revisions within a source (Consul's ModifyIndex, a file's change count)
+// and is what a conditional write compares against.
+type Revision struct {
+	Data  []byte
+	Index uint64
+}
+
+// ErrStale is returned by Source.Write when the stored config changed since
+// the revision the writer read.
+var ErrStale = errors.New("config changed since it was read")
+
+// Source is where the config text lives: a file, or a Consul KV key. A
+// source only produces and stores text; the Watcher decides what to apply.
+type Source interface {
+	// Read returns the current revision, or ErrNotFound.
+	Read(ctx context.Context) (Revision, error)
+	// Watch calls fn with every new revision until ctx ends. It keeps
+	// trying (with capped backoff) while the store is unreachable.
+	Watch(ctx context.Context, fn func(Revision))
+	// Write stores data if the stored revision is still expected.Index;
+	// otherwise it returns ErrStale and stores nothing.
+	Write(ctx context.Context, data []byte, expected uint64) (Revision, error)
+	// String names the source for logs ("file /etc/regiongate.yaml").
+	String() string
 }

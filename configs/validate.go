@@ -15,9 +15,9 @@ import (
 
 // Problem is one thing wrong with a config, with its place in the file.
 type Problem struct {
-	Path    string // e.g. "regions[2].failover[0]"
-	Line    int    // in the YAML text; 0 when unknown
-	Message string
+	Path    string `json:"path"`           // e.g. "regions[2].failover[0]"
+	Line    int    `json:"line,omitempty"` // in the YAML text; 0 when unknown
+	Message string `json:"message"`
 }
 
 func (p Problem) String() string {

@@ -60,8 +60,11 @@ func (s *Server) drain(drained bool) gin.HandlerFunc {
 			fail(c, 500, err.Error())
 			return
 		}
-		t, _ := c.Get(tokenKey)
-		s.log.Info("region state changed", "region", name, "drained", drained, "by", t.(Token).Name)
+		action := "region.restore"
+		if drained {
+			action = "region.drain"
+		}
+		s.audit(c, action, name, "")
 		for _, v := range s.regionViews() {
 			if v.Name == name {
 				c.JSON(200, v)
@@ -87,10 +90,4 @@ func (s *Server) explain(c *gin.Context) {
 		out["refusal"] = gin.H{"status": 503, "reason": err.Error()}
 	}
 	c.JSON(200, out)
-}
-
-func (s *Server) getConfig(c *gin.Context) {
-	cfg := s.Policy().Config()
-	c.Header("ETag", `"`+cfg.Version()+`"`)
-	c.Data(200, "application/yaml", cfg.Raw())
 }

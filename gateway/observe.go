@@ -26,6 +26,8 @@ type instruments struct {
 	duration  metric.Float64Histogram
 	decisions metric.Int64Counter
 	refusals  metric.Int64Counter
+	// configRejects counts configs refused by validation or apply.
+	configRejects metric.Int64Counter
 }
 
 func newInstruments(m metric.Meter) *instruments {
@@ -43,6 +45,8 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Routing decisions by chosen region, classification and whether the home region was chosen"))
 	in.refusals, _ = m.Int64Counter("regiongate.routing.refusals",
 		metric.WithDescription("Routing refusals by reason (no_lawful_region, no_region_available) and classification"))
+	in.configRejects, _ = m.Int64Counter("regiongate.config.reload.failures",
+		metric.WithDescription("Region configs refused (invalid or not applicable); the old config stayed in force"))
 	return in
 }
 

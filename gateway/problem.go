@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/regiongate/regiongate/configs"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -19,6 +21,8 @@ type Problem struct {
 	WorkflowID string `json:"workflowId,omitempty"`
 	// Decision explains a routing refusal (422, 503).
 	Decision any `json:"decision,omitempty"`
+	// Problems lists every problem of a refused config, with its place.
+	Problems []configs.Problem `json:"problems,omitempty"`
 }
 
 // problemTypes gives every status we send a stable type URI and title.

@@ -2,6 +2,8 @@
 package gateway
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/router/location"
@@ -37,6 +40,11 @@ type Options struct {
 	Meter metric.Meter
 	// TracerProvider traces requests (otelgin); nil means the global one.
 	TracerProvider trace.TracerProvider
+	// ConfigSource is where the config lives and where PUT writes it; nil
+	// keeps Config in memory only.
+	ConfigSource configs.Source
+	// Audit records admin changes; nil keeps them in memory only.
+	Audit audit.Store
 }
 
 // Server holds what both listeners share. Any replica can serve any request:
@@ -52,6 +60,8 @@ type Server struct {
 	limits        *tenantLimits
 	inst          *instruments
 	tracer        trace.TracerProvider
+	watcher       *configs.Watcher
+	auditLog      audit.Store
 }
 
 // live is what a config compiles to; it is swapped whole.
@@ -98,6 +108,21 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := s.registerRegionGauges(opts.Meter); err != nil {
 		return nil, fmt.Errorf("registering region gauges: %w", err)
+	}
+	s.auditLog = opts.Audit
+	if s.auditLog == nil {
+		s.auditLog = &audit.Memory{}
+	}
+	src := opts.ConfigSource
+	if src == nil {
+		src = configs.NewMemorySource(opts.Config.Raw())
+	}
+	s.newWatcher(src, opts.Meter)
+	// Config is already in force. Its index is learnt from the source when
+	// WatchConfig starts; a PUT before that finds a stale index and gets 412.
+	s.watcher.Prime(opts.Config, 0)
+	if rev, err := src.Read(context.Background()); err == nil && bytes.Equal(rev.Data, opts.Config.Raw()) {
+		s.watcher.Prime(opts.Config, rev.Index)
 	}
 	return s, nil
 }
@@ -171,6 +196,8 @@ func (s *Server) AdminHandler() http.Handler {
 	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
 	a.POST("/route/explain", s.requireRole(RoleViewer), s.explain)
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
+	a.PUT("/config", s.requireRole(RoleCompliance), s.putConfig)
+	a.GET("/audit", s.requireRole(RoleViewer), s.listAudit)
 	return e
 }
 

@@ -75,3 +75,20 @@ func TestRouteTableAndExplain(t *testing.T) {
 		t.Fatal("an unknown --down region must be an error")
 	}
 }
+
+func TestConfigDiff(t *testing.T) {
+	next := strings.ReplaceAll(devYAML(t), "residency: [EU, GB, CH]", "residency: [EU, GB]")
+	out, err := run(t, "config", "diff", "../../configs/dev.yaml", writeFile(t, next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| CH | pii | eu-west → eu-central | refused |", "2 newly refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff does not show %q:\n%s", want, out)
+		}
+	}
+	out, err = run(t, "config", "diff", "../../configs/dev.yaml", "../../configs/dev.yaml")
+	if err != nil || !strings.Contains(out, "No routing changes") {
+		t.Fatalf("same file: %v %s", err, out)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/router"
 )
 
 func main() {
@@ -63,6 +64,22 @@ func configCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (version %s, %d regions)\n", args[0], cfg.Version(), len(cfg.Regions))
 			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "What a config change means for users: every country x class whose region order moves",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			old, err := configs.LoadFile(args[0])
+			if err != nil {
+				return err
+			}
+			next, err := configs.LoadFile(args[1])
+			if err != nil {
+				return err
+			}
+			return router.WriteDiff(cmd.OutOrStdout(), router.Diff(router.New(old), router.New(next)))
 		},
 	})
 	return c

@@ -1,0 +1,80 @@
+package configs
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+)
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("config.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("config.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("config.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// asJSON turns YAML into the plain JSON values the schema validator wants.
+func asJSON(t *testing.T, text string) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal([]byte(text), &v); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSchemaAgreesWithTheDecoder keeps the editor's schema and the strict
+// decoder in step: the dev config passes both, and edits the decoder
+// refuses are refused by the schema too.
+func TestSchemaAgreesWithTheDecoder(t *testing.T) {
+	s := compileSchema(t)
+	dev := string(DefaultYAML())
+	if err := s.Validate(asJSON(t, dev)); err != nil {
+		t.Fatalf("dev.yaml fails the schema: %v", err)
+	}
+	bad := []struct{ name, text string }{
+		{"unknown top-level field", dev + "\ncolour: red\n"},
+		{"unknown region field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    colour: red", 1)},
+		{"bad duration", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    callTimeout: fast", 1)},
+		{"bad region name", strings.Replace(dev, "name: us-east", "name: US East", 1)},
+		{"unknown location source", dev + "\nlocation:\n  precedence: [crystal-ball]\n"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			if err := s.Validate(asJSON(t, b.text)); err == nil {
+				t.Error("the schema accepts it")
+			}
+			if _, err := Parse([]byte(b.text)); err == nil {
+				t.Error("the decoder accepts it")
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package configs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrVersionMismatch is returned by Replace when the caller's version is
+// not the config in force (HTTP 412).
+var ErrVersionMismatch = errors.New("config version does not match the one in force")
+
+// Watcher is the one place a config is applied from a source: it decodes
+// strictly, validates completely, hands the new config to Apply, and keeps
+// the old one on any error. Unchanged configs are dropped.
+type Watcher struct {
+	// Source is where the config text lives.
+	Source Source
+	// Apply swaps a validated config in; an error keeps the old one.
+	Apply func(*Config) error
+	// Check, if set, vets a config before Replace stores it (for what
+	// validation cannot see, such as a GeoIP file that must open).
+	Check func(*Config) error
+	// OnReject, if set, hears about every refused revision (for metrics
+	// and logs); the old config stays in force.
+	OnReject func(error)
+	// OnApply, if set, hears about every applied config.
+	OnApply func(*Config)
+
+	mu      sync.Mutex
+	current *Config
+	index   uint64
+}
+
+// Start reads and applies the current config; an error here stops
+// start-up. Then it watches the source until ctx ends.
+func (w *Watcher) Start(ctx context.Context) error {
+	rev, err := w.Source.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("reading config from %s: %w", w.Source, err)
+	}
+	if err := w.offer(rev); err != nil {
+		return fmt.Errorf("config from %s: %w", w.Source, err)
+	}
+	go w.Source.Watch(ctx, func(rev Revision) {
+		if err := w.offer(rev); err != nil && w.OnReject != nil {
+			w.OnReject(err)
+		}
+	})
+	return nil
+}
+
+// Prime records cfg, already applied by the caller, as the config in
+// force at the source's index, without applying it again. Start may be
+// called afterwards to follow the source.
+func (w *Watcher) Prime(cfg *Config, index uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.current, w.index = cfg, index
+}
+
+// Current returns the config in force and the source index it came from.
+func (w *Watcher) Current() (*Config, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.current, w.index
+}
+
+// Reload reads the source now (SIGHUP).
+func (w *Watcher) Reload(ctx context.Context) error {
+	rev, err := w.Source.Read(ctx)
+	if err != nil {
+		return err
+	}
+	err = w.offer(rev)
+	if err != nil && w.OnReject != nil {
+		w.OnReject(err)
+	}
+	return err
+}
+
+// offer applies a revision unless it is unchanged or invalid.
+func (w *Watcher) offer(rev Revision) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.current != nil && rev.Index == w.index {
+		return nil
+	}
+	cfg, err := Parse(rev.Data)
+	if err != nil {
+		return err
+	}
+	if w.current != nil && cfg.Version() == w.current.Version() {
+		w.index = rev.Index
+		return nil
+	}
+	if err := w.Apply(cfg); err != nil {
+		return fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+	}
+	w.current, w.index = cfg, rev.Index
+	if w.OnApply != nil {
+		w.OnApply(cfg)
+	}
+	return nil
+}
+
+// Replace validates data, writes it to the source if the config in force
+// is still ifVersion and the source has not moved on, and applies it. It
+// returns the old and the new config. Errors: ErrVersionMismatch or
+// ErrStale (someone else changed it), a *ValidationError or decoding error
+// (nothing written), or the source's own error.
+func (w *Watcher) Replace(ctx context.Context, data []byte, ifVersion string) (old, cfg *Config, err error) {
+	cfg, err = Parse(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if w.Check != nil {
+		if err := w.Check(cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	old = w.current
+	if old == nil {
+		return nil, nil, errors.New("config watcher not started")
+	}
+	if old.Version() != ifVersion {
+		return old, nil, ErrVersionMismatch
+	}
+	rev, err := w.Source.Write(ctx, data, w.index)
+	if err != nil {
+		return old, nil, err
+	}
+	if err := w.Apply(cfg); err != nil {
+		// Stored but not applied: the watcher will offer it again and the
+		// error shows up through OnReject.
+		return old, nil, fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+	}
+	w.current, w.index = cfg, rev.Index
+	if w.OnApply != nil {
+		w.OnApply(cfg)
+	}
+	return old, cfg, nil
+}

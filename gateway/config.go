@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/router"
+)
+
+// newWatcher wires the config watcher to this server: every config that
+// arrives (from the source or a PUT) is compiled, checked and swapped in
+// whole, or refused with the old one kept.
+func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
+	rejects := s.inst.configRejects
+	s.watcher = &configs.Watcher{
+		Source: src,
+		Apply:  s.SetConfig,
+		Check: func(cfg *configs.Config) error {
+			l, err := compile(cfg, s.workflowTypes)
+			if err == nil {
+				l.resolver.Close()
+			}
+			return err
+		},
+		OnReject: func(err error) {
+			rejects.Add(context.Background(), 1, metric.WithAttributes(attribute.String("source", src.String())))
+			s.log.Error("config refused; the previous config stays in force", "source", src.String(), "error", err)
+		},
+		OnApply: func(cfg *configs.Config) {
+			s.log.Info("config applied", "source", src.String(), "version", cfg.Version())
+		},
+	}
+}
+
+// WatchConfig applies the source's current config and follows its
+// changes until ctx ends. A bad config at this point is an error.
+func (s *Server) WatchConfig(ctx context.Context) error { return s.watcher.Start(ctx) }
+
+// ReloadConfig reads the source now (on SIGHUP).
+func (s *Server) ReloadConfig(ctx context.Context) error { return s.watcher.Reload(ctx) }
+
+func etag(cfg *configs.Config) string { return `"` + cfg.Version() + `"` }
+
+func (s *Server) getConfig(c *gin.Context) {
+	cfg := s.Policy().Config()
+	c.Header("ETag", etag(cfg))
+	c.Data(200, "application/yaml", cfg.Raw())
+}
+
+// putConfig replaces the config: If-Match must name the config in force;
+// the new one is validated completely before it is stored or used.
+func (s *Server) putConfig(c *gin.Context) {
+	ifMatch := c.GetHeader("If-Match")
+	if ifMatch == "" {
+		fail(c, 428, "send If-Match with the ETag from GET /admin/v1/config")
+		return
+	}
+	limit := s.Policy().Config().MaxBodyBytes()
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
+	switch {
+	case err != nil:
+		fail(c, 400, "reading body: "+err.Error())
+		return
+	case int64(len(data)) > limit:
+		fail(c, 413, "config larger than the body limit")
+		return
+	}
+	version := strings.TrimPrefix(strings.Trim(strings.TrimSpace(ifMatch), `"`), "W/")
+	old, cfg, err := s.watcher.Replace(c.Request.Context(), data, strings.Trim(version, `"`))
+	if err != nil {
+		s.configError(c, err)
+		return
+	}
+	changes := router.Diff(router.New(old), router.New(cfg))
+	s.audit(c, "config.replace", cfg.Version(), "from "+old.Version()+": "+router.Summary(changes))
+	c.Header("ETag", etag(cfg))
+	c.JSON(200, gin.H{"version": cfg.Version(), "previous": old.Version(), "changes": changes, "summary": router.Summary(changes)})
+}
+
+func (s *Server) configError(c *gin.Context, err error) {
+	var ve *configs.ValidationError
+	switch {
+	case errors.Is(err, configs.ErrVersionMismatch), errors.Is(err, configs.ErrStale):
+		fail(c, 412, "the config changed since you read it; GET it again and reapply your edit")
+	case errors.As(err, &ve):
+		p := newProblem(400, ve.Error())
+		p.Problems = ve.Problems
+		writeProblem(c, p)
+	default:
+		fail(c, 400, "config refused, the old one stays in force: "+err.Error())
+	}
+}
+
+// audit records a change by the request's token; a failure to record is
+// logged, not hidden, but does not undo the change.
+func (s *Server) audit(c *gin.Context, action, target, detail string) {
+	actor := "unknown"
+	if t, ok := c.Get(tokenKey); ok {
+		actor = t.(Token).Name
+	}
+	e := audit.Entry{Time: time.Now().UTC(), Actor: actor, Action: action, Target: target, Detail: detail}
+	if err := s.auditLog.Append(context.WithoutCancel(c.Request.Context()), e); err != nil {
+		s.log.Error("audit entry not recorded", "action", action, "target", target, "actor", actor, "error", err)
+	}
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	entries, err := s.auditLog.List(c.Request.Context())
+	if err != nil {
+		fail(c, 502, err.Error())
+		return
+	}
+	c.JSON(200, gin.H{"entries": entries})
+}
