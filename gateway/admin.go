@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,10 +20,15 @@ type RegionView struct {
 	State     string   `json:"state"`   // active or drained
 	Breaker   string   `json:"breaker"` // closed, open or half-open
 	Healthy   bool     `json:"healthy"`
+	Drill     string   `json:"drill,omitempty"` // the active drill draining it
 }
 
 func (s *Server) regionViews() []RegionView {
 	var out []RegionView
+	drilled := map[string]string{}
+	for _, d := range s.drills.active(time.Now()) {
+		drilled[d.Region] = d.ID
+	}
 	for _, r := range s.regions.All() {
 		cfg := r.Config()
 		v := RegionView{
@@ -30,9 +36,10 @@ func (s *Server) regionViews() []RegionView {
 			Residency: nonNil(cfg.Residency), Failover: nonNil(cfg.Failover),
 			State: "active", Breaker: r.Breaker(), Healthy: r.Healthy(),
 		}
-		if r.Drained() {
+		if r.Drained() || drilled[cfg.Name] != "" {
 			v.State = "drained"
 		}
+		v.Drill = drilled[cfg.Name]
 		out = append(out, v)
 	}
 	return out
@@ -80,7 +87,7 @@ func (s *Server) explain(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := l.policy.Explain(b.routerRequest(), s.regions.Snapshot())
+	d, err := l.policy.Explain(b.routerRequest(), s.snapshot())
 	out := gin.H{"decision": d, "allowed": err == nil, "userLocation": b.UserLocation,
 		"locationSource": c.Writer.Header().Get("X-Location-Source")}
 	switch {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -130,7 +131,7 @@ func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bo
 	if !ok {
 		return b, router.Decision{}, false
 	}
-	snap := s.regions.Snapshot()
+	snap := s.snapshot()
 	d, err := l.policy.Decide(b.routerRequest(), snap)
 	if err != nil {
 		// A refusal is worth explaining in full; it is off the hot path.
@@ -160,7 +161,14 @@ func (s *Server) routingError(c *gin.Context, d router.Decision, err error) bool
 }
 
 func (s *Server) start(c *gin.Context) {
+	began := time.Now()
 	b, d, ok := s.decodeAndDecide(c)
+	defer func() {
+		s.lat.record(began, time.Since(began))
+		if d.Jurisdictions != nil { // the request was valid and routed (or refused)
+			s.countForDrills(b.routerRequest(), c.Writer.Status())
+		}
+	}()
 	if !ok {
 		return
 	}

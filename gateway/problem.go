@@ -23,6 +23,9 @@ type Problem struct {
 	Decision any `json:"decision,omitempty"`
 	// Problems lists every problem of a refused config, with its place.
 	Problems []configs.Problem `json:"problems,omitempty"`
+	// WouldRefuse lists jurisdictions a drill would leave with no
+	// available lawful region.
+	WouldRefuse []string `json:"wouldRefuse,omitempty"`
 }
 
 // problemTypes gives every status we send a stable type URI and title.

@@ -45,6 +45,8 @@ type Options struct {
 	ConfigSource configs.Source
 	// Audit records admin changes; nil keeps them in memory only.
 	Audit audit.Store
+	// Drills stores failover drills; nil keeps them in memory only.
+	Drills DrillStore
 }
 
 // Server holds what both listeners share. Any replica can serve any request:
@@ -62,6 +64,8 @@ type Server struct {
 	tracer        trace.TracerProvider
 	watcher       *configs.Watcher
 	auditLog      audit.Store
+	drills        *drills
+	lat           *latencies
 }
 
 // live is what a config compiles to; it is swapped whole.
@@ -109,6 +113,11 @@ func New(opts Options) (*Server, error) {
 	if err := s.registerRegionGauges(opts.Meter); err != nil {
 		return nil, fmt.Errorf("registering region gauges: %w", err)
 	}
+	if opts.Drills == nil {
+		opts.Drills = &MemoryDrills{}
+	}
+	s.drills = newDrills(opts.Drills)
+	s.lat = &latencies{}
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -198,6 +207,9 @@ func (s *Server) AdminHandler() http.Handler {
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
 	a.PUT("/config", s.requireRole(RoleCompliance), s.putConfig)
 	a.GET("/audit", s.requireRole(RoleViewer), s.listAudit)
+	a.POST("/drills", s.requireRole(RoleOperator), s.startDrill)
+	a.GET("/drills", s.requireRole(RoleViewer), s.listDrills)
+	a.GET("/drills/:id", s.requireRole(RoleViewer), s.drillReport)
 	return e
 }
 

@@ -1,0 +1,230 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/router"
+)
+
+// MaxDrillSeconds bounds a drill: a drill is a rehearsal, not a way to
+// drain a region indefinitely (drain does that, visibly).
+const MaxDrillSeconds = 24 * 60 * 60
+
+// drills is this replica's view of the drill store plus its own counts.
+type drills struct {
+	store   DrillStore
+	replica string
+
+	mu     sync.Mutex
+	cache  []Drill
+	counts map[string]*DrillStats
+}
+
+func newDrills(store DrillStore) *drills {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &drills{store: store, replica: "replica-" + hex.EncodeToString(b[:]), counts: map[string]*DrillStats{}}
+}
+
+// active returns the drills draining a region at t.
+func (d *drills) active(t time.Time) []Drill {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Drill
+	for _, dr := range d.cache {
+		if dr.Active(t) {
+			out = append(out, dr)
+		}
+	}
+	return out
+}
+
+// refresh reloads the cache and publishes this replica's counts.
+func (d *drills) refresh(ctx context.Context) error {
+	list, err := d.store.List(ctx)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.cache = list
+	counts := map[string]DrillStats{}
+	for id, c := range d.counts {
+		counts[id] = *c
+	}
+	d.mu.Unlock()
+	for id, c := range counts {
+		if err := d.store.PutStats(ctx, id, d.replica, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunDrills keeps this replica's view of drills current until ctx ends:
+// a drill's end is honoured by every replica within one interval.
+func (s *Server) RunDrills(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.drills.refresh(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("refreshing drills", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// snapshot is the regions' state with active drills counted as drains.
+func (s *Server) snapshot() router.Snapshot {
+	snap := s.regions.Snapshot()
+	for _, dr := range s.drills.active(time.Now()) {
+		st := snap[dr.Region]
+		st.Drained = true
+		snap[dr.Region] = st
+	}
+	return snap
+}
+
+// countForDrills attributes a start to every active drill whose region it
+// would have gone to: rerouted when it started elsewhere, refused when no
+// lawful region was left, an error for any other failure.
+func (s *Server) countForDrills(req router.Request, status int) {
+	active := s.drills.active(time.Now())
+	if len(active) == 0 {
+		return
+	}
+	undrilled, err := s.Policy().Decide(req, s.regions.Snapshot())
+	if err != nil {
+		return
+	}
+	s.drills.mu.Lock()
+	defer s.drills.mu.Unlock()
+	for _, dr := range active {
+		if undrilled.Region != dr.Region {
+			continue
+		}
+		c := s.drills.counts[dr.ID]
+		if c == nil {
+			c = &DrillStats{}
+			s.drills.counts[dr.ID] = c
+		}
+		switch {
+		case status == 200 || status == 201:
+			c.Rerouted++
+		case status == 503 || status == 422:
+			c.Refused++
+		case status >= 500:
+			c.Errors++
+		}
+	}
+}
+
+// DrillRequest is the body of POST /admin/v1/drills.
+type DrillRequest struct {
+	Region          string `json:"region"`
+	DurationSeconds int    `json:"durationSeconds"`
+	Force           bool   `json:"force,omitempty"`
+}
+
+func (s *Server) startDrill(c *gin.Context) {
+	var req DrillRequest
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		fail(c, 400, "malformed JSON body: "+err.Error())
+		return
+	}
+	if _, ok := s.Policy().Config().Region(req.Region); !ok {
+		fail(c, 404, fmt.Sprintf("unknown region %q", req.Region))
+		return
+	}
+	if req.DurationSeconds < 1 || req.DurationSeconds > MaxDrillSeconds {
+		fail(c, 400, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
+		return
+	}
+	refused := s.wouldRefuse(req.Region)
+	if len(refused) > 0 && !req.Force {
+		p := newProblem(409, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
+		p.WouldRefuse = refused
+		writeProblem(c, p)
+		return
+	}
+	t, _ := c.Get(tokenKey)
+	now := time.Now().UTC()
+	dr := Drill{ID: "drill-" + now.Format("20060102-150405") + "-" + randomHex(3), Region: req.Region, Start: now,
+		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: t.(Token).Name, Forced: req.Force, WouldRefuse: refused}
+	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
+		if errors.Is(err, ErrDrillConflict) {
+			fail(c, 409, fmt.Sprintf("region %s already has an active drill", req.Region))
+			return
+		}
+		fail(c, 502, "storing the drill: "+err.Error())
+		return
+	}
+	if err := s.drills.refresh(c.Request.Context()); err != nil {
+		s.log.Warn("refreshing drills", "error", err)
+	}
+	s.audit(c, "drill.start", req.Region, fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339)))
+	c.JSON(201, dr)
+}
+
+// wouldRefuse lists the jurisdictions (or countries outside any group)
+// whose resident data would have no available lawful region with region
+// drained on top of today's state.
+func (s *Server) wouldRefuse(region string) []string {
+	pol := s.Policy()
+	now := s.snapshot()
+	drilled := s.snapshot()
+	st := drilled[region]
+	st.Drained = true
+	drilled[region] = st
+	seen := map[string]bool{}
+	for _, country := range iso3166.All() {
+		for _, cl := range pol.Config().Classifications {
+			if !cl.Resident {
+				continue
+			}
+			req := router.Request{Location: country, Class: cl.Name}
+			if _, err := pol.Decide(req, drilled); !errors.Is(err, router.ErrNoRegionAvailable) {
+				continue
+			}
+			if _, err := pol.Decide(req, now); err != nil {
+				continue // refused already, not because of this drill
+			}
+			d, _ := pol.Decide(req, nil)
+			names := d.Jurisdictions
+			if len(names) == 0 {
+				names = []string{country}
+			}
+			for _, n := range names {
+				seen[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
