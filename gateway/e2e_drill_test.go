@@ -96,6 +96,14 @@ func TestDrillThatWouldStrandResidentDataNeedsForce(t *testing.T) {
 	if forced.Status != 201 || forced.json(t)["forced"] != true {
 		t.Fatalf("forced drill: %d %s", forced.Status, forced.Body)
 	}
+	drillID := forced.json(t)["id"].(string)
+	t.Cleanup(func() {
+		// Later tests need eu-west back: wait out the one-second drill.
+		eventually(t, 30*time.Second, "the forced drill to end", func() bool {
+			r := do(t, "GET", stack.AdminURL+"/admin/v1/regions", nil, "Authorization", "Bearer dev-viewer")
+			return !strings.Contains(string(r.Body), drillID)
+		})
+	})
 	r := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(uniqueID(t), "DE", "pii"))
 	if r.Status != 503 && r.Status != 201 { // 201 only if the 1s drill already ended
 		t.Fatalf("during a forced drill with eu-central drained: %d %s", r.Status, r.Body)

@@ -1,6 +1,8 @@
 package gateway_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -30,7 +32,8 @@ location:
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens()})
+	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
