@@ -56,7 +56,7 @@ type Classification struct {
 type Tenant struct {
 	Name string `yaml:"name"`
 	// Isolated tenants get a namespace of their own in every region:
-	// "<environment>-<region>-<tenant>".
+	// "<region's namespace>-<tenant>".
 	Isolated bool `yaml:"isolated"`
 }
 

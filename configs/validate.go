@@ -182,12 +182,8 @@ func validHostPort(s string) bool {
 	if i <= 0 || i == len(s)-1 {
 		return false
 	}
-	for _, ch := range s[i+1:] {
-		if ch < '0' || ch > '9' {
-			return false
-		}
-	}
-	return true
+	port, err := strconv.Atoi(s[i+1:])
+	return err == nil && port > 0 && port <= 65535 && s[i+1] != '+' && s[i+1] != '-'
 }
 
 // ErrNotFound is returned by sources when no config is stored yet.

@@ -86,8 +86,9 @@ func LoadTokensFile(path string) ([]Token, error) {
 // authenticate finds the token whose hash matches the bearer secret. Every
 // stored hash is compared, in constant time, so timing reveals nothing.
 func authenticate(tokens []Token, header string) (Token, bool) {
-	secret, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || secret == "" {
+	// The scheme name is case-insensitive (RFC 9110 section 11.1).
+	scheme, secret, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		return Token{}, false
 	}
 	sum := sha256.Sum256([]byte(secret))

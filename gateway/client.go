@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -52,8 +53,8 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	if err := dec.Decode(&b); err != nil {
 		return StartBody{}, fmt.Errorf("malformed JSON body: %w", err)
 	}
-	if dec.More() {
-		return StartBody{}, errors.New("malformed JSON body: data after the object")
+	if err := noTrailingData(dec); err != nil {
+		return StartBody{}, err
 	}
 	if len(b.Input) > 0 && b.Input[0] != '{' && string(b.Input) != "null" {
 		return StartBody{}, errors.New("input must be a JSON object")
@@ -61,13 +62,20 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	if string(b.Input) == "null" {
 		b.Input = nil
 	}
-	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, isControl) {
-		return StartBody{}, fmt.Errorf("workflowId must be at most %d printable characters", maxIDLen)
+	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, unicode.IsControl) {
+		return StartBody{}, fmt.Errorf("workflowId must be at most %d bytes (UTF-8) with no control characters", maxIDLen)
 	}
 	return b, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// noTrailingData fails when anything but white space follows the value
+// (dec.More alone misses a stray "}" or "]").
+func noTrailingData(dec *json.Decoder) error {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("malformed JSON body: data after the object")
+	}
+	return nil
+}
 
 // routerRequest turns a body into the router's view of it.
 func (b StartBody) routerRequest() router.Request {
@@ -252,7 +260,11 @@ func (s *Server) signal(c *gin.Context) {
 	case len(bytes.TrimSpace(data)) > 0:
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&b); err != nil {
+		err := dec.Decode(&b)
+		if err == nil {
+			err = noTrailingData(dec)
+		}
+		if err != nil {
 			fail(c, 400, "malformed JSON body: "+err.Error())
 			return
 		}
