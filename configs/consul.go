@@ -64,8 +64,9 @@ func (s *ConsulSource) Seed(ctx context.Context, data []byte) (bool, error) {
 
 // Watch implements Source with blocking queries: each query waits for an
 // index past the last one seen. An index that goes backwards (a Consul
-// snapshot restore, a new cluster) resets the wait; errors back off,
-// doubling up to MaxBackoff, and the caller keeps its last good config.
+// snapshot restore, a new cluster) resets the wait, and so does an error;
+// errors back off, doubling up to MaxBackoff, and the caller keeps its
+// last good config meanwhile.
 func (s *ConsulSource) Watch(ctx context.Context, fn func(Revision)) {
 	maxBackoff, wait := s.MaxBackoff, s.WaitTime
 	if maxBackoff <= 0 {
@@ -79,6 +80,10 @@ func (s *ConsulSource) Watch(ctx context.Context, fn func(Revision)) {
 	for ctx.Err() == nil {
 		pair, meta, err := s.KV.Get(s.Key, (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx))
 		if err != nil {
+			// After an outage the agent may be a new one whose index is
+			// behind ours, and a blocking query with a future index would
+			// sit out its whole wait: read afresh instead.
+			index = 0
 			select {
 			case <-ctx.Done():
 				return

@@ -1,0 +1,147 @@
+package gateway_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+type replica struct {
+	admin      string // admin API base URL
+	metricsURL string
+}
+
+// consulReplica is one gateway replica whose config lives in Consul. Its
+// regions need not run: these tests look at config only.
+func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string) replica {
+	t.Helper()
+	src := configs.NewConsulSource(cl, key)
+	src.MaxBackoff = 200 * time.Millisecond
+	rev, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Parse(rev.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := regions.NewManager(cfg, regions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.Close)
+	m, err := telemetry.NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Options{
+		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src,
+		Metrics: m.Handler, Meter: m.Meter("test"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WatchConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.AdminHandler())
+	t.Cleanup(ts.Close)
+	return replica{admin: ts.URL, metricsURL: ts.URL}
+}
+
+func (r replica) etag(t *testing.T) string {
+	t.Helper()
+	return do(t, "GET", r.admin+"/admin/v1/config", nil, "Authorization", "Bearer dev-viewer").Header.Get("ETag")
+}
+
+func TestConsulConfigReachesEveryReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real Consul agent (skipped under -short)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	agent, err := testenv.StartConsul(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(agent.Stop)
+	cl, err := agent.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "regiongate/config"
+	dev := string(configs.DefaultYAML())
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(dev)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := consulReplica(t, ctx, cl, key), consulReplica(t, ctx, cl, key)
+	first := a.etag(t)
+	if first == "" || b.etag(t) != first {
+		t.Fatalf("replicas start on different configs: %q %q", first, b.etag(t))
+	}
+
+	// A kv put of a new config reaches both replicas.
+	edited := strings.Replace(dev, "tenantBurst: 200", "tenantBurst: 300", 1)
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(edited)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []replica{a, b} {
+		eventually(t, 10*time.Second, "the new config on "+r.admin, func() bool { return r.etag(t) != first })
+	}
+	second := a.etag(t)
+
+	// An invalid one is refused; both keep serving the old and count it.
+	invalid := strings.Replace(edited, "failover: [eu-central]", "failover: [eu-centre]", 1)
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(invalid)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []replica{a, b} {
+		eventually(t, 10*time.Second, "the refusal to be counted on "+r.admin, func() bool {
+			return find(scrape(t, r.metricsURL), "regiongate_config_reload_failures_total", nil) >= 1
+		})
+		if r.etag(t) != second {
+			t.Fatalf("%s applied an invalid config", r.admin)
+		}
+	}
+
+	// A stale If-Match gets 412, and nothing is written.
+	compliance := []string{"Authorization", "Bearer dev-compliance", "If-Match", first}
+	checkProblem(t, do(t, "PUT", a.admin+"/admin/v1/config", dev, compliance...), 412)
+
+	// Consul stops: both keep serving the last good config...
+	agent.Stop()
+	for _, r := range []replica{a, b} {
+		if r.etag(t) != second {
+			t.Fatalf("%s lost its config when Consul stopped", r.admin)
+		}
+	}
+	// ...and resume watching when it returns (a dev agent comes back empty,
+	// so its index starts over: the watcher must notice it went backwards).
+	if err := agent.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	third := strings.Replace(dev, "tenantBurst: 200", "tenantBurst: 400", 1)
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(third)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []replica{a, b} {
+		eventually(t, 20*time.Second, "the config after Consul returned on "+r.admin, func() bool {
+			e := r.etag(t)
+			return e != second && e != first
+		})
+	}
+}
