@@ -141,6 +141,13 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // Raw returns the text the config was parsed from.
 func (c *Config) Raw() []byte { return append([]byte(nil), c.raw...) }
 
+// VersionOf returns the version a config text would have, without
+// validating it.
+func VersionOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
 // Version identifies the config's content: equal configs have equal versions.
 func (c *Config) Version() string { return c.version }
 
@@ -226,8 +233,7 @@ func Parse(data []byte) (*Config, error) {
 		}
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	c.version = hex.EncodeToString(sum[:8])
+	c.version = VersionOf(data)
 	c.raw = append([]byte(nil), data...)
 	return &c, nil
 }

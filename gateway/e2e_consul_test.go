@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,76 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 			return e != second && e != first
 		})
 	}
+}
+
+// BenchmarkConsulPropagation measures, per config write, the time from the
+// KV put until both replicas serve the new version (polling every 2 ms).
+// It reports p50 and p99 in milliseconds; see docs/BENCHMARKS.md.
+func BenchmarkConsulPropagation(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	agent, err := testenv.StartConsul(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer agent.Stop()
+	cl, err := agent.Client()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const key = "regiongate/config"
+	dev := string(configs.DefaultYAML())
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(dev)}, nil); err != nil {
+		b.Fatal(err)
+	}
+	replicas := []*gateway.Server{benchReplica(b, ctx, cl, key), benchReplica(b, ctx, cl, key)}
+	var samples []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		text := strings.Replace(dev, "tenantBurst: 200", "tenantBurst: "+strconv.Itoa(1000+i), 1)
+		want := configs.VersionOf([]byte(text))
+		start := time.Now()
+		if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(text)}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range replicas {
+			for r.Policy().Config().Version() != want {
+				if time.Since(start) > 10*time.Second {
+					b.Fatal("config did not propagate within 10s")
+				}
+				time.Sleep(2 * time.Millisecond) // polling interval of the measurement
+			}
+		}
+		samples = append(samples, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(samples[min(len(samples)-1, len(samples)*99/100)].Microseconds())/1000, "p99-ms")
+}
+
+func benchReplica(b *testing.B, ctx context.Context, cl *api.Client, key string) *gateway.Server {
+	src := configs.NewConsulSource(cl, key)
+	rev, err := src.Read(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := configs.Parse(rev.Data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr, err := regions.NewManager(cfg, regions.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(mgr.Close)
+	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.WatchConfig(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return srv
 }
