@@ -43,9 +43,10 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/regiongate ./cmd/regiongate
 
-## dev: the whole dev stack on loopback; Ctrl-C stops it
+## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
+## records and drains in a Consul agent, two gateway replicas (8080/8081, 8090/8091)
 dev: tools build
-	@bash deploy/dev/up.sh
+	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
 
 ## test: what CI runs: lint, then every test against real servers
 test: tools lint

@@ -3,13 +3,10 @@ package regions
 import (
 	"context"
 	"errors"
-	"strings"
-	"sync/atomic"
+	"fmt"
 
 	"go.temporal.io/api/serviceerror"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Errors callers test with errors.Is.
@@ -25,14 +22,44 @@ var (
 	ErrConflict = errors.New("workflow id already belongs to another region")
 )
 
+// unreachableError says that no attempt of a call got onto a connection to
+// the region: the dial was refused, the connection was in backoff, or none
+// could be made before the call's timeout. Nothing can have reached the
+// region, so it is ErrUnavailable.
+type unreachableError struct {
+	region string
+	cause  error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("region %s: %v: %v", e.region, ErrUnavailable, e.cause)
+}
+
+func (e *unreachableError) Is(target error) bool { return target == ErrUnavailable }
+func (e *unreachableError) Unwrap() error        { return e.cause }
+
+// callerGoneError marks a call that ended because the caller's own context
+// ended (the HTTP client went away, or its deadline was shorter than the
+// region's timeout). It says nothing about the region. When no attempt got
+// onto a connection it is also ErrUnavailable: nothing was sent.
+type callerGoneError struct {
+	cause   error
+	notSent bool
+}
+
+func (e *callerGoneError) Error() string        { return "caller gave up: " + e.cause.Error() }
+func (e *callerGoneError) Unwrap() error        { return e.cause }
+func (e *callerGoneError) Is(target error) bool { return e.notSent && target == ErrUnavailable }
+
 // sick reports whether err means the region itself is failing, as opposed
-// to the caller having asked for something wrong. Only sick errors count
-// against a region's circuit breaker.
+// to the caller having asked for something wrong or having gone away. Only
+// sick errors count against a region's circuit breaker.
 func sick(err error) bool {
-	if err == nil {
+	var gone *callerGoneError
+	switch {
+	case err == nil, errors.As(err, &gone):
 		return false
-	}
-	if errors.Is(err, context.DeadlineExceeded) || neverSent(err) {
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return true
 	}
 	switch serviceerror.ToStatus(err).Code() {
@@ -40,43 +67,6 @@ func sick(err error) bool {
 		return true
 	}
 	return false
-}
-
-// neverSent reports whether err proves the request never left this
-// process: the connection to the region could not be made.
-func neverSent(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "connection refused") ||
-		strings.Contains(msg, "Error while dialing") ||
-		strings.Contains(msg, "no such host")
-}
-
-// attempts records, for one logical call, whether any gRPC attempt may
-// have reached the server. The SDK retries internally, so the final error
-// alone cannot tell: an early attempt may have been sent before the region
-// died and later attempts were refused.
-type attempts struct{ maybeSent atomic.Bool }
-
-type attemptsKey struct{}
-
-func withAttempts(ctx context.Context) (context.Context, *attempts) {
-	a := &attempts{}
-	return context.WithValue(ctx, attemptsKey{}, a), a
-}
-
-// attemptInterceptor sits inside the SDK's retry interceptor, so it sees
-// every attempt of a call.
-func attemptInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	err := invoker(ctx, method, req, reply, cc, opts...)
-	if a, ok := ctx.Value(attemptsKey{}).(*attempts); ok {
-		if err == nil || !(status.Code(err) == codes.Unavailable && neverSent(err)) {
-			a.maybeSent.Store(true)
-		}
-	}
-	return err
 }
 
 // IsCallerError reports whether the region refused the call because of what

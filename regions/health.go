@@ -7,28 +7,37 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// HealthOptions tune the active health checks. Zero values take defaults.
+// Defaults for zero values in HealthOptions.
+const (
+	DefaultHealthInterval      = 2 * time.Second
+	DefaultHealthTimeout       = time.Second
+	DefaultHealthFailThreshold = 2
+	DefaultHealthPassThreshold = 2
+)
+
+// HealthOptions tune the active health checks. Zero values take the
+// defaults above.
 type HealthOptions struct {
-	Interval time.Duration // between checks; default 2s
-	Timeout  time.Duration // per check; default 1s
-	// FailThreshold consecutive failures mark a region unhealthy; default 2.
+	Interval time.Duration // between rounds of checks
+	Timeout  time.Duration // per check
+	// FailThreshold consecutive failures mark a region unhealthy.
 	FailThreshold int
-	// PassThreshold consecutive passes mark it healthy again; default 2.
+	// PassThreshold consecutive passes mark it healthy again.
 	PassThreshold int
 }
 
 func (o HealthOptions) withDefaults() HealthOptions {
 	if o.Interval <= 0 {
-		o.Interval = 2 * time.Second
+		o.Interval = DefaultHealthInterval
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = time.Second
+		o.Timeout = DefaultHealthTimeout
 	}
 	if o.FailThreshold <= 0 {
-		o.FailThreshold = 2
+		o.FailThreshold = DefaultHealthFailThreshold
 	}
 	if o.PassThreshold <= 0 {
-		o.PassThreshold = 2
+		o.PassThreshold = DefaultHealthPassThreshold
 	}
 	return o
 }
@@ -61,6 +70,9 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 			cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 			defer cancel()
 			_, err := r.client.CheckHealth(cctx, &client.CheckHealthRequest{})
+			if ctx.Err() != nil {
+				return // shutting down: the check says nothing about the region
+			}
 			r.recordHealth(err == nil, opts)
 		}()
 	}
@@ -88,5 +100,13 @@ func (r *Region) recordHealth(ok bool, opts HealthOptions) {
 	if r.healthStreak >= threshold {
 		r.unhealthy.Store(!unhealthy)
 		r.healthStreak = 0
+		r.onChange(StateChange{Region: r.cfg.Name, What: "health", From: healthName(unhealthy), To: healthName(!unhealthy)})
 	}
+}
+
+func healthName(unhealthy bool) string {
+	if unhealthy {
+		return "unhealthy"
+	}
+	return "healthy"
 }

@@ -1,6 +1,7 @@
 package regions
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -15,28 +16,66 @@ import (
 type Options struct {
 	// Records stores workflow id -> region; nil means an in-memory store.
 	Records Records
+	// Drains stores which regions are drained; nil means in memory (a
+	// restarted gateway forgets its drains).
+	Drains DrainStore
 	// ClientOptions are the base options of every region's Temporal client
 	// (logger, interceptors, data converter); HostPort and Namespace are
 	// set per region.
 	ClientOptions client.Options
+	// OnStateChange, when set, hears every change of a region's breaker,
+	// health or drain state, in order. It is called synchronously, breaker
+	// changes with the breaker's lock held: it must return quickly and must
+	// not call back into the Manager or its regions.
+	OnStateChange func(StateChange)
+}
+
+// StateChange is one change of a region's state.
+type StateChange struct {
+	Region string
+	// What changed: "breaker" (closed, open, half-open), "health"
+	// (healthy, unhealthy) or "drain" (active, drained).
+	What     string
+	From, To string
 }
 
 // Manager owns every region's client and state.
 type Manager struct {
-	records Records
-	base    client.Options
+	records  Records
+	drains   DrainStore
+	base     client.Options
+	onChange func(StateChange)
 
+	drainMu sync.Mutex // serialises SetDrained: store and regions agree
 	mu      sync.RWMutex
 	regions map[string]*Region
 	order   []string
+	drained map[string]bool // as loaded from and written to drains
 }
 
-// NewManager creates one lazy client per region of cfg.
+// NewManager creates one lazy client per region of cfg and loads the drain
+// state.
 func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
-	m := &Manager{records: opts.Records, base: opts.ClientOptions, regions: map[string]*Region{}}
+	m := &Manager{
+		records: opts.Records, drains: opts.Drains, base: opts.ClientOptions, onChange: opts.OnStateChange,
+		regions: map[string]*Region{},
+	}
 	if m.records == nil {
 		m.records = NewMemoryRecords()
 	}
+	if m.drains == nil {
+		m.drains = NewMemoryDrains()
+	}
+	if m.onChange == nil {
+		m.onChange = func(StateChange) {}
+	}
+	// NewManager runs once at start-up, before there is a request to
+	// take a context from.
+	drained, err := m.drains.Load(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	m.drained = drained
 	if err := m.Apply(cfg); err != nil {
 		m.Close()
 		return nil, err
@@ -46,7 +85,7 @@ func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 
 // Apply brings the set of regions in line with cfg: new regions get a
 // client, removed ones are closed, changed endpoints or namespaces get a new
-// client. Drain state of kept regions survives.
+// client. Drain state survives, also for a region removed and added back.
 func (m *Manager) Apply(cfg *configs.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -58,7 +97,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 			next[rc.Name] = old
 			continue
 		}
-		r, err := newRegion(rc, m.base)
+		r, err := newRegion(rc, m.base, m.onChange)
 		if err != nil {
 			for name, nr := range next {
 				if m.regions[name] != nr {
@@ -67,9 +106,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 			}
 			return err
 		}
-		if old, ok := m.regions[rc.Name]; ok {
-			r.drained.Store(old.drained.Load())
-		}
+		r.drained.Store(m.drained[rc.Name])
 		next[rc.Name] = r
 	}
 	for name, old := range m.regions {
@@ -110,7 +147,8 @@ func (m *Manager) All() []*Region {
 	return out
 }
 
-// Snapshot returns every region's state for the router.
+// Snapshot returns every region's state for the router: health, breaker
+// and drain together, read at one moment.
 func (m *Manager) Snapshot() router.Snapshot {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -124,12 +162,30 @@ func (m *Manager) Snapshot() router.Snapshot {
 // ErrUnknownRegion is returned for a region name not in the config.
 var ErrUnknownRegion = errors.New("unknown region")
 
-// SetDrained drains (true) or restores (false) a region.
+// SetDrained drains (true) or restores (false) a region. The drain store
+// is written first: if that fails, nothing changes.
 func (m *Manager) SetDrained(name string, drained bool) error {
 	r, ok := m.Region(name)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownRegion, name)
 	}
-	r.drained.Store(drained)
+	m.drainMu.Lock()
+	defer m.drainMu.Unlock()
+	if err := m.drains.Set(context.Background(), name, drained); err != nil {
+		return fmt.Errorf("draining %s: %w", name, err)
+	}
+	m.mu.Lock()
+	setDrained(m.drained, name, drained)
+	m.mu.Unlock()
+	if r.drained.Swap(drained) != drained {
+		m.onChange(StateChange{Region: name, What: "drain", From: drainName(!drained), To: drainName(drained)})
+	}
 	return nil
+}
+
+func drainName(drained bool) string {
+	if drained {
+		return "drained"
+	}
+	return "active"
 }

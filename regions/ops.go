@@ -26,16 +26,18 @@ type Description struct {
 // for ids started before records existed or whose record was lost, the
 // region that answers for it.
 func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
-	name, err := m.records.Lookup(ctx, id)
+	rec, err := m.records.Lookup(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("looking up routing record: %w", err)
 	}
-	if r, ok := m.Region(name); ok {
+	if r, ok := m.Region(rec.Region); ok {
 		return r, nil
 	}
 	var unreachable error
 	for _, r := range m.All() {
-		err := r.call(ctx, func(ctx context.Context) error {
+		// failFast: a region that refuses connections is reported at once
+		// instead of holding up the answers of the others.
+		err := r.call(ctx, true, func(ctx context.Context) error {
 			_, err := r.client.DescribeWorkflow(ctx, id, "")
 			return err
 		})
@@ -78,7 +80,7 @@ func (m *Manager) Describe(ctx context.Context, id string) (Description, error) 
 		return Description{}, err
 	}
 	d := Description{WorkflowID: id, Region: r.Name(), Namespace: r.cfg.Namespace}
-	err = r.call(ctx, func(ctx context.Context) error {
+	err = r.call(ctx, false, func(ctx context.Context) error {
 		resp, err := r.client.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
@@ -93,7 +95,7 @@ func (m *Manager) Describe(ctx context.Context, id string) (Description, error) 
 	}
 	switch d.Status {
 	case "COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED":
-		err = r.call(ctx, func(ctx context.Context) error {
+		err = r.call(ctx, false, func(ctx context.Context) error {
 			var res json.RawMessage
 			getErr := r.client.GetWorkflow(ctx, id, d.RunID).Get(ctx, &res)
 			if d.Status == "COMPLETED" && getErr == nil {
@@ -137,7 +139,7 @@ func (m *Manager) Query(ctx context.Context, id, queryType string, args ...any) 
 		return nil, err
 	}
 	var out json.RawMessage
-	err = r.call(ctx, func(ctx context.Context) error {
+	err = r.call(ctx, false, func(ctx context.Context) error {
 		v, err := r.client.QueryWorkflow(ctx, id, "", queryType, args...)
 		if err != nil {
 			return err
@@ -157,7 +159,7 @@ func (m *Manager) Signal(ctx context.Context, id, name string, input json.RawMes
 	if input != nil {
 		arg = input
 	}
-	err = r.call(ctx, func(ctx context.Context) error {
+	err = r.call(ctx, false, func(ctx context.Context) error {
 		return r.client.SignalWorkflow(ctx, id, "", name, arg)
 	})
 	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, id))
@@ -169,7 +171,7 @@ func (m *Manager) Cancel(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	err = r.call(ctx, func(ctx context.Context) error { return r.client.CancelWorkflow(ctx, id, "") })
+	err = r.call(ctx, false, func(ctx context.Context) error { return r.client.CancelWorkflow(ctx, id, "") })
 	return mapErr(err, "cancelling "+id)
 }
 

@@ -4,29 +4,49 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// ErrRecordExists is returned by Claim when the workflow id already has a
-// region, and by Move when the record no longer names the expected region.
-var ErrRecordExists = errors.New("routing record already exists")
+var (
+	// ErrRecordExists is returned by Claim when the workflow id already has
+	// a region.
+	ErrRecordExists = errors.New("routing record already exists")
+	// ErrRecordChanged is returned by Move and Release when the record is
+	// no longer the version the caller read: another request wrote it.
+	ErrRecordChanged = errors.New("routing record changed meanwhile")
+)
+
+// Record is the region a workflow id belongs to.
+type Record struct {
+	Region string
+	// Version changes on every write of any record and never repeats, like
+	// Consul's ModifyIndex. Zero means there is no record.
+	Version uint64
+}
 
 // Records maps workflow ids to the one region that may hold them. A record
 // is written before a start and is the reason an id is never started in a
-// second region. Implementations must make Claim and Move atomic
-// compare-and-set operations.
+// second region. Claim, Move and Release must be atomic compare-and-set
+// operations, so one implementation can be shared by many gateways (Consul
+// KV: CAS on ModifyIndex).
 type Records interface {
-	// Lookup returns the region recorded for id, or "" when there is none.
-	Lookup(ctx context.Context, id string) (string, error)
+	// Lookup returns id's record; a zero Record when there is none.
+	Lookup(ctx context.Context, id string) (Record, error)
 	// Claim records region for id if id has no record yet; otherwise it
-	// returns the recorded region and ErrRecordExists.
-	Claim(ctx context.Context, id, region string) (string, error)
-	// Move changes id's record from one region to another, only if it still
-	// names from; otherwise it returns ErrRecordExists.
-	Move(ctx context.Context, id, from, to string) error
+	// returns the existing record and ErrRecordExists.
+	Claim(ctx context.Context, id, region string) (Record, error)
+	// Move rewrites id's record to name region to, only if the record is
+	// still from (same region and version); otherwise ErrRecordChanged.
+	// Moving to the same region just takes a new version.
+	Move(ctx context.Context, id string, from Record, to string) (Record, error)
+	// Release deletes id's record, only if it is still from; otherwise
+	// ErrRecordChanged.
+	Release(ctx context.Context, id string, from Record) error
 }
 
 var recordsBucket = []byte("routing-records")
@@ -55,82 +75,139 @@ func OpenBoltRecords(path string) (*BoltRecords, error) {
 // Close closes the file.
 func (b *BoltRecords) Close() error { return b.db.Close() }
 
+// A stored record is "region version". Files written before records had
+// versions hold only the region; they read as version 1, which the
+// bucket's sequence never hands out again.
+func decodeRecord(v []byte) Record {
+	if v == nil {
+		return Record{}
+	}
+	region, ver, ok := strings.Cut(string(v), " ")
+	n, err := strconv.ParseUint(ver, 10, 64)
+	if !ok || err != nil {
+		return Record{Region: region, Version: 1}
+	}
+	return Record{Region: region, Version: n}
+}
+
+func (b *BoltRecords) put(bk *bolt.Bucket, id, region string) (Record, error) {
+	seq, err := bk.NextSequence()
+	if err != nil {
+		return Record{}, err
+	}
+	rec := Record{Region: region, Version: seq + 1} // 1 is the legacy version
+	return rec, bk.Put([]byte(id), []byte(region+" "+strconv.FormatUint(rec.Version, 10)))
+}
+
 // Lookup implements Records.
-func (b *BoltRecords) Lookup(_ context.Context, id string) (string, error) {
-	var region string
+func (b *BoltRecords) Lookup(_ context.Context, id string) (Record, error) {
+	var rec Record
 	err := b.db.View(func(tx *bolt.Tx) error {
-		region = string(tx.Bucket(recordsBucket).Get([]byte(id)))
+		rec = decodeRecord(tx.Bucket(recordsBucket).Get([]byte(id)))
 		return nil
 	})
-	return region, err
+	return rec, err
 }
 
 // Claim implements Records.
-func (b *BoltRecords) Claim(_ context.Context, id, region string) (string, error) {
-	var existing string
+func (b *BoltRecords) Claim(_ context.Context, id, region string) (Record, error) {
+	var rec Record
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(recordsBucket)
-		if v := bk.Get([]byte(id)); v != nil {
-			existing = string(v)
+		if rec = decodeRecord(bk.Get([]byte(id))); rec.Region != "" {
 			return ErrRecordExists
 		}
-		return bk.Put([]byte(id), []byte(region))
+		var err error
+		rec, err = b.put(bk, id, region)
+		return err
 	})
-	if errors.Is(err, ErrRecordExists) {
-		return existing, err
+	switch {
+	case errors.Is(err, ErrRecordExists):
+		return rec, err
+	case err != nil:
+		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, region, err)
 	}
-	if err != nil {
-		return "", fmt.Errorf("claiming %s for %s: %w", id, region, err)
-	}
-	return region, nil
+	return rec, nil
 }
 
 // Move implements Records.
-func (b *BoltRecords) Move(_ context.Context, id, from, to string) error {
+func (b *BoltRecords) Move(_ context.Context, id string, from Record, to string) (Record, error) {
+	var rec Record
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(recordsBucket)
+		if decodeRecord(bk.Get([]byte(id))) != from || from.Region == "" {
+			return ErrRecordChanged
+		}
+		var err error
+		rec, err = b.put(bk, id, to)
+		return err
+	})
+	return rec, err
+}
+
+// Release implements Records.
+func (b *BoltRecords) Release(_ context.Context, id string, from Record) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(recordsBucket)
-		if string(bk.Get([]byte(id))) != from {
-			return ErrRecordExists
+		if decodeRecord(bk.Get([]byte(id))) != from || from.Region == "" {
+			return ErrRecordChanged
 		}
-		return bk.Put([]byte(id), []byte(to))
+		return bk.Delete([]byte(id))
 	})
 }
 
 // MemoryRecords keeps routing records in memory; for tests and tools that
 // need no persistence.
 type MemoryRecords struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu      sync.Mutex
+	m       map[string]Record
+	version uint64
 }
 
 // NewMemoryRecords returns an empty store.
-func NewMemoryRecords() *MemoryRecords { return &MemoryRecords{m: map[string]string{}} }
+func NewMemoryRecords() *MemoryRecords { return &MemoryRecords{m: map[string]Record{}} }
+
+func (m *MemoryRecords) put(id, region string) Record {
+	m.version++
+	rec := Record{Region: region, Version: m.version}
+	m.m[id] = rec
+	return rec
+}
 
 // Lookup implements Records.
-func (m *MemoryRecords) Lookup(_ context.Context, id string) (string, error) {
+func (m *MemoryRecords) Lookup(_ context.Context, id string) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.m[id], nil
 }
 
 // Claim implements Records.
-func (m *MemoryRecords) Claim(_ context.Context, id, region string) (string, error) {
+func (m *MemoryRecords) Claim(_ context.Context, id, region string) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r, ok := m.m[id]; ok {
 		return r, ErrRecordExists
 	}
-	m.m[id] = region
-	return region, nil
+	return m.put(id, region), nil
 }
 
 // Move implements Records.
-func (m *MemoryRecords) Move(_ context.Context, id, from, to string) error {
+func (m *MemoryRecords) Move(_ context.Context, id string, from Record, to string) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.m[id] != from {
-		return ErrRecordExists
+	if r, ok := m.m[id]; !ok || r != from {
+		return Record{}, ErrRecordChanged
 	}
-	m.m[id] = to
+	return m.put(id, to), nil
+}
+
+// Release implements Records.
+func (m *MemoryRecords) Release(_ context.Context, id string, from Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.m[id]; !ok || r != from {
+		return ErrRecordChanged
+	}
+	delete(m.m, id)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/router"
@@ -25,12 +27,22 @@ const (
 	DefaultHalfOpenRequests    = 1
 )
 
+// reconnect is how the client redials a region it lost. The SDK's own
+// backoff grows to 10s, so a region restarted after a minute's outage
+// could wait 10s more to be noticed; redialling a dead region once a
+// second costs nothing.
+var reconnect = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+	MinConnectTimeout: 20 * time.Second, // the SDK's
+}
+
 // Region is one regional Temporal cluster as the gateway sees it.
 type Region struct {
-	cfg     configs.Region
-	client  client.Client
-	breaker *gobreaker.CircuitBreaker[any]
-	timeout time.Duration
+	cfg      configs.Region
+	client   client.Client
+	breaker  *gobreaker.CircuitBreaker[any]
+	timeout  time.Duration
+	onChange func(StateChange)
 
 	drained   atomic.Bool
 	unhealthy atomic.Bool
@@ -44,21 +56,35 @@ type Region struct {
 // newRegion creates the region's client once. The client is lazy: it
 // connects on first use, so a region that is down at start-up does not stop
 // the gateway, and it reconnects by itself when the region returns.
-func newRegion(cfg configs.Region, opts client.Options) (*Region, error) {
+// onChange may be nil.
+func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChange)) (*Region, error) {
 	opts.HostPort = cfg.Endpoint
 	opts.Namespace = cfg.Namespace
-	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions,
-		grpc.WithChainUnaryInterceptor(attemptInterceptor))
+	// A copy: the base options are shared by every region.
+	opts.ConnectionOptions.DialOptions = append(slices.Clip(opts.ConnectionOptions.DialOptions),
+		grpc.WithChainUnaryInterceptor(attemptInterceptor),
+		grpc.WithConnectParams(reconnect))
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("creating client for region %s: %w", cfg.Name, err)
 	}
-	r := &Region{cfg: cfg, client: c, timeout: time.Duration(cfg.CallTimeout)}
+	if onChange == nil {
+		onChange = func(StateChange) {}
+	}
+	r := &Region{cfg: cfg, client: c, timeout: time.Duration(cfg.CallTimeout), onChange: onChange}
 	if r.timeout <= 0 {
 		r.timeout = DefaultCallTimeout
 	}
-	r.breaker = gobreaker.NewCircuitBreaker[any](breakerSettings(cfg))
+	r.breaker = newBreaker(cfg, onChange)
 	return r, nil
+}
+
+func newBreaker(cfg configs.Region, onChange func(StateChange)) *gobreaker.CircuitBreaker[any] {
+	s := breakerSettings(cfg)
+	s.OnStateChange = func(name string, from, to gobreaker.State) {
+		onChange(StateChange{Region: name, What: "breaker", From: from.String(), To: to.String()})
+	}
+	return gobreaker.NewCircuitBreaker[any](s)
 }
 
 func breakerSettings(cfg configs.Region) gobreaker.Settings {
@@ -118,19 +144,44 @@ func (r *Region) State() router.RegionState {
 
 // call runs f through the region's breaker with the per-call timeout. The
 // returned error wraps ErrUnavailable when nothing can have reached the
-// region (breaker open, connection refused on every attempt).
-func (r *Region) call(ctx context.Context, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+// region: the breaker refused the call, or no attempt got onto a
+// connection. With failFast the call ends at the first refused attempt
+// rather than letting the SDK retry until the timeout; a start that has
+// another region to go to uses it.
+func (r *Region) call(ctx context.Context, failFast bool, f func(ctx context.Context) error) error {
+	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	ctx, att := withAttempts(ctx)
-	_, err := r.breaker.Execute(func() (any, error) { return nil, f(ctx) })
-	switch {
-	case err == nil:
+	c := &callCtx{Context: tctx}
+	if failFast {
+		c.att.stop = cancel
+	}
+	_, err := r.breaker.Execute(func() (any, error) {
+		return nil, r.classify(ctx, c, f(c))
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return &unreachableError{region: r.cfg.Name, cause: err}
+	}
+	return err
+}
+
+// classify says what a failed call means for the region and the caller.
+func (r *Region) classify(parent context.Context, c *callCtx, err error) error {
+	if err == nil {
 		return nil
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		return fmt.Errorf("region %s: %w: %w", r.cfg.Name, ErrUnavailable, err)
-	case sick(err) && !att.maybeSent.Load():
-		return fmt.Errorf("region %s: %w: %w", r.cfg.Name, ErrUnavailable, err)
+	}
+	refusal := c.att.refused()
+	if refusal != nil && c.att.stop != nil {
+		err = refusal // we ended the call there; what followed is our cancel
+	}
+	sent := c.att.sent.Load()
+	switch {
+	case !sent && refusal != nil:
+		return &unreachableError{region: r.cfg.Name, cause: err}
+	case parent.Err() != nil:
+		return &callerGoneError{cause: err, notSent: !sent}
+	case !sent && c.att.tried.Load() > 0 && errors.Is(c.Err(), context.DeadlineExceeded):
+		// Waited the whole timeout for a connection that never came.
+		return &unreachableError{region: r.cfg.Name, cause: err}
 	}
 	return err
 }

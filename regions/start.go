@@ -33,6 +33,10 @@ type Started struct {
 	Existing bool `json:"-"`
 }
 
+// recordRaces bounds how often Start re-reads a routing record that other
+// requests for the same id keep rewriting.
+const recordRaces = 3
+
 // Start starts the workflow in the first of the decision's candidates that
 // can be reached, claiming the workflow id for that region first.
 //
@@ -41,52 +45,85 @@ type Started struct {
 // ErrUnknownOutcome and the id stays with that region, so a retry finds it.
 // An id already recorded for a region is only ever started there.
 func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest) (Started, error) {
-	recorded, err := m.records.Lookup(ctx, req.WorkflowID)
-	if err != nil {
-		return Started{}, fmt.Errorf("looking up routing record: %w", err)
-	}
-	if recorded != "" {
-		return m.startRecorded(ctx, d, req, recorded)
-	}
-	var lastErr error = fmt.Errorf("%w: no candidate regions", ErrUnavailable)
-	prev := ""
-	for _, name := range d.Candidates {
-		if err := m.claim(ctx, req.WorkflowID, prev, name); err != nil {
-			if errors.Is(err, ErrRecordExists) {
-				// Another request claimed the id meanwhile: follow it.
-				return m.Start(ctx, d, req)
+	for range recordRaces {
+		rec, err := m.records.Lookup(ctx, req.WorkflowID)
+		if err != nil {
+			return Started{}, fmt.Errorf("looking up routing record: %w", err)
+		}
+		if rec.Region != "" {
+			rec, err = m.pin(ctx, d, req.WorkflowID, rec)
+			if err == nil {
+				return m.startIn(ctx, rec.Region, req, false)
 			}
+		} else {
+			if len(d.Candidates) == 0 {
+				return Started{}, fmt.Errorf("%w: no candidate regions", ErrUnavailable)
+			}
+			rec, err = m.records.Claim(ctx, req.WorkflowID, d.Candidates[0])
+			if err == nil {
+				return m.startNew(ctx, d, req, rec)
+			}
+		}
+		if !errors.Is(err, ErrRecordExists) && !errors.Is(err, ErrRecordChanged) {
 			return Started{}, err
 		}
-		prev = name
-		s, err := m.startIn(ctx, name, req)
+		// Another request for the same id wrote the record: read it again.
+	}
+	return Started{}, fmt.Errorf("%w: other requests keep rewriting the routing record of %q", ErrUnknownOutcome, req.WorkflowID)
+}
+
+// pin checks that an id's recorded region is lawful for this request and
+// gives the record a new version before anything is sent there. A request
+// that claimed the id and is still failing over then cannot move the record
+// away from a region this request may have reached.
+func (m *Manager) pin(ctx context.Context, d router.Decision, id string, rec Record) (Record, error) {
+	if !slices.Contains(d.Lawful, rec.Region) {
+		return rec, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, rec.Region, id)
+	}
+	rec, err := m.records.Move(ctx, id, rec, rec.Region)
+	if err != nil && !errors.Is(err, ErrRecordChanged) {
+		return rec, fmt.Errorf("pinning routing record of %s: %w", id, err)
+	}
+	return rec, err
+}
+
+// startNew walks the candidates of a fresh claim. The record moves to the
+// next candidate only while every start so far provably reached nobody,
+// and only if no other request has touched it since (compare-and-set on its
+// version).
+func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequest, rec Record) (Started, error) {
+	var lastErr error
+	for i, name := range d.Candidates {
+		if i > 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			var err error
+			if rec, err = m.records.Move(ctx, req.WorkflowID, rec, name); err != nil {
+				// Another request for this id pinned it and may be
+				// starting it: only a retry can say where it went.
+				return Started{}, fmt.Errorf("%w: another request took over %q (%v) after %v", ErrUnknownOutcome, req.WorkflowID, err, lastErr)
+			}
+		}
+		last := i == len(d.Candidates)-1
+		s, err := m.startIn(ctx, name, req, !last)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
 			return s, err
 		}
 		lastErr = err
 	}
+	// Nothing reached any region: drop the claim, so a retry starts afresh
+	// among the regions available then. If another request has pinned the
+	// record meanwhile, it stays with that request.
+	if err := m.records.Release(ctx, req.WorkflowID, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
+		return Started{}, fmt.Errorf("%w (releasing its routing record: %v)", lastErr, err)
+	}
 	return Started{}, lastErr
 }
 
-func (m *Manager) claim(ctx context.Context, id, prev, next string) error {
-	if prev == "" {
-		_, err := m.records.Claim(ctx, id, next)
-		return err
-	}
-	return m.records.Move(ctx, id, prev, next)
-}
-
-// startRecorded handles an id that already belongs to a region: only that
-// region may hold it, and only if it is lawful for this request.
-func (m *Manager) startRecorded(ctx context.Context, d router.Decision, req StartRequest, region string) (Started, error) {
-	if !slices.Contains(d.Lawful, region) {
-		return Started{}, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, region, req.WorkflowID)
-	}
-	return m.startIn(ctx, region, req)
-}
-
-// startIn starts (or finds) the workflow in one region.
-func (m *Manager) startIn(ctx context.Context, name string, req StartRequest) (Started, error) {
+// startIn starts (or finds) the workflow in one region. failFast gives up
+// at the first refused connection, for a start that has somewhere else to go.
+func (m *Manager) startIn(ctx context.Context, name string, req StartRequest, failFast bool) (Started, error) {
 	r, ok := m.Region(name)
 	if !ok {
 		return Started{}, fmt.Errorf("%w %q", ErrUnknownRegion, name)
@@ -109,7 +146,7 @@ func (m *Manager) startIn(ctx context.Context, name string, req StartRequest) (S
 	if req.Input != nil {
 		args = append(args, req.Input)
 	}
-	err := r.call(ctx, func(ctx context.Context) error {
+	err := r.call(ctx, failFast, func(ctx context.Context) error {
 		run, err := r.client.ExecuteWorkflow(ctx, opts, req.WorkflowType, args...)
 		if err == nil {
 			s.RunID = run.GetRunID()
@@ -117,6 +154,7 @@ func (m *Manager) startIn(ctx context.Context, name string, req StartRequest) (S
 		return err
 	})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	var gone *callerGoneError
 	switch {
 	case err == nil:
 		return s, nil
@@ -124,8 +162,8 @@ func (m *Manager) startIn(ctx context.Context, name string, req StartRequest) (S
 		s.RunID, s.Existing = already.RunId, true
 		return s, nil
 	case errors.Is(err, ErrUnavailable):
-		return s, err
-	case sick(err):
+		return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)
+	case sick(err), errors.As(err, &gone):
 		return s, fmt.Errorf("starting %s in %s: %w: %w", req.WorkflowID, name, ErrUnknownOutcome, err)
 	}
 	return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
+	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/telemetry"
 	"github.com/regiongate/regiongate/regions"
@@ -24,6 +27,7 @@ import (
 
 type serveFlags struct {
 	config, clientAddr, adminAddr, stateDir, tokensFile, logFormat string
+	consulAddr, consulPrefix                                       string
 	devTokens                                                      bool
 }
 
@@ -34,10 +38,14 @@ func serveCmd() *cobra.Command {
 		Short: "Run the gateway: client API and admin API",
 		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f) },
 	}
-	c.Flags().StringVar(&f.config, "config", os.Getenv("REGIONGATE_CONFIG"), "region config file (default: the embedded configs/dev.yaml)")
+	c.Flags().StringVar(&f.config, "config", os.Getenv("REGIONGATE_CONFIG"),
+		"region config file, watched and written by PUT /admin/v1/config (default: <state-dir>/config.yaml, seeded from the embedded configs/dev.yaml); with --consul, only seeds an empty key")
+	c.Flags().StringVar(&f.consulAddr, "consul", os.Getenv("REGIONGATE_CONSUL"),
+		"Consul HTTP address (e.g. 127.0.0.1:8500): keep config, routing records, drains and audit in its KV, shared by every replica")
+	c.Flags().StringVar(&f.consulPrefix, "consul-prefix", "regiongate/", "Consul KV prefix")
 	c.Flags().StringVar(&f.clientAddr, "client-addr", "127.0.0.1:8080", "client API listen address")
 	c.Flags().StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:8081", "admin API listen address")
-	c.Flags().StringVar(&f.stateDir, "state-dir", ".regiongate", "directory for the routing records file")
+	c.Flags().StringVar(&f.stateDir, "state-dir", ".regiongate", "directory for local state: config copy, routing records, drains, audit log")
 	c.Flags().StringVar(&f.tokensFile, "tokens-file", os.Getenv("REGIONGATE_TOKENS_FILE"), "admin tokens file: lines of \"name roles sha256hex\"")
 	c.Flags().BoolVar(&f.devTokens, "dev-tokens", false, "accept the contract's dev-only admin tokens (never in production)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "json", "json or text")
@@ -68,22 +76,23 @@ func adminTokens(f serveFlags) ([]gateway.Token, error) {
 
 func serve(ctx context.Context, f serveFlags) error {
 	logger := newLogger(f.logFormat)
-	cfg, err := loadConfig(f.config)
-	if err != nil {
-		return err
-	}
 	tokens, err := adminTokens(f)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
-		return fmt.Errorf("creating state dir: %w", err)
-	}
-	records, err := regions.OpenBoltRecords(filepath.Join(f.stateDir, "records.db"))
+	st, err := openStores(ctx, f)
 	if err != nil {
 		return err
 	}
-	defer records.Close()
+	defer st.close()
+	rev, err := st.config.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("reading config from %s: %w", st.config, err)
+	}
+	cfg, err := configs.Parse(rev.Data)
+	if err != nil {
+		return fmt.Errorf("config from %s: %w", st.config, err)
+	}
 	metrics, err := telemetry.NewMetrics()
 	if err != nil {
 		return err
@@ -98,7 +107,8 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	mgr, err := regions.NewManager(cfg, regions.Options{
-		Records: records,
+		Records: st.records,
+		Drains:  st.drains,
 		ClientOptions: client.Options{
 			Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
 			Interceptors: []interceptor.ClientInterceptor{tracing},
@@ -115,12 +125,36 @@ func serve(ctx context.Context, f serveFlags) error {
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
 		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
 		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
+		ConfigSource: st.config, Audit: st.audit, Drills: st.drills,
 	})
 	if err != nil {
 		return err
 	}
-	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr, "config_version", cfg.Version(), "admin_tokens", len(tokens))
+	if err := srv.WatchConfig(ctx); err != nil {
+		return err
+	}
+	go reloadOnSIGHUP(ctx, srv, logger)
+	go srv.RunDrills(ctx, 500*time.Millisecond)
+	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,
+		"config_source", st.config.String(), "config_version", cfg.Version(), "admin_tokens", len(tokens))
 	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
+}
+
+// reloadOnSIGHUP re-reads the config source on SIGHUP, as operators expect.
+func reloadOnSIGHUP(ctx context.Context, srv *gateway.Server, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := srv.ReloadConfig(ctx); err != nil {
+				logger.Error("reload on SIGHUP refused; the previous config stays in force", "error", err)
+			}
+		}
+	}
 }
 
 // runServers serves each handler on its address until ctx ends, then shuts

@@ -41,7 +41,10 @@ wait_for() {
   echo "$name did not become ready within 60s; see $LOGS" >&2; exit 1
 }
 
-for p in 7233 7234 7235 7236 8080 8081; do
+CONSUL=${CONSUL:-}
+PORTS="7233 7234 7235 7236 8080 8081"
+if [ -n "$CONSUL" ]; then PORTS="$PORTS 8500 8090 8091"; fi
+for p in $PORTS; do
   port_free "$p" || { echo "port 127.0.0.1:$p is in use: is another dev stack running?" >&2; exit 1; }
 done
 
@@ -64,10 +67,29 @@ for r in "${REGIONS[@]}"; do
   pids+=($!)
 done
 
-"$BIN/regiongate" serve --dev-tokens --state-dir "$STATE/gateway" --log-format text \
-  >"$LOGS/gateway.log" 2>&1 &
-gw=$!; pids+=($gw)
-wait_for gateway "$gw" curl -fsS http://127.0.0.1:8080/readyz
+if [ -n "$CONSUL" ]; then
+  # Consul mode: a real Consul dev agent holds the config (seeded from
+  # configs/dev.yaml when the key is empty), routing records, drains, drills
+  # and the audit log, shared by two gateway replicas.
+  "$BIN/consul" agent -dev -client 127.0.0.1 -bind 127.0.0.1 -http-port 8500 \
+    -grpc-port -1 -dns-port -1 -log-level warn >"$LOGS/consul.log" 2>&1 &
+  cpid=$!; pids+=($cpid)
+  wait_for consul "$cpid" curl -fsS http://127.0.0.1:8500/v1/status/leader
+  "$BIN/regiongate" serve --dev-tokens --consul 127.0.0.1:8500 --config configs/dev.yaml \
+    --state-dir "$STATE/gateway-1" --log-format text >"$LOGS/gateway-1.log" 2>&1 &
+  gw=$!; pids+=($gw)
+  wait_for gateway-1 "$gw" curl -fsS http://127.0.0.1:8080/readyz
+  "$BIN/regiongate" serve --dev-tokens --consul 127.0.0.1:8500 \
+    --client-addr 127.0.0.1:8090 --admin-addr 127.0.0.1:8091 \
+    --state-dir "$STATE/gateway-2" --log-format text >"$LOGS/gateway-2.log" 2>&1 &
+  gw2=$!; pids+=($gw2)
+  wait_for gateway-2 "$gw2" curl -fsS http://127.0.0.1:8090/readyz
+else
+  "$BIN/regiongate" serve --dev-tokens --state-dir "$STATE/gateway" --log-format text \
+    >"$LOGS/gateway.log" 2>&1 &
+  gw=$!; pids+=($gw)
+  wait_for gateway "$gw" curl -fsS http://127.0.0.1:8080/readyz
+fi
 
 cat <<INFO
 
@@ -78,8 +100,14 @@ regiongate dev stack is up (logs in $LOGS)
   us-west      127.0.0.1:7234  namespace dev-us-west     residency US, CA
   eu-west      127.0.0.1:7235  namespace dev-eu-west     residency EU, GB, CH
   eu-central   127.0.0.1:7236  namespace dev-eu-central  residency EU, GB, CH
-Press Ctrl-C to stop everything.
 INFO
+if [ -n "$CONSUL" ]; then
+  cat <<INFO
+  consul       http://127.0.0.1:8500   (config key regiongate/config)
+  replica 2    client http://127.0.0.1:8090, admin http://127.0.0.1:8091
+INFO
+fi
+echo "Press Ctrl-C to stop everything."
 
 # Stay up until Ctrl-C or until any process dies.
 wait -n "${pids[@]}" || true

@@ -38,9 +38,55 @@ type Stack struct {
 	servers []*http.Server
 }
 
-// StartStack starts everything; dir holds the servers' state and logs.
+// StackOptions change what StartStackWith builds; the zero value is the
+// dev stack as make dev runs it.
+type StackOptions struct {
+	// Tune sets per-region gateway settings (breaker, call timeout).
+	Tune map[string]RegionTuning
+	// Via, when set, returns the address the gateway dials for a region
+	// instead of its dev server's addr, e.g. a Proxy in front of it.
+	// Workers and Direct clients still use the dev server.
+	Via func(region, addr string) (string, error)
+	// OnStateChange is passed to the gateway's regions.Manager.
+	OnStateChange func(regions.StateChange)
+}
+
+// RegionTuning is a region's gateway settings; zero values are left out of
+// the config, so they take the product's defaults.
+type RegionTuning struct {
+	CallTimeout time.Duration
+	Breaker     configs.Breaker
+}
+
+func (t RegionTuning) yaml() string {
+	var b strings.Builder
+	if t.CallTimeout > 0 {
+		fmt.Fprintf(&b, "    callTimeout: %s\n", t.CallTimeout)
+	}
+	var fields []string
+	if n := t.Breaker.ConsecutiveFailures; n > 0 {
+		fields = append(fields, fmt.Sprintf("consecutiveFailures: %d", n))
+	}
+	if d := time.Duration(t.Breaker.OpenFor); d > 0 {
+		fields = append(fields, fmt.Sprintf("openFor: %s", d))
+	}
+	if n := t.Breaker.HalfOpenRequests; n > 0 {
+		fields = append(fields, fmt.Sprintf("halfOpenRequests: %d", n))
+	}
+	if len(fields) > 0 {
+		fmt.Fprintf(&b, "    breaker: {%s}\n", strings.Join(fields, ", "))
+	}
+	return b.String()
+}
+
+// StartStack starts the dev stack; dir holds the servers' state and logs.
 // Close stops it all.
-func StartStack(ctx context.Context, dir string) (_ *Stack, err error) {
+func StartStack(ctx context.Context, dir string) (*Stack, error) {
+	return StartStackWith(ctx, dir, StackOptions{})
+}
+
+// StartStackWith starts the stack changed by opts.
+func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stack, err error) {
 	s := &Stack{Temporal: map[string]*Temporal{}, Direct: map[string]client.Client{}}
 	defer func() {
 		if err != nil {
@@ -51,17 +97,34 @@ func StartStack(ctx context.Context, dir string) (_ *Stack, err error) {
 	if err := s.startTemporal(ctx, dir, base); err != nil {
 		return nil, err
 	}
-	text := string(configs.DefaultYAML())
-	for _, r := range base.Regions {
-		text = strings.Replace(text, "endpoint: "+r.Endpoint, "endpoint: "+s.Temporal[r.Name].Addr, 1)
-	}
-	if s.Config, err = configs.Parse([]byte(text)); err != nil {
-		return nil, fmt.Errorf("rewriting dev config: %w", err)
+	if s.Config, err = gatewayConfig(base, s.Temporal, opts); err != nil {
+		return nil, err
 	}
 	if err := s.startWorkers(); err != nil {
 		return nil, err
 	}
-	return s, s.startGateway(ctx)
+	return s, s.startGateway(ctx, opts)
+}
+
+// gatewayConfig is the dev config with each region's endpoint and tuning.
+func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts StackOptions) (*configs.Config, error) {
+	text := string(configs.DefaultYAML())
+	for _, r := range base.Regions {
+		addr := servers[r.Name].Addr
+		if opts.Via != nil {
+			var err error
+			if addr, err = opts.Via(r.Name, addr); err != nil {
+				return nil, err
+			}
+		}
+		text = strings.Replace(text, "    endpoint: "+r.Endpoint+"\n",
+			"    endpoint: "+addr+"\n"+opts.Tune[r.Name].yaml(), 1)
+	}
+	cfg, err := configs.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("rewriting dev config: %w", err)
+	}
+	return cfg, nil
 }
 
 func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Config) error {
@@ -88,7 +151,7 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 
 func (s *Stack) startWorkers() error {
 	for _, r := range s.Config.Regions {
-		c, err := client.Dial(client.Options{HostPort: r.Endpoint, Namespace: r.Namespace, Logger: quiet()})
+		c, err := client.Dial(client.Options{HostPort: s.Temporal[r.Name].Addr, Namespace: r.Namespace, Logger: quiet()})
 		if err != nil {
 			return fmt.Errorf("dialing %s: %w", r.Name, err)
 		}
@@ -103,9 +166,11 @@ func (s *Stack) startWorkers() error {
 	return nil
 }
 
-func (s *Stack) startGateway(ctx context.Context) error {
+func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
 	var err error
-	s.Manager, err = regions.NewManager(s.Config, regions.Options{ClientOptions: client.Options{Logger: quiet()}})
+	s.Manager, err = regions.NewManager(s.Config, regions.Options{
+		ClientOptions: client.Options{Logger: quiet()}, OnStateChange: opts.OnStateChange,
+	})
 	if err != nil {
 		return err
 	}

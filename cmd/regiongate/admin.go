@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/regiongate/regiongate/internal/adminapi"
+)
+
+type adminFlags struct {
+	url, token string
+	asJSON     bool
+}
+
+func (f *adminFlags) register(c *cobra.Command) {
+	url := os.Getenv("REGIONGATE_ADMIN_URL")
+	if url == "" {
+		url = "http://127.0.0.1:8081"
+	}
+	c.Flags().StringVar(&f.url, "admin-url", url, "the gateway's admin API (env REGIONGATE_ADMIN_URL)")
+	c.Flags().StringVar(&f.token, "token", os.Getenv("REGIONGATE_TOKEN"), "admin bearer token (env REGIONGATE_TOKEN)")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+}
+
+func (f *adminFlags) client() *adminapi.Client {
+	return &adminapi.Client{BaseURL: f.url, Token: f.token}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func regionsCmd() *cobra.Command {
+	var f adminFlags
+	c := &cobra.Command{
+		Use:   "regions",
+		Short: "Show every region's state, breaker and health (admin API, viewer role)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			regions, err := f.client().Regions(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if f.asJSON {
+				return printJSON(cmd.OutOrStdout(), regions)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tDRILL")
+			for _, r := range regions {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Breaker, r.Healthy,
+					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(r.Drill))
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(c)
+	return c
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func drillCmd() *cobra.Command {
+	c := &cobra.Command{Use: "drill", Short: "Failover drills (admin API, operator role)"}
+	var f adminFlags
+	var region string
+	var duration time.Duration
+	var force, wait bool
+	run := &cobra.Command{
+		Use:     "run",
+		Short:   "Drain a region for a bounded time; it comes back by itself",
+		Example: "  regiongate drill run --region eu-west --duration 2m --token dev-operator",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl := f.client()
+			d, err := cl.StartDrill(cmd.Context(), region, duration, force)
+			if err != nil {
+				return err
+			}
+			if !wait {
+				if f.asJSON {
+					return printJSON(cmd.OutOrStdout(), d)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.ID, d.Region, d.End.Local().Format(time.TimeOnly))
+				return nil
+			}
+			select {
+			case <-cmd.Context().Done():
+				return cmd.Context().Err()
+			case <-time.After(time.Until(d.End) + 2*time.Second):
+			}
+			rep, err := cl.DrillReport(cmd.Context(), d.ID)
+			if err != nil {
+				return err
+			}
+			if f.asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return printReport(cmd.OutOrStdout(), rep)
+		},
+	}
+	f.register(run)
+	run.Flags().StringVar(&region, "region", "", "region to drill (required)")
+	run.Flags().DurationVar(&duration, "duration", time.Minute, "how long to drain it (whole seconds, at most 24h)")
+	run.Flags().BoolVar(&force, "force", false, "drill even if some resident data would have no available lawful region")
+	run.Flags().BoolVar(&wait, "wait", false, "wait for the drill to end and print its report")
+	_ = run.MarkFlagRequired("region")
+
+	var rf adminFlags
+	report := &cobra.Command{
+		Use:   "report ID",
+		Short: "Print a drill's report",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := rf.client().DrillReport(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if rf.asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return printReport(cmd.OutOrStdout(), rep)
+		},
+	}
+	rf.register(report)
+	c.AddCommand(run, report)
+	return c
+}
+
+func printReport(w io.Writer, r adminapi.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "drill\t%s (%s)\n", r.ID, r.Status)
+	fmt.Fprintf(tw, "region\t%s\n", r.Region)
+	fmt.Fprintf(tw, "start\t%s\n", r.Start.Local().Format(time.RFC3339))
+	fmt.Fprintf(tw, "end\t%s\n", r.End.Local().Format(time.RFC3339))
+	fmt.Fprintf(tw, "rerouted\t%d\nrefused\t%d\nerrors\t%d\n", r.Rerouted, r.Refused, r.Errors)
+	fmt.Fprintln(tw, "\nWINDOW\tREQUESTS\tP50 ms\tP99 ms")
+	for _, l := range []struct {
+		name string
+		l    adminapi.Latency
+	}{{"before", r.Latency.Before}, {"during", r.Latency.During}, {"after", r.Latency.After}} {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\n", l.name, l.l.Requests, l.l.P50Ms, l.l.P99Ms)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,155 @@
+package regions
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/regiongate/regiongate/configs"
+)
+
+// attempt runs one simulated gRPC attempt through attemptInterceptor, as
+// the SDK's retry loop would: onConnection says whether it got a stream on
+// a connection (gRPC then fills in the peer).
+func attempt(ctx context.Context, onConnection bool, err error) error {
+	invoker := func(_ context.Context, _ string, _, _ any, _ *grpc.ClientConn, opts ...grpc.CallOption) error {
+		for _, o := range opts {
+			if p, ok := o.(grpc.PeerCallOption); ok && onConnection {
+				*p.PeerAddr = peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7233}}
+			}
+		}
+		return err
+	}
+	return attemptInterceptor(ctx, "/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution", nil, nil, nil, invoker)
+}
+
+// Behaviours of a simulated region for one call.
+var (
+	// refuse: every attempt is refused; the SDK retries until the deadline.
+	refuse = func(ctx context.Context) error {
+		for {
+			if err := attempt(ctx, false, status.Error(codes.Unavailable, "connection error: connect: connection refused")); ctx.Err() != nil {
+				return status.FromContextError(ctx.Err()).Err()
+			} else if err == nil {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Millisecond): // the SDK's retry backoff
+			}
+		}
+	}
+	// hang: the request is sent and no answer comes before the deadline.
+	hang = func(ctx context.Context) error {
+		return attempt(ctx, true, func() error { <-ctx.Done(); return status.FromContextError(ctx.Err()).Err() }())
+	}
+	// reset: the request is sent, then the connection breaks.
+	reset = func(ctx context.Context) error {
+		return attempt(ctx, true, status.Error(codes.Unavailable, "error reading from server: EOF"))
+	}
+	accept = func(ctx context.Context) error { return attempt(ctx, true, nil) }
+	// duplicate: the region already has the id.
+	duplicate = func(ctx context.Context) error {
+		return attempt(ctx, true, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run-0"))
+	}
+)
+
+// fakeClient stands in for a region's Temporal client: ExecuteWorkflow
+// runs the region's current behaviour.
+type fakeClient struct {
+	client.Client // nil: any other method panics
+
+	mu       sync.Mutex
+	behave   func(ctx context.Context) error
+	attempts int // attempts of the last call
+	starts   []string
+}
+
+func (f *fakeClient) set(b func(ctx context.Context) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.behave = b
+}
+
+func (f *fakeClient) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.starts...)
+}
+
+func (f *fakeClient) ExecuteWorkflow(ctx context.Context, opts client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	b := f.behave
+	f.starts = append(f.starts, opts.ID)
+	f.mu.Unlock()
+	err := b(ctx)
+	f.mu.Lock()
+	f.attempts = int(ctx.Value(attemptsKey{}).(*attempts).tried.Load())
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return fakeRun{id: "run-" + opts.ID}, nil
+}
+
+func (f *fakeClient) Close() {}
+
+type fakeRun struct {
+	client.WorkflowRun
+	id string
+}
+
+func (r fakeRun) GetRunID() string { return r.id }
+
+// fakeRegion is a Region whose client is a fakeClient.
+func fakeRegion(t *testing.T, cfg configs.Region, behave func(ctx context.Context) error) (*Region, *fakeClient) {
+	t.Helper()
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = "127.0.0.1:1"
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "ns-" + cfg.Name
+	}
+	r, err := newRegion(cfg, client.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.client.Close()
+	f := &fakeClient{behave: behave}
+	r.client = f
+	return r, f
+}
+
+// fakeManager has one fake region per name, all accepting.
+func fakeManager(t *testing.T, names ...string) (*Manager, map[string]*fakeClient) {
+	t.Helper()
+	m := &Manager{records: NewMemoryRecords(), drains: NewMemoryDrains(), onChange: func(StateChange) {},
+		regions: map[string]*Region{}, drained: map[string]bool{}}
+	fakes := map[string]*fakeClient{}
+	for _, n := range names {
+		// A short timeout keeps "retry until the deadline" short.
+		r, f := fakeRegion(t, configs.Region{Name: n, CallTimeout: configs.Duration(200 * time.Millisecond)}, accept)
+		m.regions[n], fakes[n] = r, f
+		m.order = append(m.order, n)
+	}
+	return m, fakes
+}
+
+func clientOptionsForBench() client.Options { return client.Options{Logger: quietLogger{}} }
+
+// quietLogger drops the SDK's log lines.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

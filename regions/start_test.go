@@ -1,0 +1,151 @@
+package regions
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/regiongate/regiongate/router"
+)
+
+func decision(lawful, candidates []string) router.Decision {
+	return router.Decision{Lawful: lawful, Candidates: candidates}
+}
+
+var eu = []string{"eu-west", "eu-central"}
+
+func startReq(id string) StartRequest {
+	return StartRequest{WorkflowID: id, WorkflowType: "PropertyBooking", Request: router.Request{Location: "DE", Class: "pii"}}
+}
+
+func recordOf(t *testing.T, m *Manager, id string) string {
+	t.Helper()
+	rec, err := m.records.Lookup(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Region
+}
+
+func TestStartFailover(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name          string
+		west, central func(ctx context.Context) error
+		wantRegion    string // "" when the start fails
+		wantErr       error
+		wantRecord    string
+		wantCentral   bool // whether eu-central was asked at all
+	}{
+		{"home accepts", accept, accept, "eu-west", nil, "eu-west", false},
+		{"home refuses: next candidate, same request", refuse, accept, "eu-central", nil, "eu-central", true},
+		{"home hangs after sending: unknown, never elsewhere", hang, accept, "", ErrUnknownOutcome, "eu-west", false},
+		{"home resets after sending: unknown, never elsewhere", reset, accept, "", ErrUnknownOutcome, "eu-west", false},
+		{"home refuses, next hangs: unknown, stays with the next", refuse, hang, "", ErrUnknownOutcome, "eu-central", true},
+		{"every candidate refuses: unavailable and the claim is released", refuse, refuse, "", ErrUnavailable, "", true},
+		{"home already has the id", duplicate, accept, "eu-west", nil, "eu-west", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, fakes := fakeManager(t, eu...)
+			fakes["eu-west"].set(tt.west)
+			fakes["eu-central"].set(tt.central)
+			s, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Fatalf("start: %v", err)
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("start: %v, want %v", err, tt.wantErr)
+			case errors.Is(tt.wantErr, ErrUnavailable) && errors.Is(err, ErrUnknownOutcome):
+				t.Fatalf("start: %v claims the outcome is unknown", err)
+			}
+			if err == nil && s.Region != tt.wantRegion {
+				t.Fatalf("started in %q, want %q", s.Region, tt.wantRegion)
+			}
+			if got := recordOf(t, m, "wf-1"); got != tt.wantRecord {
+				t.Fatalf("record %q, want %q", got, tt.wantRecord)
+			}
+			if asked := len(fakes["eu-central"].calls()) > 0; asked != tt.wantCentral {
+				t.Fatalf("eu-central asked: %v, want %v", asked, tt.wantCentral)
+			}
+		})
+	}
+}
+
+func TestRetryGoesOnlyToTheRecordedRegion(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, append(eu, "us-east")...)
+	fakes["eu-west"].set(hang)
+	if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-1")); !errors.Is(err, ErrUnknownOutcome) {
+		t.Fatalf("first start: %v", err)
+	}
+	// The retry comes while eu-west looks unavailable to the router: it
+	// still goes to eu-west only, and fails there without failing over.
+	fakes["eu-west"].set(refuse)
+	if _, err := m.Start(ctx, decision(eu, []string{"eu-central"}), startReq("wf-1")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("retry while eu-west refuses: %v", err)
+	}
+	if n := len(fakes["eu-central"].calls()); n != 0 {
+		t.Fatalf("eu-central asked %d times", n)
+	}
+	// eu-west is back and had received the first start.
+	fakes["eu-west"].set(duplicate)
+	s, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+	if err != nil || s.Region != "eu-west" || !s.Existing {
+		t.Fatalf("retry after recovery: %+v, %v", s, err)
+	}
+	// A request that may not use eu-west is refused, not started elsewhere.
+	_, err = m.Start(ctx, decision([]string{"us-east"}, []string{"us-east"}), startReq("wf-1"))
+	if !errors.Is(err, ErrConflict) || len(fakes["us-east"].calls()) != 0 {
+		t.Fatalf("unlawful retry: %v", err)
+	}
+}
+
+// TestConcurrentRetryStopsTheFailover: request A claims the id for
+// eu-west; while A's start is refused there, the client's retry B arrives,
+// finds the record and starts in eu-west, which has come back. A must not
+// then move the record and start the id in eu-central.
+func TestConcurrentRetryStopsTheFailover(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, eu...)
+	var retry Started
+	var retryErr error
+	fakes["eu-west"].set(func(ctx context.Context) error {
+		fakes["eu-west"].set(accept) // eu-west is back for B
+		retry, retryErr = m.Start(context.Background(), decision(eu, eu), startReq("wf-1"))
+		return refuse(ctx) // A's own attempt was refused
+	})
+	_, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+	if retryErr != nil || retry.Region != "eu-west" {
+		t.Fatalf("retry B: %+v, %v", retry, retryErr)
+	}
+	if !errors.Is(err, ErrUnknownOutcome) {
+		t.Fatalf("request A: %v, want ErrUnknownOutcome", err)
+	}
+	if n := len(fakes["eu-central"].calls()); n != 0 {
+		t.Fatalf("the id was also started in eu-central (%d calls)", n)
+	}
+	if got := recordOf(t, m, "wf-1"); got != "eu-west" {
+		t.Fatalf("record %q", got)
+	}
+}
+
+func TestStartAfterAFullOutageUsesTheRegionsAvailableThen(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, eu...)
+	fakes["eu-west"].set(refuse)
+	fakes["eu-central"].set(refuse)
+	if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-1")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("during the outage: %v", err)
+	}
+	// Only eu-west comes back; the last region tried must not hold the id.
+	fakes["eu-west"].set(accept)
+	s, err := m.Start(ctx, decision(eu, []string{"eu-west"}), startReq("wf-1"))
+	if err != nil || s.Region != "eu-west" || s.Existing {
+		t.Fatalf("after the outage: %+v, %v", s, err)
+	}
+	if got := fakes["eu-west"].calls(); !slices.Equal(got, []string{"wf-1", "wf-1"}) {
+		t.Fatalf("eu-west starts %v", got)
+	}
+}
