@@ -202,23 +202,27 @@ func (s *Server) start(c *gin.Context) {
 	c.JSON(status, st)
 }
 
-// regionError maps a regions error to a problem.
+// regionError maps a regions error to a problem. Details of the failure
+// (addresses, gRPC messages) go to the log with the request id, not to
+// the client.
 func (s *Server) regionError(c *gin.Context, id string, err error) {
 	var p Problem
 	switch {
 	case errors.Is(err, regions.ErrNotFound):
 		p = newProblem(404, "no region holds workflow "+id)
 	case errors.Is(err, regions.ErrConflict):
-		p = newProblem(409, err.Error())
+		p = newProblem(409, "workflow id "+id+" already belongs to a region this request may not use")
 	case errors.Is(err, regions.ErrUnknownOutcome):
 		p = newProblem(503, "the start may or may not have reached its region; retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
-		p = newProblem(503, err.Error())
+		p = newProblem(503, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
 	case regions.IsCallerError(err):
 		p = newProblem(400, err.Error())
 	default:
-		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "error", err)
-		p = newProblem(502, err.Error())
+		p = newProblem(502, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
+	}
+	if p.Status >= 500 || p.Status == 409 {
+		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "status", p.Status, "error", err)
 	}
 	p.WorkflowID = id
 	writeProblem(c, p)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -94,6 +96,31 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("a drain on one replica reaches the other", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		cfg := configs.Default()
+		a, err := regions.NewManager(cfg, regions.Options{Drains: regions.NewConsulDrains(client(), "rg/mgr-drains/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := regions.NewManager(cfg, regions.Options{Drains: regions.NewConsulDrains(client(), "rg/mgr-drains/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		go b.SyncDrains(ctx, 20*time.Millisecond)
+		if err := a.SetDrained("eu-west", true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return b.Snapshot()["eu-west"].Drained })
+		if err := a.SetDrained("eu-west", false); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return !b.Snapshot()["eu-west"].Drained })
+	})
+
 	t.Run("drains are shared", func(t *testing.T) {
 		da := regions.NewConsulDrains(client(), "rg/drains/")
 		db := regions.NewConsulDrains(client(), "rg/drains/")
@@ -111,4 +138,16 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 			t.Fatalf("after restore: %v", got)
 		}
 	})
+}
+
+// waitFor polls cond until it holds, failing after 10s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 // DrainStore keeps which regions are drained, so a restarted gateway (and,
@@ -149,4 +150,42 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// SyncDrains reloads the drain store every interval until ctx ends, so a
+// drain or restore made on another gateway replica (a shared store such as
+// Consul) reaches this one. A failed load keeps the current state.
+func (m *Manager) SyncDrains(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.drainMu.Lock()
+		drained, err := m.drains.Load(ctx)
+		if err == nil {
+			m.applyDrains(drained)
+		}
+		m.drainMu.Unlock()
+	}
+}
+
+// applyDrains makes every region's drain flag match the store.
+func (m *Manager) applyDrains(drained map[string]bool) {
+	m.mu.Lock()
+	m.drained = drained
+	regions := make([]*Region, 0, len(m.regions))
+	for _, r := range m.regions {
+		regions = append(regions, r)
+	}
+	m.mu.Unlock()
+	for _, r := range regions {
+		want := drained[r.Name()]
+		if r.drained.Swap(want) != want {
+			m.onChange(StateChange{Region: r.Name(), What: "drain", From: drainName(!want), To: drainName(want)})
+		}
+	}
 }

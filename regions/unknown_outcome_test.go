@@ -113,6 +113,21 @@ regions: [{name: solo, endpoint: "` + server.Addr + `", residency: [US], callTim
 	}
 
 	server.Kill()
+	// Until the client has seen its connection close, a request can still
+	// be written to the dead socket (and then rightly counts as maybe
+	// sent): wait for a health check to fail first.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		hctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		_, herr := r.Client().CheckHealth(hctx, &client.CheckHealthRequest{})
+		cancel()
+		if herr != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the client never noticed the killed server")
+		}
+	}
 	tried, sent, err = regionsDescribe(ctx, r, "no-such-workflow", false)
 	if sent || tried < 2 || !isUnavailable(err) {
 		t.Fatalf("killed region, SDK retrying until the timeout: tried %d sent %v err %v", tried, sent, err)

@@ -120,6 +120,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	defer mgr.Close()
 	mgr.CheckHealthOnce(ctx, regions.HealthOptions{})
 	go mgr.RunHealthChecks(ctx, regions.HealthOptions{})
+	go mgr.SyncDrains(ctx, time.Second)
 
 	srv, err := gateway.New(gateway.Options{
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,

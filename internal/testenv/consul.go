@@ -28,12 +28,24 @@ type Consul struct {
 	exited  chan struct{}
 }
 
-// StartConsul starts `consul agent -dev` in dir and waits for a leader.
+// StartConsul starts `consul agent -dev` in dir and waits for a leader. An
+// agent that exits while starting (a port taken meanwhile) is retried on
+// new ports, up to three times.
 func StartConsul(ctx context.Context, dir string) (*Consul, error) {
 	bin, err := ConsulBin()
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		c, err := startConsul(ctx, dir, bin)
+		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
+			return c, err
+		}
+	}
+}
+
+func startConsul(ctx context.Context, dir, bin string) (*Consul, error) {
+	var err error
 	ports := make([]int, 4)
 	for i := range ports {
 		if ports[i], err = FreePort(); err != nil {
@@ -96,7 +108,7 @@ func (c *Consul) waitReady(ctx context.Context) error {
 		select {
 		case <-c.exited:
 			out, _ := os.ReadFile(c.logFile)
-			return fmt.Errorf("consul on %s exited: %s", c.Addr, tail(out, 2000))
+			return fmt.Errorf("consul on %s %w: %s", c.Addr, errExited, tail(out, 2000))
 		case <-ctx.Done():
 			return fmt.Errorf("consul on %s not ready: %w", c.Addr, errors.Join(ctx.Err(), last))
 		case <-time.After(100 * time.Millisecond):

@@ -73,22 +73,34 @@ type Temporal struct {
 
 // StartTemporal starts a dev server on a free port in dir, registering the
 // namespaces, and waits until they answer.
+//
+// A free port can be taken by another process between the probe and the
+// server's bind (tests start many servers at once), so a server that exits
+// during start-up is retried on new ports, up to three times.
 func StartTemporal(ctx context.Context, dir string, namespaces ...string) (*Temporal, error) {
 	bin, err := TemporalBin()
 	if err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		t := &Temporal{
+			Addr: "127.0.0.1:" + strconv.Itoa(port), Namespaces: namespaces, bin: bin, port: port,
+			dbFile:  filepath.Join(dir, fmt.Sprintf("temporal-%d.db", port)),
+			logFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.log", port)),
+		}
+		err = t.Start(ctx)
+		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
+			return t, err
+		}
 	}
-	t := &Temporal{
-		Addr: "127.0.0.1:" + strconv.Itoa(port), Namespaces: namespaces, bin: bin, port: port,
-		dbFile:  filepath.Join(dir, fmt.Sprintf("temporal-%d.db", port)),
-		logFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.log", port)),
-	}
-	return t, t.Start(ctx)
 }
+
+// errExited marks a server that exited while starting.
+var errExited = errors.New("exited while starting")
 
 // Start (re)starts the process on the same port and state file.
 func (t *Temporal) Start(ctx context.Context) error {
@@ -125,7 +137,7 @@ func (t *Temporal) waitReady(ctx context.Context) error {
 		select {
 		case <-t.exited:
 			out, _ := os.ReadFile(t.logFile)
-			return fmt.Errorf("temporal dev server on %s exited: %s", t.Addr, tail(out, 2000))
+			return fmt.Errorf("temporal dev server on %s %w: %s", t.Addr, errExited, tail(out, 2000))
 		case <-ctx.Done():
 			return fmt.Errorf("temporal dev server on %s not ready: %w", t.Addr, errors.Join(ctx.Err(), last))
 		case <-time.After(100 * time.Millisecond):
