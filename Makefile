@@ -12,7 +12,7 @@ TEMPORAL_STAMP    := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 CONSUL_STAMP      := $(BIN)/.consul-$(CONSUL_VERSION)
 STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all tools build dev test test-short lint fmt bench clean
+.PHONY: all tools build dev test test-short lint fmt bench clean record-histories
 
 all: build
 
@@ -70,6 +70,10 @@ fmt:
 ## bench: microbenchmarks (see docs/BENCHMARKS.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./router/ ./gateway/ ./regions/
+
+## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
+record-histories: tools
+	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal $(GO) test -count=1 -run TestHistoryScenariosRecorded ./workflows -record-histories
 
 clean:
 	rm -rf .dev .regiongate

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -119,5 +120,14 @@ func (s *Server) requireRole(role string) gin.HandlerFunc {
 		}
 		c.Set(tokenKey, t)
 		c.Next()
+	}
+}
+
+// Authorizer reports whether a request carries a valid admin token holding
+// role, for handlers served beside the admin API (the codec endpoint).
+func Authorizer(tokens []Token, role string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		t, ok := authenticate(tokens, r.Header.Get("Authorization"))
+		return ok && t.Has(role)
 	}
 }

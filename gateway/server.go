@@ -47,6 +47,9 @@ type Options struct {
 	Audit audit.Store
 	// Drills stores failover drills; nil keeps them in memory only.
 	Drills DrillStore
+	// Codec, when set, is served under /codec/ on the admin listener (the
+	// Temporal UI's codec server); it authenticates requests itself.
+	Codec http.Handler
 }
 
 // Server holds what both listeners share. Any replica can serve any request:
@@ -60,6 +63,7 @@ type Server struct {
 	log           *slog.Logger
 	metrics       http.Handler
 	limits        *tenantLimits
+	codec         http.Handler
 	inst          *instruments
 	tracer        trace.TracerProvider
 	watcher       *configs.Watcher
@@ -118,6 +122,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.drills = newDrills(opts.Drills)
 	s.lat = &latencies{}
+	s.codec = opts.Codec
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -210,6 +215,9 @@ func (s *Server) AdminHandler() http.Handler {
 	a.POST("/drills", s.requireRole(RoleOperator), s.startDrill)
 	a.GET("/drills", s.requireRole(RoleViewer), s.listDrills)
 	a.GET("/drills/:id", s.requireRole(RoleViewer), s.drillReport)
+	if s.codec != nil {
+		e.Any("/codec/*path", gin.WrapH(s.codec))
+	}
 	return e
 }
 

@@ -23,6 +23,10 @@ type Options struct {
 	// (logger, interceptors, data converter); HostPort and Namespace are
 	// set per region.
 	ClientOptions client.Options
+	// RegionClientOptions, when set, turns the base options into one
+	// region's, e.g. with that region's payload codec. An error refuses the
+	// config that brings the region in.
+	RegionClientOptions func(region configs.Region, base client.Options) (client.Options, error)
 	// OnStateChange, when set, hears every change of a region's breaker,
 	// health or drain state, in order. It is called synchronously, breaker
 	// changes with the breaker's lock held: it must return quickly and must
@@ -45,6 +49,8 @@ type Manager struct {
 	drains   DrainStore
 	base     client.Options
 	onChange func(StateChange)
+	// regionOpts adjusts base per region (Options.RegionClientOptions).
+	regionOpts func(configs.Region, client.Options) (client.Options, error)
 
 	drainMu sync.Mutex // serialises SetDrained: store and regions agree
 	mu      sync.RWMutex
@@ -58,7 +64,8 @@ type Manager struct {
 func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 	m := &Manager{
 		records: opts.Records, drains: opts.Drains, base: opts.ClientOptions, onChange: opts.OnStateChange,
-		regions: map[string]*Region{},
+		regionOpts: opts.RegionClientOptions,
+		regions:    map[string]*Region{},
 	}
 	if m.records == nil {
 		m.records = NewMemoryRecords()
@@ -97,7 +104,11 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 			next[rc.Name] = old
 			continue
 		}
-		r, err := newRegion(rc, m.base, m.onChange)
+		opts, err := m.clientOptions(rc)
+		var r *Region
+		if err == nil {
+			r, err = newRegion(rc, opts, m.onChange)
+		}
 		if err != nil {
 			for name, nr := range next {
 				if m.regions[name] != nr {
@@ -157,6 +168,19 @@ func (m *Manager) Snapshot() router.Snapshot {
 		s[n] = r.State()
 	}
 	return s
+}
+
+// clientOptions are the options of rc's client: the base ones, adjusted by
+// Options.RegionClientOptions.
+func (m *Manager) clientOptions(rc configs.Region) (client.Options, error) {
+	if m.regionOpts == nil {
+		return m.base, nil
+	}
+	opts, err := m.regionOpts(rc, m.base)
+	if err != nil {
+		return client.Options{}, fmt.Errorf("client options of region %s: %w", rc.Name, err)
+	}
+	return opts, nil
 }
 
 // ErrUnknownRegion is returned for a region name not in the config.

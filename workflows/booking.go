@@ -11,13 +11,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// ErrTypeBookingFailed is the error type of a booking that failed for a
-// reason other than a declined card or an unavailable property.
-const ErrTypeBookingFailed = "BookingFailed"
-
 // Booking stages reported by the getStatus query.
 const (
 	bookingStarted      = "started"
+	bookingCheckingRisk = "checking risk"
 	bookingCharging     = "charging"
 	bookingReserving    = "reserving"
 	bookingConfirming   = "confirming"
@@ -25,6 +22,13 @@ const (
 	bookingConfirmed    = "confirmed"
 	bookingFailed       = "failed"
 	bookingCanceled     = "canceled"
+)
+
+// Booking steps, each with its own idempotency key.
+const (
+	stepCharge  = "charge"
+	stepReserve = "reserve"
+	stepConfirm = "confirm"
 )
 
 // BookingInput is the input of the PropertyBooking workflow.
@@ -43,23 +47,29 @@ type BookingResult struct {
 	Status        string `json:"status"`
 }
 
+// maxNights bounds a stay; longer ones are surely a typo.
+const maxNights = 365
+
+// validate keeps input values out of its messages: failure messages are
+// stored in the history in plain text.
 func (in BookingInput) validate() error {
 	switch {
 	case in.PropertyID == "":
 		return validationError("propertyId is required")
 	case in.CardToken == "":
 		return validationError("cardToken is required")
-	case in.Nights <= 0:
-		return validationError("nights must be positive, got %d", in.Nights)
+	case in.Nights <= 0 || in.Nights > maxNights:
+		return validationError("nights must be between 1 and %d", maxNights)
 	case in.AmountCents <= 0:
-		return validationError("amountCents must be positive, got %d", in.AmountCents)
+		return validationError("amountCents must be positive")
 	}
 	return nil
 }
 
 // rejectionTypes are errors a service returns when it refused a request
-// outright. A refused request had no side effect, so it needs no undo.
-var rejectionTypes = []string{ErrTypeValidation, ErrTypePaymentDeclined, ErrTypePropertyUnavailable}
+// outright. A refused request had no effect, so it needs no undo, and
+// retrying it cannot help.
+var rejectionTypes = []string{ErrTypeValidation, ErrTypeAuthentication, ErrTypePaymentDeclined, ErrTypePropertyUnavailable}
 
 func forwardActivityOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
@@ -81,8 +91,10 @@ func forwardActivityOptions() workflow.ActivityOptions {
 func compensationActivityOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		// Unlimited attempts: giving up on a refund would leave the guest
-		// charged for nothing, so keep trying until the provider recovers.
+		// Unlimited attempts and no overall deadline: giving up on a refund
+		// would leave the guest charged for nothing, so keep trying until
+		// the provider recovers. The undo activities report "nothing to
+		// undo" as success, so only an outage makes them fail.
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    200 * time.Millisecond,
 			BackoffCoefficient: 2,
@@ -92,11 +104,12 @@ func compensationActivityOptions() workflow.ActivityOptions {
 	}
 }
 
-// compensation undoes one step. The activity takes no input and returns the
-// id it undid, or "" when the step had left nothing behind.
+// compensation undoes one step. Its activity takes an UndoRequest and
+// returns the id it undid, or "" when the step had left nothing behind.
 type compensation struct {
 	name     string
 	activity any
+	key      string
 	done     string // format for the id that was undone
 	none     string // said when there was nothing to undo
 }
@@ -108,7 +121,8 @@ type bookingSaga struct {
 }
 
 // PropertyBooking charges the card, reserves the property and sends a
-// confirmation, undoing finished steps in reverse order if a later one fails.
+// confirmation, undoing finished steps in reverse order if a later one fails
+// or the workflow is canceled.
 func PropertyBooking(ctx workflow.Context, in BookingInput) (BookingResult, error) {
 	s := &bookingSaga{status: bookingStarted}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return s.status, nil }); err != nil {
@@ -127,36 +141,48 @@ func PropertyBooking(ctx workflow.Context, in BookingInput) (BookingResult, erro
 	return res, nil
 }
 
+// stepKey is the idempotency key of one step of this run. Every attempt of
+// the step and its compensation use it, so a retry after a lost response
+// finds the first result instead of repeating the effect. The run id makes a
+// later booking under the same workflow id a new booking.
+func stepKey(ctx workflow.Context, step string) string {
+	e := workflow.GetInfo(ctx).WorkflowExecution
+	return e.ID + "/" + e.RunID + "/" + step
+}
+
 func (s *bookingSaga) run(ctx workflow.Context, in BookingInput) (BookingResult, error) {
 	var a *Activities
 	ctx = workflow.WithActivityOptions(ctx, forwardActivityOptions())
-	// The workflow id is the booking's identity: the activities key their
-	// side effects on it too, so the two can never disagree.
 	res := BookingResult{BookingID: workflow.GetInfo(ctx).WorkflowExecution.ID}
 
+	if err := s.checkRisk(ctx, in); err != nil {
+		return res, err
+	}
+
 	s.status = bookingCharging
-	charge := ChargeRequest{CardToken: in.CardToken, AmountCents: in.AmountCents}
+	charge := ChargeRequest{IdempotencyKey: stepKey(ctx, stepCharge), CardToken: in.CardToken, AmountCents: in.AmountCents}
 	err := workflow.ExecuteActivity(ctx, a.ChargeCard, charge).Get(ctx, &res.ChargeID)
 	if isRejection(err) {
 		s.status = bookingFailed
-		return res, chargeRejected(err)
+		return res, rejected(err)
 	}
 	// Pushed even when the charge failed some other way (e.g. timed out):
 	// the money may have been taken, and the refund is a no-op if it was not.
 	s.undo = append(s.undo, compensation{
-		name: "refund charge", activity: a.RefundCharge, done: "charge %s was refunded", none: "nothing was charged",
+		name: "refund charge", activity: a.RefundCharge, key: charge.IdempotencyKey,
+		done: "charge %s was refunded", none: "nothing was charged",
 	})
 	if err != nil {
 		return res, s.fail(ctx, err)
 	}
 
 	s.status = bookingReserving
-	reserve := ReserveRequest{PropertyID: in.PropertyID, Nights: in.Nights}
+	reserve := ReserveRequest{IdempotencyKey: stepKey(ctx, stepReserve), PropertyID: in.PropertyID, Nights: in.Nights}
 	err = workflow.ExecuteActivity(ctx, a.ReserveProperty, reserve).Get(ctx, &res.ReservationID)
 	// A refused reservation left nothing to release; anything else might have.
 	if !isRejection(err) {
 		s.undo = append(s.undo, compensation{
-			name: "release reservation", activity: a.ReleaseReservation,
+			name: "release reservation", activity: a.ReleaseReservation, key: reserve.IdempotencyKey,
 			done: "reservation %s was released", none: "nothing was reserved",
 		})
 	}
@@ -166,12 +192,39 @@ func (s *bookingSaga) run(ctx workflow.Context, in BookingInput) (BookingResult,
 
 	s.status = bookingConfirming
 	err = workflow.ExecuteActivity(ctx, a.SendConfirmation, ConfirmRequest{
-		BookingID: res.BookingID, ChargeID: res.ChargeID, ReservationID: res.ReservationID,
+		IdempotencyKey: stepKey(ctx, stepConfirm),
+		BookingID:      res.BookingID, ChargeID: res.ChargeID, ReservationID: res.ReservationID,
 	}).Get(ctx, nil)
 	if err != nil {
 		return res, s.fail(ctx, err)
 	}
 	return res, nil
+}
+
+// riskCheckChange names the change that added the risk check before the
+// charge. Runs started before it have no marker in their history, get
+// workflow.DefaultVersion here and go on as they were; new runs get 1.
+const riskCheckChange = "add-risk-check"
+
+// checkRisk refuses the payment before anything is charged if the risk
+// assessment does not approve it.
+func (s *bookingSaga) checkRisk(ctx workflow.Context, in BookingInput) error {
+	if workflow.GetVersion(ctx, riskCheckChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	var a *Activities
+	s.status = bookingCheckingRisk
+	var risk RiskAssessment
+	err := workflow.ExecuteActivity(ctx, a.AssessRisk, RiskRequest{CardToken: in.CardToken, AmountCents: in.AmountCents}).Get(ctx, &risk)
+	if err != nil {
+		return s.fail(ctx, err) // nothing to undo yet, but a cancel must end CANCELED
+	}
+	if !risk.Approved {
+		s.status = bookingFailed
+		return temporal.NewNonRetryableApplicationError(
+			"booking failed: payment refused by the risk check", ErrTypeRiskRejected, nil, risk.Score)
+	}
+	return nil
 }
 
 // fail runs the compensations and builds the workflow error. It is called
@@ -185,17 +238,18 @@ func (s *bookingSaga) fail(ctx workflow.Context, cause error) error {
 	if ctx.Err() != nil {
 		s.status = bookingCanceled
 		workflow.GetLogger(ctx).Info("booking canceled", "stage", stage, "undo", summary)
-		// Wrapping a CanceledError makes the execution end CANCELED.
-		return fmt.Errorf("booking canceled while %s; %s: %w", stage, summary, temporal.NewCanceledError(summary))
+		// A CanceledError makes the execution end CANCELED.
+		return temporal.NewCanceledError(fmt.Sprintf("booking canceled while %s; %s", stage, summary))
 	}
 	s.status = bookingFailed
+	cause = withoutCancel(cause)
 	var appErr *temporal.ApplicationError
 	if errors.As(cause, &appErr) && appErr.Type() == ErrTypePropertyUnavailable {
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("booking failed: property was unavailable; %s", summary), ErrTypePropertyUnavailable, cause)
+			"booking failed: property was unavailable; "+summary, ErrTypePropertyUnavailable, cause)
 	}
-	// Non-retryable because a workflow-level retry would reuse the idempotency
-	// keys and find the charge this run just refunded.
+	// Non-retryable: this run has undone its steps, and a workflow retry is
+	// a new run with new idempotency keys, i.e. a new booking nobody asked for.
 	return temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("booking failed while %s; %s", stage, summary), ErrTypeBookingFailed, cause)
 }
@@ -212,31 +266,44 @@ func (s *bookingSaga) compensate(ctx workflow.Context) (string, error) {
 	var errs []error
 	for _, c := range slices.Backward(s.undo) {
 		var id string
-		if err := workflow.ExecuteActivity(dctx, c.activity).Get(dctx, &id); err != nil {
+		err := workflow.ExecuteActivity(dctx, c.activity, UndoRequest{IdempotencyKey: c.key}).Get(dctx, &id)
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
-			continue
-		}
-		if id == "" {
+		case id == "":
 			notes = append(notes, c.none)
-			continue
+		default:
+			notes = append(notes, fmt.Sprintf(c.done, id))
 		}
-		notes = append(notes, fmt.Sprintf(c.done, id))
+	}
+	if len(notes) == 0 && len(errs) == 0 {
+		return "nothing to undo", nil
 	}
 	return strings.Join(notes, ", "), errors.Join(errs...)
 }
 
-// chargeRejected builds the workflow error for a refused charge. Nothing was
-// taken, so unlike fail it has nothing to undo.
-func chargeRejected(cause error) error {
+// rejected builds the workflow error for a step that was refused outright:
+// nothing was done, so unlike fail it has nothing to undo. The error keeps
+// the refusal's type (PaymentDeclined, AuthenticationError, ...).
+func rejected(cause error) error {
 	var appErr *temporal.ApplicationError
-	if errors.As(cause, &appErr) && appErr.Type() == ErrTypePaymentDeclined {
-		return temporal.NewNonRetryableApplicationError("booking failed: card was declined", ErrTypePaymentDeclined, cause)
-	}
-	return temporal.NewNonRetryableApplicationError("booking failed: charge was rejected", ErrTypeBookingFailed, cause)
+	errors.As(cause, &appErr)
+	return temporal.NewNonRetryableApplicationError("booking failed: "+appErr.Message(), appErr.Type(), cause)
 }
 
 // isRejection reports whether err is a service refusing the request outright.
 func isRejection(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.NonRetryable() && slices.Contains(rejectionTypes, appErr.Type())
+}
+
+// withoutCancel flattens err to its message if a CanceledError is in its
+// chain. The SDK ends an execution CANCELED when the workflow's error wraps
+// one anywhere, and a booking that was not canceled must end FAILED.
+func withoutCancel(err error) error {
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return errors.New(err.Error())
+	}
+	return err
 }

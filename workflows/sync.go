@@ -15,6 +15,7 @@ const (
 	syncRunning   = "syncing"
 	syncCompleted = "completed"
 	syncFailed    = "failed"
+	syncCanceled  = "canceled"
 )
 
 const (
@@ -100,7 +101,10 @@ func PropertyDataSync(ctx workflow.Context, in PropertyDataSyncInput) (PropertyD
 	var res PropertyDataSyncResult
 	if err := workflow.ExecuteActivity(ctx, a.SyncPropertyData, in).Get(ctx, &res); err != nil {
 		status = syncFailed
-		return PropertyDataSyncResult{}, fmt.Errorf("sync property %s: %w", in.PropertyID, err)
+		if ctx.Err() != nil {
+			status = syncCanceled
+		}
+		return PropertyDataSyncResult{}, fmt.Errorf("sync property: %w", err)
 	}
 	status = syncCompleted
 	return res, nil
@@ -115,14 +119,17 @@ func (a *Activities) SyncPropertyData(ctx context.Context, in PropertyDataSyncIn
 	}
 	start := resumePoint(ctx, in.Pages)
 	if start > 0 {
-		activity.GetLogger(ctx).Info("resuming property sync", "propertyId", in.PropertyID, "afterPage", start)
+		activity.GetLogger(ctx).Info("resuming property sync", "afterPage", start)
 	}
 	delay := time.Duration(in.PageDelayMs) * time.Millisecond
 	for page := start + 1; page <= in.Pages; page++ {
 		if err := sleepCtx(ctx, delay); err != nil {
-			return PropertyDataSyncResult{}, fmt.Errorf("sync property %s page %d: %w", in.PropertyID, page, err)
+			return PropertyDataSyncResult{}, fmt.Errorf("sync property page %d: %w", page, err)
 		}
-		a.properties.fetchPage(in.PropertyID)
+		if err := a.properties.FetchPage(ctx, in.PropertyID, page); err != nil {
+			// The retry resumes after the last heartbeated page.
+			return PropertyDataSyncResult{}, fmt.Errorf("sync property page %d: %w", page, err)
+		}
 		activity.RecordHeartbeat(ctx, page)
 	}
 	return PropertyDataSyncResult{PropertyID: in.PropertyID, PagesSynced: in.Pages, ResumedFrom: start}, nil

@@ -3,11 +3,15 @@ package workflows
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/regiongate/regiongate/workflows/services"
 )
 
 func TestSyncPropertyDataResumesFromHeartbeat(t *testing.T) {
@@ -28,7 +32,8 @@ func TestSyncPropertyDataResumesFromHeartbeat(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var suite testsuite.WorkflowTestSuite
 			env := suite.NewTestActivityEnvironment()
-			acts := NewActivities()
+			props := services.NewProperties()
+			acts := NewActivitiesWith(Services{Properties: props})
 			env.RegisterActivity(acts)
 			if tt.details != nil {
 				env.SetHeartbeatDetails(tt.details)
@@ -50,7 +55,7 @@ func TestSyncPropertyDataResumesFromHeartbeat(t *testing.T) {
 			var res PropertyDataSyncResult
 			require.NoError(t, v.Get(&res))
 			require.Equal(t, PropertyDataSyncResult{PropertyID: "p-1", PagesSynced: pages, ResumedFrom: tt.wantResumed}, res)
-			require.Equal(t, pages-tt.wantResumed, acts.properties.fetches("p-1"), "pages fetched by this attempt")
+			require.Equal(t, pages-tt.wantResumed, props.PagesFetched("p-1"), "pages fetched by this attempt")
 			// The SDK throttles heartbeats, so only the first is sure to be
 			// seen here; it must be the page after the resume point.
 			mu.Lock()
@@ -76,7 +81,7 @@ func TestSyncPropertyDataRejectsBadInput(t *testing.T) {
 }
 
 func TestPropertyDataSyncWorkflow(t *testing.T) {
-	env, acts := newEnv(t)
+	env, f := newEnv(t)
 
 	env.ExecuteWorkflow(propertyDataSyncName, PropertyDataSyncInput{PropertyID: "p-9", Pages: 3, PageDelayMs: 1})
 
@@ -86,7 +91,7 @@ func TestPropertyDataSyncWorkflow(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, PropertyDataSyncResult{PropertyID: "p-9", PagesSynced: 3}, res)
 	require.Equal(t, "completed", queryString(t, env, QueryStatus))
-	require.Equal(t, 3, acts.properties.fetches("p-9"))
+	require.Equal(t, 3, f.properties.PagesFetched("p-9"))
 }
 
 func TestPropertyDataSyncInputDefaultsAndLimits(t *testing.T) {
@@ -123,4 +128,15 @@ func TestPropertyDataSyncInputDefaultsAndLimits(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestPropertyDataSyncCancel(t *testing.T) {
+	env, _ := newEnv(t)
+	// The activity runs in real time, so the test clock does too.
+	env.RegisterDelayedCallback(env.CancelWorkflow, 200*time.Millisecond)
+
+	env.ExecuteWorkflow(propertyDataSyncName, PropertyDataSyncInput{PropertyID: "p-9", Pages: 100, PageDelayMs: 1000})
+
+	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "want canceled, got %v", env.GetWorkflowError())
+	require.Equal(t, "canceled", queryString(t, env, QueryStatus))
 }

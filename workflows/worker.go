@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"sync"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -29,9 +30,12 @@ func StartPool(c client.Client, queues []string, acts *Activities, opts worker.O
 }
 
 // Stop stops every worker, letting running activities finish within the
-// workers' WorkerStopTimeout.
+// workers' WorkerStopTimeout. The workers stop together, so stopping takes
+// one timeout at most, not one per queue.
 func (p *Pool) Stop() {
+	var wg sync.WaitGroup
 	for _, w := range p.workers {
-		w.Stop()
+		wg.Go(w.Stop)
 	}
+	wg.Wait()
 }

@@ -34,8 +34,15 @@ const (
 // can match on them with temporal.ApplicationError.Type().
 const (
 	ErrTypeValidation          = "ValidationError"
+	ErrTypeAuthentication      = "AuthenticationError"
 	ErrTypePaymentDeclined     = "PaymentDeclined"
 	ErrTypePropertyUnavailable = "PropertyUnavailable"
+	// ErrTypeBookingFailed is a booking that failed for another reason
+	// after its finished steps were undone.
+	ErrTypeBookingFailed = "BookingFailed"
+	// ErrTypeRiskRejected is a booking whose payment the risk check
+	// refused; nothing was charged. Its detail is the risk score.
+	ErrTypeRiskRejected = "RiskRejected"
 )
 
 // registrations pairs each workflow type with its function. Register walks
@@ -53,13 +60,25 @@ var registrations = []struct {
 
 // Register registers every workflow (under the names in Names) and the
 // activities on w. Activities are registered under their method names:
-// ChargeCard, RefundCharge, ReserveProperty, ReleaseReservation,
+// AssessRisk, ChargeCard, RefundCharge, ReserveProperty, ReleaseReservation,
 // SendConfirmation and SyncPropertyData.
 func Register(w worker.Registry, acts *Activities) {
-	for _, r := range registrations {
-		w.RegisterWorkflowWithOptions(r.fn, workflow.RegisterOptions{Name: r.name})
-	}
+	RegisterWorkflows(w)
 	w.RegisterActivity(acts)
+}
+
+// WorkflowRegistry is the part of a worker, a test environment or a
+// worker.WorkflowReplayer that registers workflows.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// RegisterWorkflows registers every workflow under the names in Names,
+// without activities: what a replayer needs.
+func RegisterWorkflows(r WorkflowRegistry) {
+	for _, reg := range registrations {
+		r.RegisterWorkflowWithOptions(reg.fn, workflow.RegisterOptions{Name: reg.name})
+	}
 }
 
 // validationError reports bad input. It is non-retryable because retrying the

@@ -12,18 +12,30 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/regiongate/regiongate/workflows/services"
 )
+
+// fixture is the in-memory services behind a test environment's
+// activities, for injecting faults and checking effects.
+type fixture struct {
+	acts       *Activities
+	payments   *services.Payments
+	properties *services.Properties
+	notifier   *services.Notifier
+}
 
 // newEnv returns a test environment with everything registered through
 // Register, so the tests also prove the registration names work.
-func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *Activities) {
+func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fixture) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	acts := NewActivities()
-	Register(env, acts)
+	f := &fixture{payments: services.NewPayments(), properties: services.NewProperties(), notifier: services.NewNotifier()}
+	f.acts = NewActivitiesWith(Services{Payments: f.payments, Properties: f.properties, Notifier: f.notifier})
+	Register(env, f.acts)
 	t.Cleanup(func() { env.AssertExpectations(t) })
-	return env, acts
+	return env, f
 }
 
 // activityLog records, for each activity started, its type and what the
@@ -58,6 +70,11 @@ func (l *activityLog) names() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.started)
+}
+
+// uniqueNames is names without the repeats of retried attempts.
+func (l *activityLog) uniqueNames() []string {
+	return slices.Compact(l.names())
 }
 
 func queryString(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string) string {

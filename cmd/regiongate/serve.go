@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
@@ -23,12 +24,16 @@ import (
 	"github.com/regiongate/regiongate/internal/telemetry"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/workflows/codec"
 )
 
 type serveFlags struct {
 	config, clientAddr, adminAddr, stateDir, tokensFile, logFormat string
 	consulAddr, consulPrefix                                       string
 	devTokens                                                      bool
+	codecKeysFile                                                  string
+	requireEncryption                                              bool
+	codecOrigins                                                   []string
 }
 
 func serveCmd() *cobra.Command {
@@ -49,6 +54,12 @@ func serveCmd() *cobra.Command {
 	c.Flags().StringVar(&f.tokensFile, "tokens-file", os.Getenv("REGIONGATE_TOKENS_FILE"), "admin tokens file: lines of \"name roles sha256hex\"")
 	c.Flags().BoolVar(&f.devTokens, "dev-tokens", false, "accept the contract's dev-only admin tokens (never in production)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "json", "json or text")
+	c.Flags().StringVar(&f.codecKeysFile, "codec-keys-file", os.Getenv("REGIONGATE_CODEC_KEYFILE"),
+		"payload encryption keys for every region without "+codec.EnvName("<region>")+": \"id:base64key\" per line, the first active (see docs/workflows.md)")
+	c.Flags().BoolVar(&f.requireEncryption, "require-encryption", os.Getenv("REGIONGATE_REQUIRE_ENCRYPTION") == "true",
+		"refuse to start, or to take a config, with a region that has no payload encryption keys")
+	c.Flags().StringSliceVar(&f.codecOrigins, "codec-cors-origin", nil,
+		"browser origin (the Temporal UI's, e.g. http://localhost:8233) allowed to call the admin listener's /codec/ endpoint; repeatable")
 	return c
 }
 
@@ -106,9 +117,18 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	keys := codec.Source{File: f.codecKeysFile, Require: f.requireEncryption}
+	codecs, err := regionCodecs(cfg, keys, logger)
+	if err != nil {
+		return err
+	}
 	mgr, err := regions.NewManager(cfg, regions.Options{
 		Records: st.records,
 		Drains:  st.drains,
+		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
+			c, _, err := keys.Codec(rc.Name)
+			return codec.ClientOptions(base, c), err
+		},
 		ClientOptions: client.Options{
 			Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
 			Interceptors: []interceptor.ClientInterceptor{tracing},
@@ -127,6 +147,9 @@ func serve(ctx context.Context, f serveFlags) error {
 		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
 		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
 		ConfigSource: st.config, Audit: st.audit, Drills: st.drills,
+		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
+			Codecs: codecs, Authorize: gateway.Authorizer(tokens, gateway.RoleOperator), AllowOrigins: f.codecOrigins,
+		}),
 	})
 	if err != nil {
 		return err
@@ -139,6 +162,25 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,
 		"config_source", st.config.String(), "config_version", cfg.Version(), "admin_tokens", len(tokens))
 	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
+}
+
+// regionCodecs loads each region's payload codec, keyed by namespace for
+// the codec endpoint, and logs which regions encrypt (key ids, never keys).
+func regionCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) (map[string]converter.PayloadCodec, error) {
+	out := map[string]converter.PayloadCodec{}
+	for _, rc := range cfg.Regions {
+		c, from, err := keys.Codec(rc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			logger.Warn("payload encryption is off: no codec keys", "region", rc.Name)
+			continue
+		}
+		logger.Info("payload encryption on", "region", rc.Name, "active_key", c.ActiveKeyID(), "from", from)
+		out[rc.Namespace] = c
+	}
+	return out, nil
 }
 
 // reloadOnSIGHUP re-reads the config source on SIGHUP, as operators expect.

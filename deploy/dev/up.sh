@@ -10,6 +10,15 @@ STATE=${STATE:-$PWD/.dev}
 LOGS=$STATE/logs
 mkdir -p "$LOGS"
 
+# Payload encryption: a throwaway key made on first start and kept with the
+# Temporal state, so a restarted stack still reads its workflows (make clean
+# deletes both). No key lives in the repo or the binary.
+CODEC_KEYS=$STATE/codec-keys
+if [ ! -s "$CODEC_KEYS" ]; then
+  (umask 077 && printf 'dev-1:%s\n' "$(head -c 32 /dev/urandom | base64)" >"$CODEC_KEYS")
+fi
+export REGIONGATE_CODEC_KEYFILE=$CODEC_KEYS
+
 REGIONS=(us-east us-west eu-west eu-central)
 declare -A PORT=([us-east]=7233 [us-west]=7234 [eu-west]=7235 [eu-central]=7236)
 
@@ -72,7 +81,7 @@ if [ -n "$CONSUL" ]; then
   # configs/dev.yaml when the key is empty), routing records, drains, drills
   # and the audit log, shared by two gateway replicas.
   "$BIN/consul" agent -dev -client 127.0.0.1 -bind 127.0.0.1 -http-port 8500 \
-    -grpc-port -1 -dns-port -1 -log-level warn >"$LOGS/consul.log" 2>&1 &
+    -grpc-port -1 -grpc-tls-port -1 -dns-port -1 -log-level warn >"$LOGS/consul.log" 2>&1 &
   cpid=$!; pids+=($cpid)
   wait_for consul "$cpid" curl -fsS http://127.0.0.1:8500/v1/status/leader
   "$BIN/regiongate" serve --dev-tokens --consul 127.0.0.1:8500 --config configs/dev.yaml \

@@ -56,7 +56,7 @@ func startConsul(ctx context.Context, dir, bin string) (*Consul, error) {
 		Addr: "127.0.0.1:" + strconv.Itoa(ports[0]), bin: bin,
 		logFile: filepath.Join(dir, fmt.Sprintf("consul-%d.log", ports[0])),
 		args: []string{"agent", "-dev", "-client", "127.0.0.1", "-bind", "127.0.0.1",
-			"-http-port", strconv.Itoa(ports[0]), "-grpc-port", "-1", "-dns-port", "-1",
+			"-http-port", strconv.Itoa(ports[0]), "-grpc-port", "-1", "-grpc-tls-port", "-1", "-dns-port", "-1",
 			"-server-port", strconv.Itoa(ports[1]), "-serf-lan-port", strconv.Itoa(ports[2]),
 			"-serf-wan-port", strconv.Itoa(ports[3]), "-log-level", "warn"},
 	}

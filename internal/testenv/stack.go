@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -20,6 +23,7 @@ import (
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/workflows/codec"
 )
 
 // Stack is the product end to end, as make dev runs it, on free ports: a
@@ -33,6 +37,9 @@ type Stack struct {
 	Server    *gateway.Server
 	ClientURL string // http://127.0.0.1:port of the client API
 	AdminURL  string // http://127.0.0.1:port of the admin API
+	// Codecs holds each region's payload codec: every stack runs with
+	// encryption on, a random key per region, as production does.
+	Codecs map[string]*codec.Codec
 
 	pools   []*workflows.Pool
 	servers []*http.Server
@@ -49,6 +56,9 @@ type StackOptions struct {
 	Via func(region, addr string) (string, error)
 	// OnStateChange is passed to the gateway's regions.Manager.
 	OnStateChange func(regions.StateChange)
+	// TracerProvider, when set, traces the gateway's HTTP listeners, its
+	// Temporal clients and the workers (the Temporal SDK's interceptor).
+	TracerProvider *sdktrace.TracerProvider
 }
 
 // RegionTuning is a region's gateway settings; zero values are left out of
@@ -100,7 +110,7 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 	if s.Config, err = gatewayConfig(base, s.Temporal, opts); err != nil {
 		return nil, err
 	}
-	if err := s.startWorkers(); err != nil {
+	if err := s.startWorkers(opts); err != nil {
 		return nil, err
 	}
 	return s, s.startGateway(ctx, opts)
@@ -149,15 +159,35 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 	return errors.Join(errs...)
 }
 
-func (s *Stack) startWorkers() error {
+func (s *Stack) startWorkers(opts StackOptions) error {
+	s.Codecs = map[string]*codec.Codec{}
 	for _, r := range s.Config.Regions {
-		c, err := client.Dial(client.Options{HostPort: s.Temporal[r.Name].Addr, Namespace: r.Namespace, Logger: quiet()})
+		key, err := codec.GenerateKey("test-" + r.Name)
+		if err != nil {
+			return err
+		}
+		if s.Codecs[r.Name], err = codec.New([]codec.Key{key}); err != nil {
+			return err
+		}
+	}
+	var interceptors []interceptor.WorkerInterceptor
+	if opts.TracerProvider != nil {
+		tracing, err := telemetry.TemporalTracing(opts.TracerProvider)
+		if err != nil {
+			return err
+		}
+		interceptors = append(interceptors, tracing)
+	}
+	for _, r := range s.Config.Regions {
+		c, err := client.Dial(codec.ClientOptions(client.Options{
+			HostPort: s.Temporal[r.Name].Addr, Namespace: r.Namespace, Logger: quiet(),
+		}, s.Codecs[r.Name]))
 		if err != nil {
 			return fmt.Errorf("dialing %s: %w", r.Name, err)
 		}
 		s.Direct[r.Name] = c
 		pool, err := workflows.StartPool(c, router.TaskQueues(r.Name, workflows.Names), workflows.NewActivities(),
-			worker.Options{WorkerStopTimeout: time.Second})
+			worker.Options{WorkerStopTimeout: time.Second, Interceptors: interceptors})
 		if err != nil {
 			return err
 		}
@@ -168,8 +198,19 @@ func (s *Stack) startWorkers() error {
 
 func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
 	var err error
+	base := client.Options{Logger: quiet()}
+	if opts.TracerProvider != nil {
+		tracing, err := telemetry.TemporalTracing(opts.TracerProvider)
+		if err != nil {
+			return err
+		}
+		base.Interceptors = []interceptor.ClientInterceptor{tracing}
+	}
 	s.Manager, err = regions.NewManager(s.Config, regions.Options{
-		ClientOptions: client.Options{Logger: quiet()}, OnStateChange: opts.OnStateChange,
+		ClientOptions: base, OnStateChange: opts.OnStateChange,
+		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
+			return codec.ClientOptions(base, s.Codecs[rc.Name]), nil
+		},
 	})
 	if err != nil {
 		return err
@@ -182,7 +223,7 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
 	s.Server, err = gateway.New(gateway.Options{
 		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
 		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
-		Meter: metrics.Meter("regiongate/gateway"),
+		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tracerProvider(opts),
 	})
 	if err != nil {
 		return err
@@ -228,3 +269,12 @@ func (s *Stack) Close() {
 }
 
 func quiet() log.Logger { return log.NewStructuredLogger(nopLogger()) }
+
+// tracerProvider is the option's provider, or nil (the global one) as an
+// interface value the gateway can take.
+func tracerProvider(opts StackOptions) trace.TracerProvider {
+	if opts.TracerProvider == nil {
+		return nil
+	}
+	return opts.TracerProvider
+}

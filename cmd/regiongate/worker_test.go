@@ -1,0 +1,207 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/workflows/codec"
+)
+
+func TestPlanWorker(t *testing.T) {
+	cfg := configs.Default()
+	tests := []struct {
+		name      string
+		f         workerFlags
+		wantAddr  string
+		wantNS    []string
+		wantQueue []string // nil means the 12 routed queues
+		wantErr   string
+	}{
+		{name: "defaults from the config", f: workerFlags{region: "eu-west"},
+			wantAddr: "127.0.0.1:7235", wantNS: []string{"dev-eu-west"}},
+		{name: "overrides, trimmed and deduplicated", f: workerFlags{region: "eu-west", address: "t:7233",
+			namespaces: []string{"a", " b", "a", ""}, taskQueues: []string{"q1", "q1", "q2"}},
+			wantAddr: "t:7233", wantNS: []string{"a", "b"}, wantQueue: []string{"q1", "q2"}},
+		{name: "no region", f: workerFlags{}, wantErr: "--region is required"},
+		{name: "unknown region", f: workerFlags{region: "mars"}, wantErr: `"mars" is not in the config`},
+		{name: "negative limit", f: workerFlags{region: "eu-west", maxActivities: -1}, wantErr: "must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := planWorker(cfg, tt.f)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.address != tt.wantAddr || !slices.Equal(p.namespaces, tt.wantNS) {
+				t.Fatalf("got %s %v", p.address, p.namespaces)
+			}
+			if tt.wantQueue == nil {
+				if len(p.queues) != 12 || !slices.Contains(p.queues, "eu-west-PropertyBooking-priority") {
+					t.Fatalf("routed queues: %v", p.queues)
+				}
+			} else if !slices.Equal(p.queues, tt.wantQueue) {
+				t.Fatalf("queues %v", p.queues)
+			}
+		})
+	}
+}
+
+func TestWorkerFlagsFallBackToEnvironment(t *testing.T) {
+	env := map[string]string{
+		"REGIONGATE_REGION": "us-east", "TEMPORAL_NAMESPACE": "a,b", "TEMPORAL_ADDRESS": "env:1",
+		"REGIONGATE_MAX_CONCURRENT_ACTIVITIES": "7", "REGIONGATE_STOP_TIMEOUT": "3s", "TEMPORAL_TLS": "true",
+	}
+	c := workerCmd()
+	if err := c.ParseFlags([]string{"--address", "flag:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(c, workerEnv, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	fl := c.Flags()
+	for name, want := range map[string]string{
+		"region": "us-east", "namespace": "[a,b]", "address": "flag:1",
+		"max-concurrent-activities": "7", "stop-timeout": "3s", "tls": "true",
+	} {
+		if got := fl.Lookup(name).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", name, got, want)
+		}
+	}
+
+	bad := workerCmd()
+	err := applyEnv(bad, workerEnv, func(k string) string {
+		return map[string]string{"REGIONGATE_MAX_CONCURRENT_ACTIVITIES": "lots"}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), "REGIONGATE_MAX_CONCURRENT_ACTIVITIES") {
+		t.Fatalf("a bad variable must be an error naming it: %v", err)
+	}
+}
+
+// writePKI writes a self-signed certificate and its key, which serves as
+// client certificate and CA alike.
+func writePKI(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "worker"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	mustWrite(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	mustWrite(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	return certFile, keyFile
+}
+
+func mustWrite(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientOptions(t *testing.T) {
+	cert, key := writePKI(t)
+	notPEM := filepath.Join(t.TempDir(), "ca.txt")
+	mustWrite(t, notPEM, []byte("not a certificate"))
+	cdc, err := codec.New([]codec.Key{{ID: "k", Secret: make([]byte, codec.KeySize)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		f         workerFlags
+		codec     *codec.Codec
+		wantTLS   bool
+		wantCerts int
+		wantCA    bool
+		wantSNI   string
+		wantCreds bool
+		wantCodec bool
+		wantErr   string
+	}{
+		{name: "plain"},
+		{name: "tls with system roots", f: workerFlags{tls: true}, wantTLS: true},
+		{name: "mtls", f: workerFlags{tlsCert: cert, tlsKey: key, tlsCA: cert, tlsServerName: "temporal.internal"},
+			wantTLS: true, wantCerts: 1, wantCA: true, wantSNI: "temporal.internal"},
+		{name: "server name alone turns tls on", f: workerFlags{tlsServerName: "x"}, wantTLS: true, wantSNI: "x"},
+		{name: "api key", f: workerFlags{apiKey: "secret"}, wantCreds: true},
+		{name: "api key and a private CA", f: workerFlags{apiKey: "secret", tlsCA: cert}, wantTLS: true, wantCA: true, wantCreds: true},
+		{name: "codec", codec: cdc, wantCodec: true},
+		{name: "cert without key", f: workerFlags{tlsCert: cert}, wantErr: "go together"},
+		{name: "missing cert file", f: workerFlags{tlsCert: "/nope", tlsKey: key}, wantErr: "client certificate"},
+		{name: "CA without PEM", f: workerFlags{tlsCA: notPEM}, wantErr: "holds no PEM"},
+		{name: "missing CA", f: workerFlags{tlsCA: "/nope"}, wantErr: "--tls-ca"},
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := clientOptions(tt.f, workerPlan{address: "h:1"}, tt.codec, logger)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tlsCfg := opts.ConnectionOptions.TLS
+			if (tlsCfg != nil) != tt.wantTLS {
+				t.Fatalf("TLS %v, want %v", tlsCfg != nil, tt.wantTLS)
+			}
+			if tlsCfg != nil && (len(tlsCfg.Certificates) != tt.wantCerts || (tlsCfg.RootCAs != nil) != tt.wantCA || tlsCfg.ServerName != tt.wantSNI) {
+				t.Fatalf("TLS config: %d certs, CA %v, server name %q", len(tlsCfg.Certificates), tlsCfg.RootCAs != nil, tlsCfg.ServerName)
+			}
+			if (opts.Credentials != nil) != tt.wantCreds || (opts.DataConverter != nil) != tt.wantCodec || opts.HostPort != "h:1" {
+				t.Fatalf("credentials %v, codec %v, host %s", opts.Credentials != nil, opts.DataConverter != nil, opts.HostPort)
+			}
+		})
+	}
+}
+
+func TestWorkerRequiresKeysWhenAsked(t *testing.T) {
+	t.Setenv(codec.EnvKeys, "")
+	t.Setenv(codec.EnvName("eu-west"), "")
+	t.Setenv("REGIONGATE_CODEC_KEYFILE", "")
+	cmd := workerCmd()
+	cmd.SetArgs([]string{"--region", "eu-west", "--address", "127.0.0.1:1", "--require-encryption"})
+	cmd.SetOut(io.Discard)
+	err := cmd.ExecuteContext(t.Context())
+	if !errors.Is(err, codec.ErrNoKeys) {
+		t.Fatalf("got %v, want %v before anything is dialled", err, codec.ErrNoKeys)
+	}
+}
