@@ -12,12 +12,18 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/regiongate/regiongate/internal/testenv"
 )
 
 // stack is the whole product on free ports, shared by this package's
 // end-to-end tests; nil under -short.
 var stack *testenv.Stack
+
+// spans records every span the shared stack ends.
+var spans = tracetest.NewInMemoryExporter()
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -30,7 +36,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	stack, err = testenv.StartStack(ctx, dir)
+	// Every span of the shared stack (HTTP, Temporal client, workflow,
+	// activity) is kept in memory for the tracing test.
+	stack, err = testenv.StartStackWith(ctx, dir, testenv.StackOptions{
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)),
+	})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev stack for tests:", err)

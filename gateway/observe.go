@@ -54,6 +54,10 @@ func newInstruments(m metric.Meter) *instruments {
 func (s *Server) observe() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		// Operators can look a request up in their tracing backend.
+		if id := traceID(c); id != "" {
+			c.Header("X-Trace-ID", id)
+		}
 		c.Next()
 		route := c.FullPath()
 		if route == "" {

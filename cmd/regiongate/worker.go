@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -37,6 +40,7 @@ type workerFlags struct {
 
 	codecKeysFile     string
 	requireEncryption bool
+	metricsAddr       string
 }
 
 // workerEnv names the environment variable each flag falls back to.
@@ -49,6 +53,7 @@ var workerEnv = map[string]string{
 	"max-concurrent-activities":     "REGIONGATE_MAX_CONCURRENT_ACTIVITIES",
 	"max-concurrent-workflow-tasks": "REGIONGATE_MAX_CONCURRENT_WORKFLOW_TASKS",
 	"stop-timeout":                  "REGIONGATE_STOP_TIMEOUT",
+	"metrics-addr":                  "REGIONGATE_WORKER_METRICS_ADDR",
 	"tls":                           "TEMPORAL_TLS",
 	"tls-cert":                      "TEMPORAL_TLS_CERT",
 	"tls-key":                       "TEMPORAL_TLS_KEY",
@@ -90,6 +95,7 @@ On SIGINT or SIGTERM it stops polling and gives running activities --stop-timeou
 		codec.EnvName("<region>")+" and "+codec.EnvKeys+" hold keys too (see docs/workflows.md)")
 	fl.BoolVar(&f.requireEncryption, "require-encryption", false, "refuse to start without payload encryption keys")
 	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the Temporal SDK's worker metrics at http://ADDR/metrics (Prometheus); empty turns it off")
 	for name, env := range workerEnv {
 		fl.Lookup(name).Usage += " [$" + env + "]"
 	}
@@ -240,6 +246,11 @@ func runWorker(ctx context.Context, f workerFlags) error {
 		return err
 	}
 	opts.Interceptors = append(opts.Interceptors, tracing) // also traces the workers
+	if f.metricsAddr != "" {
+		if opts.MetricsHandler, err = serveWorkerMetrics(ctx, f.metricsAddr, logger); err != nil {
+			return err
+		}
+	}
 	clients, err := dialNamespaces(ctx, opts, plan.namespaces)
 	if err != nil {
 		return err
@@ -262,6 +273,29 @@ func runWorker(ctx context.Context, f workerFlags) error {
 	<-ctx.Done()
 	logger.Info("stopping: running activities get to finish", "stop_timeout", plan.options.WorkerStopTimeout)
 	return nil
+}
+
+// serveWorkerMetrics exposes the SDK's own metrics (poll, task and
+// activity latencies, slots, errors) through the otel Prometheus exporter.
+func serveWorkerMetrics(ctx context.Context, addr string, logger *slog.Logger) (client.MetricsHandler, error) {
+	m, err := telemetry.NewMetrics()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for metrics on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	logger.Info("worker metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+		Meter:   m.Meter("temporal-sdk"),
+		OnError: func(err error) { logger.Warn("recording an SDK metric", "error", err) },
+	}), nil
 }
 
 // regionCodec loads the region's payload codec, nil when encryption is off,

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,9 +44,15 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	done := make(chan error, 1)
+	metricsPort, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	cmd := workerCmd()
 	cmd.SetArgs([]string{"--region", "eu-west", "--address", srv.Addr, "--namespace", "dev-eu-west,eu-extra",
-		"--stop-timeout", "30s", "--require-encryption", "--log-format", "text"})
+		"--stop-timeout", "30s", "--require-encryption", "--log-format", "text",
+		"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", metricsPort)})
 	cmd.SetOut(io.Discard)
 	go func() { done <- cmd.ExecuteContext(workerCtx) }()
 
@@ -59,6 +68,18 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 			t.Fatalf("booking in %s: %+v %v", ns, res, err)
 		}
 	}
+
+	// The SDK's own worker metrics are served, with the bookings counted.
+	waitFor(t, 10*time.Second, "the SDK's workflow metrics", func() bool {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), "temporal_workflow_completed") &&
+			strings.Contains(string(body), `workflow_type="PropertyBooking"`)
+	})
 
 	c := dialNS(t, srv.Addr, "dev-eu-west", cdc)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "eu-west-PropertyDataSync"}, "PropertyDataSync",

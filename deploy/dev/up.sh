@@ -21,6 +21,7 @@ export REGIONGATE_CODEC_KEYFILE=$CODEC_KEYS
 
 REGIONS=(us-east us-west eu-west eu-central)
 declare -A PORT=([us-east]=7233 [us-west]=7234 [eu-west]=7235 [eu-central]=7236)
+declare -A WORKER_METRICS=([us-east]=9101 [us-west]=9102 [eu-west]=9103 [eu-central]=9104)
 
 pids=()
 stop_all() {
@@ -72,7 +73,8 @@ for r in "${REGIONS[@]}"; do
 done
 
 for r in "${REGIONS[@]}"; do
-  "$BIN/regiongate" worker --region "$r" --log-format text >"$LOGS/worker-$r.log" 2>&1 &
+  "$BIN/regiongate" worker --region "$r" --log-format text --metrics-addr "127.0.0.1:${WORKER_METRICS[$r]}" \
+    >"$LOGS/worker-$r.log" 2>&1 &
   pids+=($!)
 done
 
@@ -109,6 +111,7 @@ regiongate dev stack is up (logs in $LOGS)
   us-west      127.0.0.1:7234  namespace dev-us-west     residency US, CA
   eu-west      127.0.0.1:7235  namespace dev-eu-west     residency EU, GB, CH
   eu-central   127.0.0.1:7236  namespace dev-eu-central  residency EU, GB, CH
+  worker metrics  http://127.0.0.1:9101/metrics .. 9104 (us-east, us-west, eu-west, eu-central)
 INFO
 if [ -n "$CONSUL" ]; then
   cat <<INFO
