@@ -28,9 +28,10 @@ type Watcher struct {
 	// OnApply, if set, hears about every applied config.
 	OnApply func(*Config)
 
-	mu      sync.Mutex
-	current *Config
-	index   uint64
+	mu       sync.Mutex
+	current  *Config
+	index    uint64
+	rejected string // version of the last refused revision
 }
 
 // Start reads and applies the current config; an error here stops
@@ -84,21 +85,30 @@ func (w *Watcher) Reload(ctx context.Context) error {
 func (w *Watcher) offer(rev Revision) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.current != nil && rev.Index == w.index {
-		return nil
-	}
-	cfg, err := Parse(rev.Data)
-	if err != nil {
-		return err
-	}
-	if w.current != nil && cfg.Version() == w.current.Version() {
+	// Unchanged content is dropped. The index alone cannot tell: a
+	// restarted Consul agent numbers its writes afresh, so a new config
+	// can arrive with the index of an old one.
+	if w.current != nil && VersionOf(rev.Data) == w.current.Version() {
 		w.index = rev.Index
 		return nil
 	}
-	if err := w.Apply(cfg); err != nil {
-		return fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+	// A refused revision is refused once, not again at every poll.
+	version := VersionOf(rev.Data)
+	if version == w.rejected {
+		return nil
 	}
-	w.current, w.index = cfg, rev.Index
+	cfg, err := Parse(rev.Data)
+	if err == nil {
+		err = w.Apply(cfg)
+		if err != nil {
+			err = fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+		}
+	}
+	if err != nil {
+		w.rejected = version
+		return err
+	}
+	w.current, w.index, w.rejected = cfg, rev.Index, ""
 	if w.OnApply != nil {
 		w.OnApply(cfg)
 	}

@@ -217,3 +217,28 @@ func checkProblem(t *testing.T, r response, status int) map[string]any {
 	}
 	return p
 }
+
+func TestIsolatedTenantGetsItsOwnNamespace(t *testing.T) {
+	needStack(t)
+	id := uniqueID(t)
+	b := booking(id, "DE", "pii")
+	b["tenant"] = "northwind"
+	r := do(t, "POST", stack.ClientURL+"/v1/workflows", b)
+	if r.Status != 201 || r.json(t)["namespace"] != "dev-eu-west-northwind" || r.json(t)["region"] != "eu-west" {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	// Lookups carry no tenant: the routing record says which namespace.
+	d := waitStatus(t, id, "COMPLETED")
+	if d["namespace"] != "dev-eu-west-northwind" {
+		t.Fatalf("describe: %v", d)
+	}
+	if q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id)+"/queries/getStatus", nil); q.Status != 200 {
+		t.Fatalf("query: %d %s", q.Status, q.Body)
+	}
+	if presentIn(t, "eu-west", id) {
+		t.Fatal("the isolated tenant's workflow is in the region's shared namespace")
+	}
+	if again := do(t, "POST", stack.ClientURL+"/v1/workflows", b); again.Status != 200 || again.json(t)["runId"] != r.json(t)["runId"] {
+		t.Fatalf("retry: %d %s", again.Status, again.Body)
+	}
+}

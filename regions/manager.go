@@ -57,6 +57,7 @@ type Manager struct {
 	regions map[string]*Region
 	order   []string
 	drained map[string]bool // as loaded from and written to drains
+	cfg     *configs.Config // the config last applied
 }
 
 // NewManager creates one lazy client per region of cfg and loads the drain
@@ -112,7 +113,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 		if err != nil {
 			for name, nr := range next {
 				if m.regions[name] != nr {
-					nr.client.Close()
+					nr.close()
 				}
 			}
 			return err
@@ -122,10 +123,10 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 	}
 	for name, old := range m.regions {
 		if next[name] != old {
-			old.client.Close()
+			old.close()
 		}
 	}
-	m.regions, m.order = next, order
+	m.regions, m.order, m.cfg = next, order, cfg
 	return nil
 }
 
@@ -134,7 +135,7 @@ func (m *Manager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.regions {
-		r.client.Close()
+		r.close()
 	}
 	m.regions = map[string]*Region{}
 }

@@ -8,6 +8,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -22,16 +23,29 @@ type Description struct {
 	Failure    string          `json:"failure,omitempty"`
 }
 
-// Locate finds the region holding a workflow id: its routing record, or,
-// for ids started before records existed or whose record was lost, the
-// region that answers for it.
-func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
+// Location is where a workflow id lives: its region, and the client for
+// its namespace there.
+type Location struct {
+	Region    *Region
+	Client    client.Client
+	Namespace string
+}
+
+// Locate finds where a workflow id lives: its routing record, or, for ids
+// started before records existed or whose record was lost, the region that
+// answers for it in its own namespace.
+func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 	rec, err := m.records.Lookup(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("looking up routing record: %w", err)
+		return Location{}, fmt.Errorf("looking up routing record: %w", err)
 	}
-	if r, ok := m.Region(rec.Region); ok {
-		return r, nil
+	name, namespace := splitPlacement(rec.Region)
+	if r, ok := m.Region(name); ok {
+		c, ns, err := r.clientFor(ctx, namespace)
+		if err != nil {
+			return Location{}, fmt.Errorf("locating %s: %w", id, err)
+		}
+		return Location{Region: r, Client: c, Namespace: ns}, nil
 	}
 	var unreachable error
 	for _, r := range m.All() {
@@ -43,7 +57,7 @@ func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
 		})
 		if err == nil {
 			_, _ = m.records.Claim(ctx, id, r.Name())
-			return r, nil
+			return Location{Region: r, Client: r.client, Namespace: r.cfg.Namespace}, nil
 		}
 		if !isNotFound(err) {
 			unreachable = err
@@ -51,9 +65,9 @@ func (m *Manager) Locate(ctx context.Context, id string) (*Region, error) {
 	}
 	if unreachable != nil {
 		// A region we could not ask may hold it: saying 404 would be a guess.
-		return nil, fmt.Errorf("locating %s: %w: %w", id, ErrUnavailable, unreachable)
+		return Location{}, fmt.Errorf("locating %s: %w: %w", id, ErrUnavailable, unreachable)
 	}
-	return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	return Location{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
 func isNotFound(err error) bool {
@@ -75,13 +89,14 @@ func mapErr(err error, what string) error {
 // Describe returns the latest run's status, with the result or failure
 // once it has closed.
 func (m *Manager) Describe(ctx context.Context, id string) (Description, error) {
-	r, err := m.Locate(ctx, id)
+	loc, err := m.Locate(ctx, id)
 	if err != nil {
 		return Description{}, err
 	}
-	d := Description{WorkflowID: id, Region: r.Name(), Namespace: r.cfg.Namespace}
+	r, c := loc.Region, loc.Client
+	d := Description{WorkflowID: id, Region: r.Name(), Namespace: loc.Namespace}
 	err = r.call(ctx, false, func(ctx context.Context) error {
-		resp, err := r.client.DescribeWorkflow(ctx, id, "")
+		resp, err := c.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
 		}
@@ -97,7 +112,7 @@ func (m *Manager) Describe(ctx context.Context, id string) (Description, error) 
 	case "COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED":
 		err = r.call(ctx, false, func(ctx context.Context) error {
 			var res json.RawMessage
-			getErr := r.client.GetWorkflow(ctx, id, d.RunID).Get(ctx, &res)
+			getErr := c.GetWorkflow(ctx, id, d.RunID).Get(ctx, &res)
 			if d.Status == "COMPLETED" && getErr == nil {
 				d.Result = res
 				return nil
@@ -134,13 +149,14 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 
 // Query runs a query against the workflow's latest run.
 func (m *Manager) Query(ctx context.Context, id, queryType string, args ...any) (json.RawMessage, error) {
-	r, err := m.Locate(ctx, id)
+	loc, err := m.Locate(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	r, c := loc.Region, loc.Client
 	var out json.RawMessage
 	err = r.call(ctx, false, func(ctx context.Context) error {
-		v, err := r.client.QueryWorkflow(ctx, id, "", queryType, args...)
+		v, err := c.QueryWorkflow(ctx, id, "", queryType, args...)
 		if err != nil {
 			return err
 		}
@@ -151,27 +167,29 @@ func (m *Manager) Query(ctx context.Context, id, queryType string, args ...any) 
 
 // Signal sends a signal to the workflow's latest run.
 func (m *Manager) Signal(ctx context.Context, id, name string, input json.RawMessage) error {
-	r, err := m.Locate(ctx, id)
+	loc, err := m.Locate(ctx, id)
 	if err != nil {
 		return err
 	}
+	r, c := loc.Region, loc.Client
 	var arg any
 	if input != nil {
 		arg = input
 	}
 	err = r.call(ctx, false, func(ctx context.Context) error {
-		return r.client.SignalWorkflow(ctx, id, "", name, arg)
+		return c.SignalWorkflow(ctx, id, "", name, arg)
 	})
 	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, id))
 }
 
 // Cancel requests cancellation of the workflow's latest run.
 func (m *Manager) Cancel(ctx context.Context, id string) error {
-	r, err := m.Locate(ctx, id)
+	loc, err := m.Locate(ctx, id)
 	if err != nil {
 		return err
 	}
-	err = r.call(ctx, false, func(ctx context.Context) error { return r.client.CancelWorkflow(ctx, id, "") })
+	r, c := loc.Region, loc.Client
+	err = r.call(ctx, false, func(ctx context.Context) error { return c.CancelWorkflow(ctx, id, "") })
 	return mapErr(err, "cancelling "+id)
 }
 

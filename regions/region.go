@@ -51,6 +51,10 @@ type Region struct {
 	// healthStreak counts consecutive health results that disagree with
 	// the current state.
 	healthStreak int
+
+	opts      client.Options // the region client's, for namespace clients
+	nsMu      sync.Mutex
+	nsClients map[string]client.Client // isolated tenants' namespaces
 }
 
 // newRegion creates the region's client once. The client is lazy: it
@@ -71,7 +75,7 @@ func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChang
 	if onChange == nil {
 		onChange = func(StateChange) {}
 	}
-	r := &Region{cfg: cfg, client: c, timeout: time.Duration(cfg.CallTimeout), onChange: onChange}
+	r := &Region{cfg: cfg, client: c, opts: opts, timeout: time.Duration(cfg.CallTimeout), onChange: onChange}
 	if r.timeout <= 0 {
 		r.timeout = DefaultCallTimeout
 	}

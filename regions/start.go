@@ -59,7 +59,7 @@ func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest
 			if len(d.Candidates) == 0 {
 				return Started{}, fmt.Errorf("%w: no candidate regions", ErrUnavailable)
 			}
-			rec, err = m.records.Claim(ctx, req.WorkflowID, d.Candidates[0])
+			rec, err = m.records.Claim(ctx, req.WorkflowID, m.placementFor(d.Candidates[0], req.Request.Tenant))
 			if err == nil {
 				return m.startNew(ctx, d, req, rec)
 			}
@@ -77,8 +77,8 @@ func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest
 // that claimed the id and is still failing over then cannot move the record
 // away from a region this request may have reached.
 func (m *Manager) pin(ctx context.Context, d router.Decision, id string, rec Record) (Record, error) {
-	if !slices.Contains(d.Lawful, rec.Region) {
-		return rec, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, rec.Region, id)
+	if region, _ := splitPlacement(rec.Region); !slices.Contains(d.Lawful, region) {
+		return rec, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, region, id)
 	}
 	rec, err := m.records.Move(ctx, id, rec, rec.Region)
 	if err != nil && !errors.Is(err, ErrRecordChanged) {
@@ -93,7 +93,8 @@ func (m *Manager) pin(ctx context.Context, d router.Decision, id string, rec Rec
 // version).
 func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequest, rec Record) (Started, error) {
 	var lastErr error
-	for i, name := range d.Candidates {
+	for i, region := range d.Candidates {
+		name := m.placementFor(region, req.Request.Tenant)
 		if i > 0 {
 			if ctx.Err() != nil {
 				break
@@ -121,17 +122,23 @@ func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequ
 	return Started{}, lastErr
 }
 
-// startIn starts (or finds) the workflow in one region. failFast gives up
-// at the first refused connection, for a start that has somewhere else to go.
-func (m *Manager) startIn(ctx context.Context, name string, req StartRequest, failFast bool) (Started, error) {
+// startIn starts (or finds) the workflow at one placement (a region, and
+// the namespace when it is not the region's own). failFast gives up at the
+// first refused connection, for a start that has somewhere else to go.
+func (m *Manager) startIn(ctx context.Context, place string, req StartRequest, failFast bool) (Started, error) {
+	name, namespace := splitPlacement(place)
 	r, ok := m.Region(name)
 	if !ok {
 		return Started{}, fmt.Errorf("%w %q", ErrUnknownRegion, name)
 	}
+	c, namespace, err := r.clientFor(ctx, namespace)
+	if err != nil {
+		return Started{}, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)
+	}
 	s := Started{
 		WorkflowID: req.WorkflowID,
 		Region:     name,
-		Namespace:  r.cfg.Namespace,
+		Namespace:  namespace,
 		TaskQueue:  router.TaskQueue(name, req.WorkflowType, req.Request.Priority),
 	}
 	opts := client.StartWorkflowOptions{
@@ -146,8 +153,8 @@ func (m *Manager) startIn(ctx context.Context, name string, req StartRequest, fa
 	if req.Input != nil {
 		args = append(args, req.Input)
 	}
-	err := r.call(ctx, failFast, func(ctx context.Context) error {
-		run, err := r.client.ExecuteWorkflow(ctx, opts, req.WorkflowType, args...)
+	err = r.call(ctx, failFast, func(ctx context.Context) error {
+		run, err := c.ExecuteWorkflow(ctx, opts, req.WorkflowType, args...)
 		if err == nil {
 			s.RunID = run.GetRunID()
 		}

@@ -33,7 +33,7 @@ func TestPlanWorker(t *testing.T) {
 		wantErr   string
 	}{
 		{name: "defaults from the config", f: workerFlags{region: "eu-west"},
-			wantAddr: "127.0.0.1:7235", wantNS: []string{"dev-eu-west"}},
+			wantAddr: "127.0.0.1:7235", wantNS: []string{"dev-eu-west", "dev-eu-west-northwind"}},
 		{name: "overrides, trimmed and deduplicated", f: workerFlags{region: "eu-west", address: "t:7233",
 			namespaces: []string{"a", " b", "a", ""}, taskQueues: []string{"q1", "q1", "q2"}},
 			wantAddr: "t:7233", wantNS: []string{"a", "b"}, wantQueue: []string{"q1", "q2"}},

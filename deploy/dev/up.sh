@@ -59,8 +59,11 @@ for p in $PORTS; do
 done
 
 for r in "${REGIONS[@]}"; do
+  # The region's namespace and every isolated tenant's, from the config.
+  ns_args=()
+  for ns in $("$BIN/regiongate" config namespaces "$r"); do ns_args+=(--namespace "$ns"); done
   "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "${PORT[$r]}" --headless \
-    --namespace "dev-$r" --db-filename "$STATE/temporal-$r.db" --log-level warn \
+    "${ns_args[@]}" --db-filename "$STATE/temporal-$r.db" --log-level warn \
     >"$LOGS/temporal-$r.log" 2>&1 &
   pids+=($!)
 done

@@ -41,8 +41,9 @@ type Stack struct {
 	// encryption on, a random key per region, as production does.
 	Codecs map[string]*codec.Codec
 
-	pools   []*workflows.Pool
-	servers []*http.Server
+	pools     []*workflows.Pool
+	nsClients []client.Client
+	servers   []*http.Server
 }
 
 // StackOptions change what StartStackWith builds; the zero value is the
@@ -145,7 +146,7 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t, err := StartTemporal(ctx, dir, r.Namespace)
+			t, err := StartTemporal(ctx, dir, cfg.Namespaces(r)...)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -186,12 +187,24 @@ func (s *Stack) startWorkers(opts StackOptions) error {
 			return fmt.Errorf("dialing %s: %w", r.Name, err)
 		}
 		s.Direct[r.Name] = c
-		pool, err := workflows.StartPool(c, router.TaskQueues(r.Name, workflows.Names), workflows.NewActivities(),
-			worker.Options{WorkerStopTimeout: time.Second, Interceptors: interceptors})
-		if err != nil {
-			return err
+		// Workers poll the region's namespace and every isolated tenant's,
+		// as `regiongate worker` does.
+		for _, ns := range s.Config.Namespaces(r) {
+			nc := c
+			if ns != r.Namespace {
+				opts := codec.ClientOptions(client.Options{Namespace: ns, Logger: quiet()}, s.Codecs[r.Name])
+				if nc, err = client.NewClientFromExisting(c, opts); err != nil {
+					return fmt.Errorf("client for %s: %w", ns, err)
+				}
+				s.nsClients = append(s.nsClients, nc)
+			}
+			pool, err := workflows.StartPool(nc, router.TaskQueues(r.Name, workflows.Names), workflows.NewActivities(),
+				worker.Options{WorkerStopTimeout: time.Second, Interceptors: interceptors})
+			if err != nil {
+				return err
+			}
+			s.pools = append(s.pools, pool)
 		}
-		s.pools = append(s.pools, pool)
 	}
 	return nil
 }
@@ -256,6 +269,9 @@ func (s *Stack) Close() {
 	}
 	for _, p := range s.pools {
 		p.Stop()
+	}
+	for _, c := range s.nsClients {
+		c.Close()
 	}
 	for _, c := range s.Direct {
 		c.Close()

@@ -1,0 +1,151 @@
+package configs
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type applied struct {
+	mu       sync.Mutex
+	versions []string
+	rejects  int
+}
+
+func (a *applied) watcher(src Source) *Watcher {
+	return &Watcher{
+		Source: src,
+		Apply: func(c *Config) error {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.versions = append(a.versions, c.Version())
+			return nil
+		},
+		OnReject: func(error) { a.mu.Lock(); defer a.mu.Unlock(); a.rejects++ },
+	}
+}
+
+func (a *applied) snapshot() ([]string, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.versions...), a.rejects
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+}
+
+func TestWatcherAppliesValidatesAndKeepsTheOld(t *testing.T) {
+	dev := DefaultYAML()
+	src := NewMemorySource(dev)
+	var a applied
+	w := a.watcher(src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := w.Current()
+
+	// The same content again is dropped.
+	if _, err := src.Write(ctx, dev, 1); err != nil {
+		t.Fatal(err)
+	}
+	// An invalid one is refused once, and the old one stays.
+	bad := []byte(strings.Replace(string(dev), "failover: [eu-central]", "failover: [nowhere]", 1))
+	if _, err := src.Write(ctx, bad, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal", func() bool { _, r := a.snapshot(); return r == 1 })
+	if cur, _ := w.Current(); cur.Version() != first.Version() {
+		t.Fatal("an invalid config replaced the valid one")
+	}
+	// A valid edit is applied.
+	good := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 250", 1))
+	if _, err := src.Write(ctx, good, 3); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the edit", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
+	versions, rejects := a.snapshot()
+	if versions[0] != first.Version() || versions[1] != VersionOf(good) || rejects != 1 {
+		t.Fatalf("applied %v with %d rejects", versions, rejects)
+	}
+}
+
+func TestWatcherReplaceChecksVersionAndSource(t *testing.T) {
+	ctx := context.Background()
+	dev := DefaultYAML()
+	src := NewMemorySource(dev)
+	var a applied
+	w := a.watcher(src)
+	w.Prime(Default(), 1)
+	edited := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 300", 1))
+	if _, _, err := w.Replace(ctx, edited, "stale"); !errors.Is(err, ErrVersionMismatch) {
+		t.Fatalf("stale version: %v", err)
+	}
+	var ve *ValidationError
+	if _, _, err := w.Replace(ctx, []byte("environment: dev\n"), Default().Version()); !errors.As(err, &ve) {
+		t.Fatalf("invalid config: %v", err)
+	}
+	if _, err := src.Write(ctx, dev, 1); err != nil { // someone else writes meanwhile
+		t.Fatal(err)
+	}
+	if _, _, err := w.Replace(ctx, edited, Default().Version()); !errors.Is(err, ErrStale) {
+		t.Fatalf("source moved on: %v", err)
+	}
+	w.Prime(Default(), 2)
+	old, cfg, err := w.Replace(ctx, edited, Default().Version())
+	if err != nil || old.Version() != Default().Version() || cfg.Version() != VersionOf(edited) {
+		t.Fatalf("replace: %v", err)
+	}
+	if rev, _ := src.Read(ctx); string(rev.Data) != string(edited) {
+		t.Fatal("the source does not hold the new config")
+	}
+}
+
+func TestFileSourceWritesAtomicallyAndWatches(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	src := &FileSource{Path: path, Poll: 50 * time.Millisecond}
+	if _, err := src.Read(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing file: %v", err)
+	}
+	rev, err := src.Write(ctx, DefaultYAML(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Write(ctx, DefaultYAML(), 0); !errors.Is(err, ErrStale) {
+		t.Fatalf("create over an existing file: %v", err)
+	}
+	var a applied
+	w := a.watcher(src)
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// An editor replacing the file is noticed.
+	edited := []byte(strings.Replace(string(DefaultYAML()), "tenantBurst: 200", "tenantBurst: 222", 1))
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the edited file", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
+	if _, err := src.Write(ctx, DefaultYAML(), rev.Index); !errors.Is(err, ErrStale) {
+		t.Fatalf("write with an old index: %v", err)
+	}
+}
