@@ -66,6 +66,28 @@ func configCmd() *cobra.Command {
 			return nil
 		},
 	})
+	var nsConfig string
+	ns := &cobra.Command{
+		Use:   "namespaces REGION",
+		Short: "List the namespaces a region's cluster needs (its own and every isolated tenant's), one per line",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(nsConfig)
+			if err != nil {
+				return err
+			}
+			rc, ok := cfg.Region(args[0])
+			if !ok {
+				return fmt.Errorf("unknown region %q", args[0])
+			}
+			for _, n := range cfg.Namespaces(rc) {
+				fmt.Fprintln(cmd.OutOrStdout(), n)
+			}
+			return nil
+		},
+	}
+	ns.Flags().StringVar(&nsConfig, "config", "", "config file (default: the embedded configs/dev.yaml)")
+	c.AddCommand(ns)
 	c.AddCommand(&cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "What a config change means for users: every country x class whose region order moves",
