@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -97,4 +98,34 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 	if find(after, "regiongate_config_info", map[string]string{"version": stack.Config.Version()}) != 1 {
 		t.Error("regiongate_config_info does not carry the config version")
 	}
+	if find(after, "regiongate_region_health_check_duration_seconds", map[string]string{"region": "eu-west", "result": "pass"}) < 1 {
+		t.Error("no health-check latency recorded for eu-west")
+	}
+}
+
+func TestTransitionAndDrillMetrics(t *testing.T) {
+	needStack(t)
+	operator := []string{"Authorization", "Bearer dev-operator"}
+	drained := map[string]string{"region": "us-west", "what": "drain", "from": "active", "to": "drained"}
+	before := max(0, find(scrape(t, stack.ClientURL), "regiongate_region_transitions_total", drained))
+	if r := do(t, "POST", stack.AdminURL+"/admin/v1/regions/us-west/drain", nil, operator...); r.Status != 200 {
+		t.Fatalf("drain: %d", r.Status)
+	}
+	if r := do(t, "POST", stack.AdminURL+"/admin/v1/regions/us-west/restore", nil, operator...); r.Status != 200 {
+		t.Fatalf("restore: %d", r.Status)
+	}
+	if got := find(scrape(t, stack.ClientURL), "regiongate_region_transitions_total", drained); got != before+1 {
+		t.Fatalf("drain transitions went from %v to %v", before, got)
+	}
+	d := do(t, "POST", stack.AdminURL+"/admin/v1/drills", map[string]any{"region": "us-west", "durationSeconds": 3}, operator...)
+	if d.Status != 201 {
+		t.Fatalf("drill: %d %s", d.Status, d.Body)
+	}
+	id := d.json(t)["id"].(string)
+	if find(scrape(t, stack.ClientURL), "regiongate_drill_active_seconds", map[string]string{"region": "us-west", "drill": id}) < 0 {
+		t.Error("no regiongate_drill_active_seconds sample for the running drill")
+	}
+	eventually(t, 30*time.Second, "the drill to end", func() bool {
+		return find(scrape(t, stack.ClientURL), "regiongate_drill_active_seconds", map[string]string{"drill": id}) < 0
+	})
 }

@@ -133,7 +133,17 @@ func (s *Server) registerRegionGauges(m metric.Meter) error {
 	if err != nil {
 		return err
 	}
+	drill, err := m.Float64ObservableGauge("regiongate.drill.active", metric.WithUnit("s"),
+		metric.WithDescription("Seconds since an active failover drill started, per region and drill"))
+	if err != nil {
+		return err
+	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		now := time.Now()
+		for _, d := range s.drills.active(now) {
+			o.ObserveFloat64(drill, now.Sub(d.Start).Seconds(),
+				metric.WithAttributes(attribute.String("region", d.Region), attribute.String("drill", d.ID)))
+		}
 		for _, r := range s.regions.All() {
 			at := metric.WithAttributes(attribute.String("region", r.Name()))
 			o.ObserveInt64(breaker, breakerValue(r.Breaker()), at)
@@ -142,7 +152,7 @@ func (s *Server) registerRegionGauges(m metric.Meter) error {
 		}
 		o.ObserveInt64(cfgInfo, 1, metric.WithAttributes(attribute.String("version", s.Policy().Config().Version())))
 		return nil
-	}, breaker, healthy, drained, cfgInfo)
+	}, breaker, healthy, drained, cfgInfo, drill)
 	return err
 }
 

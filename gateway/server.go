@@ -114,13 +114,13 @@ func New(opts Options) (*Server, error) {
 	if s.tracer == nil {
 		s.tracer = otel.GetTracerProvider()
 	}
-	if err := s.registerRegionGauges(opts.Meter); err != nil {
-		return nil, fmt.Errorf("registering region gauges: %w", err)
-	}
 	if opts.Drills == nil {
 		opts.Drills = &MemoryDrills{}
 	}
 	s.drills = newDrills(opts.Drills)
+	if err := s.registerRegionGauges(opts.Meter); err != nil {
+		return nil, fmt.Errorf("registering region gauges: %w", err)
+	}
 	s.lat = &latencies{}
 	s.codec = opts.Codec
 	s.auditLog = opts.Audit

@@ -24,6 +24,9 @@ type HealthOptions struct {
 	FailThreshold int
 	// PassThreshold consecutive passes mark it healthy again.
 	PassThreshold int
+	// Observe, when set, hears every check's region, latency and result
+	// (for metrics). It must return quickly.
+	Observe func(region string, latency time.Duration, ok bool)
 }
 
 func (o HealthOptions) withDefaults() HealthOptions {
@@ -69,9 +72,14 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 			defer func() { done <- struct{}{} }()
 			cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 			defer cancel()
+			began := time.Now()
 			_, err := r.client.CheckHealth(cctx, &client.CheckHealthRequest{})
 			if ctx.Err() != nil {
 				return // shutting down: the check says nothing about the region
+			}
+			m.inst.healthCheck(r.Name(), time.Since(began), err == nil)
+			if opts.Observe != nil {
+				opts.Observe(r.Name(), time.Since(began), err == nil)
 			}
 			r.recordHealth(err == nil, opts)
 		}()

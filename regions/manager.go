@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
@@ -23,6 +24,8 @@ type Options struct {
 	// (logger, interceptors, data converter); HostPort and Namespace are
 	// set per region.
 	ClientOptions client.Options
+	// Meter, when set, records region transitions and health-check latency.
+	Meter metric.Meter
 	// RegionClientOptions, when set, turns the base options into one
 	// region's, e.g. with that region's payload codec. An error refuses the
 	// config that brings the region in.
@@ -58,6 +61,7 @@ type Manager struct {
 	order   []string
 	drained map[string]bool // as loaded from and written to drains
 	cfg     *configs.Config // the config last applied
+	inst    *instruments    // nil without a Meter
 }
 
 // NewManager creates one lazy client per region of cfg and loads the drain
@@ -76,6 +80,15 @@ func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 	}
 	if m.onChange == nil {
 		m.onChange = func(StateChange) {}
+	}
+	in, err := newInstruments(opts.Meter)
+	if err != nil {
+		return nil, err
+	}
+	m.inst = in
+	if in != nil {
+		hook := m.onChange
+		m.onChange = func(c StateChange) { in.stateChange(c); hook(c) }
 	}
 	// NewManager runs once at start-up, before there is a request to
 	// take a context from.

@@ -125,6 +125,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	mgr, err := regions.NewManager(cfg, regions.Options{
 		Records: st.records,
 		Drains:  st.drains,
+		Meter:   metrics.Meter("regiongate/regions"),
 		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
 			c, _, err := keys.Codec(rc.Name)
 			return codec.ClientOptions(base, c), err

@@ -219,8 +219,12 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
 		}
 		base.Interceptors = []interceptor.ClientInterceptor{tracing}
 	}
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
 	s.Manager, err = regions.NewManager(s.Config, regions.Options{
-		ClientOptions: base, OnStateChange: opts.OnStateChange,
+		ClientOptions: base, OnStateChange: opts.OnStateChange, Meter: metrics.Meter("regiongate/regions"),
 		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
 			return codec.ClientOptions(base, s.Codecs[rc.Name]), nil
 		},
@@ -229,10 +233,6 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
 		return err
 	}
 	s.Manager.CheckHealthOnce(ctx, regions.HealthOptions{})
-	metrics, err := telemetry.NewMetrics()
-	if err != nil {
-		return err
-	}
 	s.Server, err = gateway.New(gateway.Options{
 		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
 		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
