@@ -53,6 +53,7 @@ func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src,
 		Metrics: m.Handler, Meter: m.Meter("test"),
+		Drills: &gateway.ConsulDrills{KV: cl.KV(), Prefix: "regiongate/drills/"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,7 @@ func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string
 	if err := srv.WatchConfig(ctx); err != nil {
 		t.Fatal(err)
 	}
+	go srv.RunDrills(ctx, 50*time.Millisecond)
 	ts := httptest.NewServer(srv.AdminHandler())
 	t.Cleanup(ts.Close)
 	return replica{admin: ts.URL, metricsURL: ts.URL}
@@ -145,6 +147,62 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 			e := r.etag(t)
 			return e != second && e != first
 		})
+	}
+}
+
+func (r replica) drillOf(t *testing.T, region string) string {
+	t.Helper()
+	var got string
+	resp := do(t, "GET", r.admin+"/admin/v1/regions", nil, "Authorization", "Bearer dev-viewer")
+	for _, x := range resp.json(t)["regions"].([]any) {
+		m := x.(map[string]any)
+		if m["name"] == region {
+			got, _ = m["drill"].(string)
+		}
+	}
+	return got
+}
+
+// TestDrillOutlivesTheReplicaThatStartedIt: the drill's end lives in
+// Consul, so the other replica, and the restarted one, honour it.
+func TestDrillOutlivesTheReplicaThatStartedIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real Consul agent (skipped under -short)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	agent, err := testenv.StartConsul(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(agent.Stop)
+	cl, err := agent.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "regiongate/config"
+	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: configs.DefaultYAML()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	starterCtx, stopStarter := context.WithCancel(ctx)
+	starter := consulReplica(t, starterCtx, cl, key)
+	other := consulReplica(t, ctx, cl, key)
+
+	d := do(t, "POST", starter.admin+"/admin/v1/drills", map[string]any{"region": "eu-west", "durationSeconds": 4},
+		"Authorization", "Bearer dev-operator")
+	if d.Status != 201 {
+		t.Fatalf("drill: %d %s", d.Status, d.Body)
+	}
+	id := d.json(t)["id"].(string)
+	stopStarter() // the replica that started it is gone
+
+	eventually(t, 5*time.Second, "the other replica to honour the drill", func() bool { return other.drillOf(t, "eu-west") == id })
+	restarted := consulReplica(t, ctx, cl, key)
+	eventually(t, 5*time.Second, "the restarted replica to honour the drill", func() bool { return restarted.drillOf(t, "eu-west") == id })
+	checkProblem(t, do(t, "POST", restarted.admin+"/admin/v1/drills", map[string]any{"region": "eu-west", "durationSeconds": 4},
+		"Authorization", "Bearer dev-operator"), 409)
+	for _, r := range []replica{other, restarted} {
+		eventually(t, 20*time.Second, "eu-west back on "+r.admin, func() bool { return r.drillOf(t, "eu-west") == "" })
 	}
 }
 

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+// adminServer is a gateway's admin API on a real listener; these commands
+// never reach a region, so none needs to run.
+func adminServer(t *testing.T) string {
+	t.Helper()
+	cfg := configs.Default()
+	mgr, err := regions.NewManager(cfg, regions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.Close)
+	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
+		Tokens: gateway.DevTokens(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.AdminHandler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestRegionsAndDrillCommands(t *testing.T) {
+	url := adminServer(t)
+	out, err := run(t, "regions", "--admin-url", url, "--token", "dev-viewer")
+	if err != nil || !regexp.MustCompile(`(?m)^eu-west\s+active\s+closed\s+true\s+127\.0\.0\.1:7235\s+dev-eu-west`).MatchString(out) {
+		t.Fatalf("regions table: %v\n%s", err, out)
+	}
+	out, err = run(t, "regions", "--admin-url", url, "--token", "dev-viewer", "--json")
+	var list []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 4 {
+		t.Fatalf("regions --json: %v\n%s", err, out)
+	}
+	if _, err := run(t, "regions", "--admin-url", url, "--token", "wrong"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if _, err := run(t, "drill", "run", "--admin-url", url, "--token", "dev-viewer", "--region", "eu-west", "--duration", "2s"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("viewer drill: %v", err)
+	}
+	out, err = run(t, "drill", "run", "--admin-url", url, "--token", "dev-operator", "--region", "eu-west", "--duration", "30s", "--json")
+	var d map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &d) != nil || d["region"] != "eu-west" {
+		t.Fatalf("drill run: %v\n%s", err, out)
+	}
+	out, err = run(t, "drill", "report", d["id"].(string), "--admin-url", url, "--token", "dev-viewer")
+	if err != nil || !strings.Contains(out, "(running)") || !strings.Contains(out, "rerouted") {
+		t.Fatalf("drill report: %v\n%s", err, out)
+	}
+	out, _ = run(t, "regions", "--admin-url", url, "--token", "dev-viewer")
+	if !strings.Contains(out, d["id"].(string)) || !regexp.MustCompile(`(?m)^eu-west\s+drained`).MatchString(out) {
+		t.Fatalf("regions during the drill:\n%s", out)
+	}
+}
