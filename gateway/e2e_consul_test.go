@@ -26,28 +26,29 @@ type replica struct {
 	metricsURL string
 }
 
-// consulReplica is one gateway replica whose config lives in Consul. Its
-// regions need not run: these tests look at config only.
-func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string) replica {
-	t.Helper()
+// newConsulServer is one gateway replica whose config and drills live in
+// Consul, watching the config key. Its regions need not run: the callers
+// look at config and drills only.
+func newConsulServer(tb testing.TB, ctx context.Context, cl *api.Client, key string) (*gateway.Server, *telemetry.Metrics) {
+	tb.Helper()
 	src := configs.NewConsulSource(cl, key)
 	src.MaxBackoff = 200 * time.Millisecond
 	rev, err := src.Read(ctx)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg, err := configs.Parse(rev.Data)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	mgr, err := regions.NewManager(cfg, regions.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(mgr.Close)
+	tb.Cleanup(mgr.Close)
 	m, err := telemetry.NewMetrics()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Options{
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
@@ -56,12 +57,19 @@ func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string
 		Drills: &gateway.ConsulDrills{KV: cl.KV(), Prefix: "regiongate/drills/"},
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := srv.WatchConfig(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go srv.RunDrills(ctx, 50*time.Millisecond)
+	return srv, m
+}
+
+// consulReplica serves a Consul-backed replica's admin API.
+func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string) replica {
+	t.Helper()
+	srv, _ := newConsulServer(t, ctx, cl, key)
 	ts := httptest.NewServer(srv.AdminHandler())
 	t.Cleanup(ts.Close)
 	return replica{admin: ts.URL, metricsURL: ts.URL}
@@ -226,7 +234,9 @@ func BenchmarkConsulPropagation(b *testing.B) {
 	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(dev)}, nil); err != nil {
 		b.Fatal(err)
 	}
-	replicas := []*gateway.Server{benchReplica(b, ctx, cl, key), benchReplica(b, ctx, cl, key)}
+	a, _ := newConsulServer(b, ctx, cl, key)
+	c, _ := newConsulServer(b, ctx, cl, key)
+	replicas := []*gateway.Server{a, c}
 	var samples []time.Duration
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -250,30 +260,4 @@ func BenchmarkConsulPropagation(b *testing.B) {
 	slices.Sort(samples)
 	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(samples[min(len(samples)-1, len(samples)*99/100)].Microseconds())/1000, "p99-ms")
-}
-
-func benchReplica(b *testing.B, ctx context.Context, cl *api.Client, key string) *gateway.Server {
-	src := configs.NewConsulSource(cl, key)
-	rev, err := src.Read(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := configs.Parse(rev.Data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mgr, err := regions.NewManager(cfg, regions.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(mgr.Close)
-	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.WatchConfig(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return srv
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/adminapi"
 )
 
@@ -138,7 +139,7 @@ func drillCmd() *cobra.Command {
 	return c
 }
 
-func printReport(w io.Writer, r adminapi.Report) error {
+func printReport(w io.Writer, r gateway.DrillReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "drill\t%s (%s)\n", r.ID, r.Status)
 	fmt.Fprintf(tw, "region\t%s\n", r.Region)
@@ -148,7 +149,7 @@ func printReport(w io.Writer, r adminapi.Report) error {
 	fmt.Fprintln(tw, "\nWINDOW\tREQUESTS\tP50 ms\tP99 ms")
 	for _, l := range []struct {
 		name string
-		l    adminapi.Latency
+		l    gateway.Latency
 	}{{"before", r.Latency.Before}, {"during", r.Latency.During}, {"after", r.Latency.After}} {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\n", l.name, l.l.Requests, l.l.P50Ms, l.l.P99Ms)
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/regiongate/regiongate/gateway"
 )
 
 // Client calls one gateway's admin API with a bearer token.
@@ -68,71 +70,26 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	return json.Unmarshal(data, out)
 }
 
-// Region is one row of GET /admin/v1/regions.
-type Region struct {
-	Name      string   `json:"name"`
-	Endpoint  string   `json:"endpoint"`
-	Namespace string   `json:"namespace"`
-	Residency []string `json:"residency"`
-	Failover  []string `json:"failover"`
-	State     string   `json:"state"`
-	Breaker   string   `json:"breaker"`
-	Healthy   bool     `json:"healthy"`
-	Drill     string   `json:"drill,omitempty"`
-}
-
 // Regions lists the regions.
-func (c *Client) Regions(ctx context.Context) ([]Region, error) {
+func (c *Client) Regions(ctx context.Context) ([]gateway.RegionView, error) {
 	var out struct {
-		Regions []Region `json:"regions"`
+		Regions []gateway.RegionView `json:"regions"`
 	}
 	err := c.Do(ctx, "GET", "/admin/v1/regions", nil, &out)
 	return out.Regions, err
 }
 
-// Drill is a drill as created; Report is its report.
-type Drill struct {
-	ID          string    `json:"id"`
-	Region      string    `json:"region"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	Actor       string    `json:"actor"`
-	Forced      bool      `json:"forced,omitempty"`
-	WouldRefuse []string  `json:"wouldRefuse,omitempty"`
-}
-
-// Latency is one window of a report.
-type Latency struct {
-	Requests int     `json:"requests"`
-	P50Ms    float64 `json:"p50Ms"`
-	P99Ms    float64 `json:"p99Ms"`
-}
-
-// Report is GET /admin/v1/drills/{id}.
-type Report struct {
-	Drill
-	Status   string `json:"status"`
-	Rerouted int64  `json:"rerouted"`
-	Refused  int64  `json:"refused"`
-	Errors   int64  `json:"errors"`
-	Latency  struct {
-		Before Latency `json:"before"`
-		During Latency `json:"during"`
-		After  Latency `json:"after"`
-	} `json:"latency"`
-}
-
 // StartDrill starts a drill.
-func (c *Client) StartDrill(ctx context.Context, region string, d time.Duration, force bool) (Drill, error) {
-	var out Drill
-	body := map[string]any{"region": region, "durationSeconds": int(d.Seconds()), "force": force}
+func (c *Client) StartDrill(ctx context.Context, region string, d time.Duration, force bool) (gateway.Drill, error) {
+	var out gateway.Drill
+	body := gateway.DrillRequest{Region: region, DurationSeconds: int(d.Seconds()), Force: force}
 	err := c.Do(ctx, "POST", "/admin/v1/drills", body, &out)
 	return out, err
 }
 
 // DrillReport reads a drill's report.
-func (c *Client) DrillReport(ctx context.Context, id string) (Report, error) {
-	var out Report
+func (c *Client) DrillReport(ctx context.Context, id string) (gateway.DrillReport, error) {
+	var out gateway.DrillReport
 	err := c.Do(ctx, "GET", "/admin/v1/drills/"+id, nil, &out)
 	return out, err
 }
