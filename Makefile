@@ -67,9 +67,11 @@ lint: $(STATICCHECK_STAMP)
 fmt:
 	gofmt -w .
 
-## bench: microbenchmarks (see docs/BENCHMARKS.md)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./router/ ./gateway/ ./regions/
+## bench: microbenchmarks, then starts direct / through the gateway / with a
+## new connection each, failover under kill -9, Consul config propagation, on
+## a stack of its own; writes docs/BENCHMARKS.md (about 6 minutes)
+bench: tools build
+	@bash deploy/bench/run.sh
 
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
 record-histories: tools

@@ -32,7 +32,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd())
+	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd(), benchCmd())
 	return root
 }
 

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"google.golang.org/grpc"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+// servedGateway is a gateway built the way `regiongate serve` builds one
+// in its default local mode (cmd/regiongate/serve.go): routing records in
+// bbolt and drains in a file under dir, tracing on (no exporter), the
+// Temporal tracing interceptor on its clients, health checks at their
+// defaults, and its client and admin APIs on free loopback ports.
+type servedGateway struct {
+	ClientURL, AdminURL string
+	Manager             *regions.Manager
+	closers             []func()
+}
+
+// startGateway builds and serves it in dir; memoryRecords keeps the
+// routing records in memory instead (what the test stack does), to
+// measure what bbolt costs. ov times its regional clients' start RPCs and
+// its client API handler.
+func startGateway(ctx context.Context, cfg *configs.Config, dir string, memoryRecords bool, ov *Overhead) (_ *servedGateway, err error) {
+	g := &servedGateway{}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var records regions.Records = regions.NewMemoryRecords()
+	if !memoryRecords {
+		bolt, err := regions.OpenBoltRecords(filepath.Join(dir, "records.db"))
+		if err != nil {
+			return nil, err
+		}
+		g.closers = append(g.closers, func() { bolt.Close() })
+		records = bolt
+	}
+	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { _ = tp.Shutdown(context.Background()) })
+	tracing, err := telemetry.TemporalTracing(tp)
+	if err != nil {
+		return nil, err
+	}
+	opts := client.Options{Logger: QuietLogger(), Interceptors: []interceptor.ClientInterceptor{tracing}}
+	opts.ConnectionOptions.DialOptions = []grpc.DialOption{ov.DialOption()}
+	g.Manager, err = regions.NewManager(cfg, regions.Options{
+		Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")), ClientOptions: opts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, g.Manager.Close)
+	hctx, stopHealth := context.WithCancel(ctx)
+	g.closers = append(g.closers, stopHealth)
+	g.Manager.CheckHealthOnce(hctx, regions.HealthOptions{})
+	go g.Manager.RunHealthChecks(hctx, regions.HealthOptions{})
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := gateway.New(gateway.Options{
+		Regions: g.Manager, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
+		Logger: slog.New(slog.DiscardHandler), Metrics: metrics.Handler, Meter: metrics.Meter("regiongate/gateway"),
+		TracerProvider: tp, Audit: &audit.Memory{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if g.ClientURL, err = g.serve(ov.Handler(srv.ClientHandler())); err != nil {
+		return nil, err
+	}
+	g.AdminURL, err = g.serve(srv.AdminHandler())
+	return g, err
+}
+
+func (g *servedGateway) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			slog.Debug("bench gateway stopped serving", "error", err)
+		}
+	}()
+	g.closers = append(g.closers, func() { _ = hs.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops serving, then closes the clients and the records.
+func (g *servedGateway) Close() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
+	g.closers = nil
+}

@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"go.temporal.io/sdk/client"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+)
+
+// selfContained starts its own stack, measures, and stops it all.
+func selfContained(ctx context.Context, o Options, r *Report, runID string) error {
+	dir, err := os.MkdirTemp("", "regiongate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := stackPart(ctx, o, r, runID, dir); err != nil {
+		return err
+	}
+	if !o.Propagation {
+		return nil
+	}
+	return selfPropagation(ctx, o, r, runID, dir)
+}
+
+// stackPart runs the comparison and the failover against an in-process
+// stack, stopped before the propagation part so it does not compete for
+// the CPU.
+func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) error {
+	fmt.Fprintln(o.Progress, "starting the stack: a Temporal dev server and a worker per region (free loopback ports)")
+	began := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	st, err := testenv.StartStack(sctx, dir)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("starting the stack: %w", err)
+	}
+	defer func() {
+		fmt.Fprintln(o.Progress, "stopping the stack")
+		st.Close()
+	}()
+	gateways, stop, err := startGateways(ctx, o, st.Config, dir)
+	defer stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Progress, "stack up in %.1fs: gateway %s\n", time.Since(began).Seconds(), gateways[ModeGateway].url)
+	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/testenv.StartStack; the gateway built as `regiongate serve` builds it (bbolt routing records, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
+		regions.DefaultHealthInterval, regions.DefaultHealthTimeout, regions.DefaultHealthFailThreshold, regions.DefaultHealthPassThreshold))
+
+	w, fallback, err := resolveWorkload(st.Config, o)
+	if err != nil {
+		return err
+	}
+	if err := compareModes(ctx, o, r, w, runID, gateways); err != nil {
+		return err
+	}
+	switch {
+	case !o.Failover:
+		return nil
+	case fallback == "":
+		r.Notes = append(r.Notes, fmt.Sprintf("failover not measured: %s/%s has no second lawful region", w.Location, w.Class))
+		return nil
+	}
+	return stackFailover(ctx, o, r, st, gateways[ModeGateway].url, w, fallback, runID)
+}
+
+// startGateways starts the gateway, and the one with in-memory records
+// when that mode is asked for. The stack's own gateway is left idle: the
+// ones measured are built as `regiongate serve` builds its own, and time
+// their regional calls.
+func startGateways(ctx context.Context, o Options, cfg *configs.Config, dir string) (map[string]target, func(), error) {
+	gateways := map[string]target{}
+	var started []*servedGateway
+	stop := func() {
+		for _, g := range started {
+			g.Close()
+		}
+	}
+	for _, name := range []string{ModeGateway, ModeGatewayMemory} {
+		if name == ModeGatewayMemory && !slices.Contains(o.Modes, name) {
+			continue
+		}
+		ov := NewOverhead()
+		g, err := startGateway(ctx, cfg, filepath.Join(dir, name), name == ModeGatewayMemory, ov)
+		if err != nil {
+			return nil, stop, fmt.Errorf("starting the gateway: %w", err)
+		}
+		started = append(started, g)
+		gateways[name] = target{url: g.ClientURL, overhead: ov}
+	}
+	return gateways, stop, nil
+}
+
+// stackFailover kills the workload's home region under load through the
+// gateway at gatewayURL.
+func stackFailover(ctx context.Context, o Options, r *Report, st *testenv.Stack, gatewayURL string, w Workload, fallback, runID string) error {
+	fo := o.FailoverOptions
+	fo.Home, fo.Fallback, fo.IDPrefix, fo.Progress = w.Region, fallback, runID, o.Progress
+	fo.Start = failoverStarts(NewHTTPClient(64), gatewayURL, w)
+	fo.Kill = st.Temporal[w.Region].Kill
+	fo.Restart = st.Temporal[w.Region].Start
+	fmt.Fprintf(o.Progress, "failover: %.0f starts/s through the gateway, then kill -9 %s\n", fo.withDefaults().Rate, w.Region)
+	res, err := Failover(ctx, fo)
+	if err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	r.Failover = &res
+	return nil
+}
+
+// selfPropagation starts a Consul agent and two gateway replicas watching
+// the config key, and measures propagation to both.
+func selfPropagation(ctx context.Context, o Options, r *Report, runID, dir string) error {
+	fmt.Fprintln(o.Progress, "propagation: starting a Consul dev agent and two gateway replicas")
+	agent, err := testenv.StartConsul(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("starting consul: %w", err)
+	}
+	defer agent.Stop()
+	cl, err := agent.Client()
+	if err != nil {
+		return err
+	}
+	base := configs.DefaultYAML()
+	if _, err := cl.KV().Put(&api.KVPair{Key: o.ConsulKey, Value: base}, nil); err != nil {
+		return fmt.Errorf("seeding the config key: %w", err)
+	}
+	var urls []string
+	for range 2 {
+		u, stop, err := startReplica(ctx, cl, o.ConsulKey)
+		if err != nil {
+			return fmt.Errorf("starting a gateway replica: %w", err)
+		}
+		defer stop()
+		urls = append(urls, u)
+	}
+	return measurePropagation(ctx, o, r, cl.KV(), base, urls, runID)
+}
+
+func measurePropagation(ctx context.Context, o Options, r *Report, kv *api.KV, base []byte, urls []string, runID string) error {
+	hc := NewHTTPClient(len(urls))
+	res, err := Propagation(ctx, PropagationOptions{
+		Writes: o.PropagationWrites, Write: ConsulWriter(kv, o.ConsulKey, base, runID),
+		Replicas: replicaVersions(hc, urls, o.AdminToken), Progress: o.Progress,
+	})
+	if err != nil {
+		return fmt.Errorf("propagation: %w", err)
+	}
+	r.Propagation = &res
+	return nil
+}
+
+// startReplica is a gateway replica whose config lives under key, built
+// as `regiongate serve --consul` builds one (the parts config needs), with
+// its admin API on a free loopback port.
+func startReplica(ctx context.Context, cl *api.Client, key string) (adminURL string, stop func(), err error) {
+	src := configs.NewConsulSource(cl, key)
+	rev, err := src.Read(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := configs.Parse(rev.Data)
+	if err != nil {
+		return "", nil, err
+	}
+	mgr, err := regions.NewManager(cfg, regions.Options{ClientOptions: client.Options{Logger: QuietLogger()}})
+	if err != nil {
+		return "", nil, err
+	}
+	srv, err := gateway.New(gateway.Options{
+		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
+		Logger: slog.New(slog.DiscardHandler), ConfigSource: src,
+	})
+	if err != nil {
+		mgr.Close()
+		return "", nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err == nil {
+		err = srv.WatchConfig(wctx)
+	}
+	if err != nil {
+		cancel()
+		mgr.Close()
+		if ln != nil {
+			ln.Close()
+		}
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { hs.Close(); cancel(); mgr.Close() }, nil
+}
+
+// devPropagation measures a running `make dev CONSUL=1`: it writes
+// variants of the config in force to its key, and writes the original back
+// at the end.
+func devPropagation(ctx context.Context, o Options, r *Report, runID string) error {
+	if o.ConsulAddr == "" || len(o.Replicas) == 0 {
+		return fmt.Errorf("--propagation against a dev stack needs --consul and --replicas")
+	}
+	cc := api.DefaultConfig()
+	cc.Address = o.ConsulAddr
+	cl, err := api.NewClient(cc)
+	if err != nil {
+		return err
+	}
+	pair, _, err := cl.KV().Get(o.ConsulKey, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil || pair == nil {
+		return fmt.Errorf("reading consul key %s at %s (is `make dev CONSUL=1` running?): %v", o.ConsulKey, o.ConsulAddr, err)
+	}
+	base := pair.Value
+	defer func() {
+		// Leave the stack on the config it had (as a new write).
+		if _, err := cl.KV().Put(&api.KVPair{Key: o.ConsulKey, Value: base}, nil); err != nil {
+			fmt.Fprintf(o.Progress, "propagation: writing the original config back failed: %v\n", err)
+		}
+	}()
+	return measurePropagation(ctx, o, r, cl.KV(), base, o.Replicas, runID)
+}
