@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -87,10 +88,13 @@ func (f *FileStore) List(context.Context) ([]Entry, error) {
 type ConsulStore struct {
 	KV     *api.KV
 	Prefix string // e.g. "regiongate/audit/"
+
+	seq atomic.Uint64 // orders this replica's entries within one instant
 }
 
-// Append implements Store. Keys sort by time; a random suffix keeps two
-// replicas writing in the same nanosecond apart.
+// Append implements Store. Keys sort by time, then by this replica's
+// sequence; a random suffix keeps two replicas writing in the same
+// nanosecond apart.
 func (c *ConsulStore) Append(ctx context.Context, e Entry) error {
 	value, err := json.Marshal(e)
 	if err != nil {
@@ -98,7 +102,7 @@ func (c *ConsulStore) Append(ctx context.Context, e Entry) error {
 	}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	key := fmt.Sprintf("%s%020d-%s", c.Prefix, e.Time.UnixNano(), hex.EncodeToString(r[:]))
+	key := fmt.Sprintf("%s%020d-%012d-%s", c.Prefix, e.Time.UnixNano(), c.seq.Add(1), hex.EncodeToString(r[:]))
 	// CAS with index 0: create only, never overwrite.
 	ok, _, err := c.KV.CAS(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
 	if err != nil {
