@@ -133,20 +133,16 @@ func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 	return b, true
 }
 
-func (s *Server) decodeAndDecide(c *gin.Context) (StartBody, router.Decision, bool) {
-	l := s.live.Load()
-	b, ok := s.parseStart(c, l)
-	if !ok {
-		return b, router.Decision{}, false
-	}
-	snap := s.snapshot()
-	d, err := l.policy.Decide(b.routerRequest(), snap)
+// route decides where a validated start goes; on refusal it writes the
+// problem and returns false.
+func (s *Server) route(c *gin.Context, pol *router.Policy, req router.Request, snap router.Snapshot) (router.Decision, bool) {
+	d, err := pol.Decide(req, snap)
 	if err != nil {
 		// A refusal is worth explaining in full; it is off the hot path.
-		d, err = l.policy.Explain(b.routerRequest(), snap)
+		d, err = pol.Explain(req, snap)
 	}
-	s.recordDecision(c, b.routerRequest(), d, err)
-	return b, d, s.routingError(c, d, err)
+	s.recordDecision(c, req, d, err)
+	return d, s.routingError(c, d, err)
 }
 
 // routingError answers a refused decision; it returns true when there was none.
@@ -170,13 +166,21 @@ func (s *Server) routingError(c *gin.Context, d router.Decision, err error) bool
 
 func (s *Server) start(c *gin.Context) {
 	began := time.Now()
-	b, d, ok := s.decodeAndDecide(c)
-	defer func() {
-		s.lat.record(began, time.Since(began))
-		if d.Jurisdictions != nil { // the request was valid and routed (or refused)
-			s.countForDrills(b.routerRequest(), c.Writer.Status())
+	defer func() { s.lat.record(began, time.Since(began)) }()
+	l := s.live.Load()
+	b, ok := s.parseStart(c, l)
+	if !ok {
+		return
+	}
+	req := b.routerRequest()
+	snap, undrilled, drills := s.routingState()
+	if len(drills) > 0 {
+		// Where it would have gone without the drills, for their reports.
+		if home, err := l.policy.Decide(req, undrilled); err == nil {
+			defer func() { s.countForDrills(home.Region, drills, c.Writer.Status()) }()
 		}
-	}()
+	}
+	d, ok := s.route(c, l.policy, req, snap)
 	if !ok {
 		return
 	}
@@ -189,7 +193,7 @@ func (s *Server) start(c *gin.Context) {
 		WorkflowID:   id,
 		WorkflowType: b.WorkflowType,
 		Input:        b.Input,
-		Request:      b.routerRequest(),
+		Request:      req,
 	})
 	if err != nil {
 		s.regionError(c, id, err)

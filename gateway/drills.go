@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -90,31 +91,37 @@ func (s *Server) RunDrills(ctx context.Context, interval time.Duration) {
 
 // snapshot is the regions' state with active drills counted as drains.
 func (s *Server) snapshot() router.Snapshot {
-	snap := s.regions.Snapshot()
-	for _, dr := range s.drills.active(time.Now()) {
+	snap, _, _ := s.routingState()
+	return snap
+}
+
+// routingState returns the snapshot to route with (active drills count as
+// drains), the regions' own snapshot, and the active drills. Without a
+// drill both snapshots are the same map and nothing is copied.
+func (s *Server) routingState() (snap, undrilled router.Snapshot, active []Drill) {
+	undrilled = s.regions.Snapshot()
+	active = s.drills.active(time.Now())
+	if len(active) == 0 {
+		return undrilled, undrilled, nil
+	}
+	snap = maps.Clone(undrilled)
+	for _, dr := range active {
 		st := snap[dr.Region]
 		st.Drained = true
 		snap[dr.Region] = st
 	}
-	return snap
+	return snap, undrilled, active
 }
 
-// countForDrills attributes a start to every active drill whose region it
-// would have gone to: rerouted when it started elsewhere, refused when no
-// lawful region was left, an error for any other failure.
-func (s *Server) countForDrills(req router.Request, status int) {
-	active := s.drills.active(time.Now())
-	if len(active) == 0 {
-		return
-	}
-	undrilled, err := s.Policy().Decide(req, s.regions.Snapshot())
-	if err != nil {
-		return
-	}
+// countForDrills attributes a start that would have gone to a drilled
+// region (home is where it would have gone without drills): rerouted when
+// it started elsewhere, refused when no lawful region was left, an error
+// for any other failure.
+func (s *Server) countForDrills(home string, active []Drill, status int) {
 	s.drills.mu.Lock()
 	defer s.drills.mu.Unlock()
 	for _, dr := range active {
-		if undrilled.Region != dr.Region {
+		if home != dr.Region {
 			continue
 		}
 		c := s.drills.counts[dr.ID]
@@ -188,7 +195,7 @@ func (s *Server) startDrill(c *gin.Context) {
 func (s *Server) wouldRefuse(region string) []string {
 	pol := s.Policy()
 	now := s.snapshot()
-	drilled := s.snapshot()
+	drilled := maps.Clone(now)
 	st := drilled[region]
 	st.Drained = true
 	drilled[region] = st

@@ -26,6 +26,27 @@ type replica struct {
 	metricsURL string
 }
 
+// consulWithConfig starts a real Consul agent holding the dev config under
+// configKey, and returns it with a client.
+func consulWithConfig(tb testing.TB, ctx context.Context) (*testenv.Consul, *api.Client) {
+	tb.Helper()
+	agent, err := testenv.StartConsul(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(agent.Stop)
+	cl, err := agent.Client()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cl.KV().Put(&api.KVPair{Key: configKey, Value: configs.DefaultYAML()}, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return agent, cl
+}
+
+const configKey = "regiongate/config"
+
 // newConsulServer is one gateway replica whose config and drills live in
 // Consul, watching the config key. Its regions need not run: the callers
 // look at config and drills only.
@@ -86,20 +107,9 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	agent, err := testenv.StartConsul(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(agent.Stop)
-	cl, err := agent.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const key = "regiongate/config"
+	agent, cl := consulWithConfig(t, ctx)
+	const key = configKey
 	dev := string(configs.DefaultYAML())
-	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(dev)}, nil); err != nil {
-		t.Fatal(err)
-	}
 	a, b := consulReplica(t, ctx, cl, key), consulReplica(t, ctx, cl, key)
 	first := a.etag(t)
 	if first == "" || b.etag(t) != first {
@@ -179,19 +189,8 @@ func TestDrillOutlivesTheReplicaThatStartedIt(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	agent, err := testenv.StartConsul(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(agent.Stop)
-	cl, err := agent.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const key = "regiongate/config"
-	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: configs.DefaultYAML()}, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, cl := consulWithConfig(t, ctx)
+	const key = configKey
 	starterCtx, stopStarter := context.WithCancel(ctx)
 	starter := consulReplica(t, starterCtx, cl, key)
 	other := consulReplica(t, ctx, cl, key)
@@ -220,20 +219,9 @@ func TestDrillOutlivesTheReplicaThatStartedIt(t *testing.T) {
 func BenchmarkConsulPropagation(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	agent, err := testenv.StartConsul(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer agent.Stop()
-	cl, err := agent.Client()
-	if err != nil {
-		b.Fatal(err)
-	}
-	const key = "regiongate/config"
+	_, cl := consulWithConfig(b, ctx)
+	const key = configKey
 	dev := string(configs.DefaultYAML())
-	if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(dev)}, nil); err != nil {
-		b.Fatal(err)
-	}
 	a, _ := newConsulServer(b, ctx, cl, key)
 	c, _ := newConsulServer(b, ctx, cl, key)
 	replicas := []*gateway.Server{a, c}

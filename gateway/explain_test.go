@@ -13,6 +13,23 @@ import (
 	"github.com/regiongate/regiongate/workflows"
 )
 
+// offlineServer is a gateway on cfg whose regions are never dialled by the
+// calls under test (explain, or starts refused before reaching a region).
+func offlineServer(t *testing.T, cfg *configs.Config) *gateway.Server {
+	t.Helper()
+	mgr, err := regions.NewManager(cfg, regions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.Close)
+	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // explainServer serves the admin API for a config that trusts loopback as
 // a CDN proxy. Explain never calls a region, so none needs to run.
 func explainServer(t *testing.T) string {
@@ -27,17 +44,7 @@ location:
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := regions.NewManager(cfg, regions.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mgr.Close)
-	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.AdminHandler())
+	ts := httptest.NewServer(offlineServer(t, cfg).AdminHandler())
 	t.Cleanup(ts.Close)
 	return ts.URL + "/admin/v1/route/explain"
 }

@@ -1,18 +1,13 @@
 package gateway_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/testenv"
-	"github.com/regiongate/regiongate/regions"
-	"github.com/regiongate/regiongate/workflows"
 )
 
 // TestTenantRateLimit: a tenant over its bucket gets 429 with Retry-After;
@@ -32,17 +27,7 @@ func TestTenantRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := regions.NewManager(cfg, regions.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mgr.Close)
-	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.ClientHandler())
+	ts := httptest.NewServer(offlineServer(t, cfg).ClientHandler())
 	t.Cleanup(ts.Close)
 	start := func(tenant string) response {
 		return do(t, "POST", ts.URL+"/v1/workflows", map[string]any{"workflowType": "DataProcessing",

@@ -24,9 +24,6 @@ type HealthOptions struct {
 	FailThreshold int
 	// PassThreshold consecutive passes mark it healthy again.
 	PassThreshold int
-	// Observe, when set, hears every check's region, latency and result
-	// (for metrics). It must return quickly.
-	Observe func(region string, latency time.Duration, ok bool)
 }
 
 func (o HealthOptions) withDefaults() HealthOptions {
@@ -78,9 +75,6 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 				return // shutting down: the check says nothing about the region
 			}
 			m.inst.healthCheck(r.Name(), time.Since(began), err == nil)
-			if opts.Observe != nil {
-				opts.Observe(r.Name(), time.Since(began), err == nil)
-			}
 			r.recordHealth(err == nil, opts)
 		}()
 	}

@@ -89,16 +89,6 @@ func (p *Policy) namespace(ri *regionInfo, tenant string) string {
 	return ri.namespace
 }
 
-// NamespaceFor returns the namespace a tenant's workflows use in a region.
-func (p *Policy) NamespaceFor(region, tenant string) string {
-	for i := range p.regions {
-		if p.regions[i].name == region {
-			return p.namespace(&p.regions[i], tenant)
-		}
-	}
-	return ""
-}
-
 func (ri *regionInfo) queue(workflowType string, pr Priority) string {
 	q, ok := ri.queues[workflowType]
 	if !ok {

@@ -156,12 +156,3 @@ func (p *Policy) preference(home int) []int {
 
 // Config returns the config the policy was compiled from.
 func (p *Policy) Config() *configs.Config { return p.cfg }
-
-// Namespaces lists every namespace a region's workers must poll.
-func (p *Policy) Namespaces(region string) []string {
-	r, ok := p.cfg.Region(region)
-	if !ok {
-		return nil
-	}
-	return p.cfg.Namespaces(r)
-}

@@ -99,7 +99,11 @@ if [ -n "$CONSUL" ]; then
   gw2=$!; pids+=($gw2)
   wait_for gateway-2 "$gw2" curl -fsS http://127.0.0.1:8090/readyz
 else
-  "$BIN/regiongate" serve --dev-tokens --state-dir "$STATE/gateway" --log-format text \
+  # The gateway watches (and PUT writes) a copy of configs/dev.yaml made
+  # afresh at every start, so an edit to the repo's file always takes effect
+  # and the workers, which embed it, agree with the gateway.
+  mkdir -p "$STATE/gateway" && cp configs/dev.yaml "$STATE/gateway/config.yaml"
+  "$BIN/regiongate" serve --dev-tokens --state-dir "$STATE/gateway" --config "$STATE/gateway/config.yaml" --log-format text \
     >"$LOGS/gateway.log" 2>&1 &
   gw=$!; pids+=($gw)
   wait_for gateway "$gw" curl -fsS http://127.0.0.1:8080/readyz

@@ -29,9 +29,6 @@ const codes = "" +
 	"YE YT " +
 	"ZA ZM ZW"
 
-// Count is the number of assigned codes.
-const Count = 249
-
 // table maps the two letters to 1 + the code's position in All(); 0 means
 // unassigned. A fixed array keeps lookups allocation-free on the request path.
 var table [26 * 26]int16

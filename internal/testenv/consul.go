@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -20,12 +16,10 @@ func ConsulBin() (string, error) { return findBin("REGIONGATE_CONSUL_BIN", "cons
 
 // Consul is a real Consul dev agent on free loopback ports.
 type Consul struct {
-	Addr    string // host:port of the HTTP API
-	bin     string
-	args    []string
-	logFile string
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	Addr string // host:port of the HTTP API
+	bin  string
+	args []string
+	proc process
 }
 
 // StartConsul starts `consul agent -dev` in dir and waits for a leader. An
@@ -54,32 +48,32 @@ func startConsul(ctx context.Context, dir, bin string) (*Consul, error) {
 	}
 	c := &Consul{
 		Addr: "127.0.0.1:" + strconv.Itoa(ports[0]), bin: bin,
-		logFile: filepath.Join(dir, fmt.Sprintf("consul-%d.log", ports[0])),
 		args: []string{"agent", "-dev", "-client", "127.0.0.1", "-bind", "127.0.0.1",
 			"-http-port", strconv.Itoa(ports[0]), "-grpc-port", "-1", "-grpc-tls-port", "-1", "-dns-port", "-1",
 			"-server-port", strconv.Itoa(ports[1]), "-serf-lan-port", strconv.Itoa(ports[2]),
 			"-serf-wan-port", strconv.Itoa(ports[3]), "-log-level", "warn"},
 	}
+	c.proc = process{name: "consul on " + c.Addr, logFile: filepath.Join(dir, fmt.Sprintf("consul-%d.log", ports[0]))}
 	return c, c.Start(ctx)
 }
 
 // Start (re)starts the agent on the same ports. A dev agent keeps its data
 // in memory, so a restart comes back empty.
 func (c *Consul) Start(ctx context.Context) error {
-	logf, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	cl, err := c.Client()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.bin, c.args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("starting consul: %w", err)
-	}
-	c.cmd, c.exited = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(c.exited) }()
-	return c.waitReady(ctx)
+	return c.proc.start(ctx, c.bin, c.args, func(context.Context) error {
+		leader, err := cl.Status().Leader()
+		if err == nil && leader == "" {
+			err = errors.New("no leader yet")
+		}
+		if err == nil {
+			_, err = cl.KV().Put(&api.KVPair{Key: "testenv/ready", Value: []byte("1")}, nil)
+		}
+		return err
+	})
 }
 
 // Client returns a Consul API client for the agent.
@@ -89,48 +83,5 @@ func (c *Consul) Client() (*api.Client, error) {
 	return api.NewClient(cfg)
 }
 
-func (c *Consul) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	cl, err := c.Client()
-	if err != nil {
-		return err
-	}
-	var last error
-	for {
-		leader, err := cl.Status().Leader()
-		if err == nil && leader != "" {
-			if _, err = cl.KV().Put(&api.KVPair{Key: "testenv/ready", Value: []byte("1")}, nil); err == nil {
-				return nil
-			}
-		}
-		last = err
-		select {
-		case <-c.exited:
-			out, _ := os.ReadFile(c.logFile)
-			return fmt.Errorf("consul on %s %w: %s", c.Addr, errExited, tail(out, 2000))
-		case <-ctx.Done():
-			return fmt.Errorf("consul on %s not ready: %w", c.Addr, errors.Join(ctx.Err(), last))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // Stop ends the agent (SIGTERM, then SIGKILL after 10s).
-func (c *Consul) Stop() {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-c.exited:
-		return
-	default:
-	}
-	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.exited
-	}
-}
+func (c *Consul) Stop() { c.proc.stop() }

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -66,9 +64,7 @@ type Temporal struct {
 	bin        string
 	port       int
 	dbFile     string
-	logFile    string
-	cmd        *exec.Cmd
-	exited     chan struct{}
+	proc       process
 }
 
 // StartTemporal starts a dev server on a free port in dir, registering the
@@ -89,18 +85,15 @@ func StartTemporal(ctx context.Context, dir string, namespaces ...string) (*Temp
 		}
 		t := &Temporal{
 			Addr: "127.0.0.1:" + strconv.Itoa(port), Namespaces: namespaces, bin: bin, port: port,
-			dbFile:  filepath.Join(dir, fmt.Sprintf("temporal-%d.db", port)),
-			logFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.log", port)),
+			dbFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.db", port)),
 		}
+		t.proc = process{name: "temporal dev server on " + t.Addr, logFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.log", port))}
 		err = t.Start(ctx)
 		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
 			return t, err
 		}
 	}
 }
-
-// errExited marks a server that exited while starting.
-var errExited = errors.New("exited while starting")
 
 // Start (re)starts the process on the same port and state file.
 func (t *Temporal) Start(ctx context.Context) error {
@@ -109,40 +102,7 @@ func (t *Temporal) Start(ctx context.Context) error {
 	for _, ns := range t.Namespaces {
 		args = append(args, "--namespace", ns)
 	}
-	logf, err := os.OpenFile(t.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(t.bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, so a kill reaches nothing else.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("starting temporal dev server: %w", err)
-	}
-	t.cmd, t.exited = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(t.exited) }()
-	return t.waitReady(ctx)
-}
-
-func (t *Temporal) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var last error
-	for {
-		if last = t.ping(ctx); last == nil {
-			return nil
-		}
-		select {
-		case <-t.exited:
-			out, _ := os.ReadFile(t.logFile)
-			return fmt.Errorf("temporal dev server on %s %w: %s", t.Addr, errExited, tail(out, 2000))
-		case <-ctx.Done():
-			return fmt.Errorf("temporal dev server on %s not ready: %w", t.Addr, errors.Join(ctx.Err(), last))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return t.proc.start(ctx, t.bin, args, t.ping)
 }
 
 // ping succeeds once every namespace can be described.
@@ -164,30 +124,7 @@ func (t *Temporal) ping(ctx context.Context) error {
 }
 
 // Kill sends SIGKILL (kill -9) and waits for the process to be gone.
-func (t *Temporal) Kill() {
-	if t.cmd == nil || t.cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-t.cmd.Process.Pid, syscall.SIGKILL)
-	<-t.exited
-}
+func (t *Temporal) Kill() { t.proc.kill() }
 
 // Stop ends the server gracefully (SIGTERM), killing it after 10s.
-func (t *Temporal) Stop() {
-	if t.cmd == nil || t.cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-t.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-t.exited:
-	case <-time.After(10 * time.Second):
-		t.Kill()
-	}
-}
-
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
+func (t *Temporal) Stop() { t.proc.stop() }
