@@ -29,8 +29,13 @@ type Token struct {
 }
 
 // Has reports whether the token holds role.
+// Admin holds every role; compliance and operator also hold viewer, since
+// editing the config or draining a region starts with reading them.
 func (t Token) Has(role string) bool {
-	return slices.Contains(t.Roles, role) || slices.Contains(t.Roles, RoleAdmin)
+	if slices.Contains(t.Roles, role) || slices.Contains(t.Roles, RoleAdmin) {
+		return true
+	}
+	return role == RoleViewer && (slices.Contains(t.Roles, RoleCompliance) || slices.Contains(t.Roles, RoleOperator))
 }
 
 // DevTokens are the contract's dev-only tokens. Never use them in production.

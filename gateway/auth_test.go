@@ -131,6 +131,10 @@ func TestTokenHas(t *testing.T) {
 		{"admin implies compliance", []string{RoleAdmin}, RoleCompliance, true},
 		{"admin implies operator", []string{RoleAdmin}, RoleOperator, true},
 		{"admin holds admin", []string{RoleAdmin}, RoleAdmin, true},
+		{"compliance implies viewer", []string{RoleCompliance}, RoleViewer, true},
+		{"operator implies viewer", []string{RoleOperator}, RoleViewer, true},
+		{"compliance is not operator", []string{RoleCompliance}, RoleOperator, false},
+		{"operator is not compliance", []string{RoleOperator}, RoleCompliance, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,9 @@ func TestConfigEditFlow(t *testing.T) {
 		t.Fatalf("GET config: %d %q", got.Status, etag)
 	}
 	original := string(got.Body)
+	if r := do(t, "GET", url, nil, compliance...); r.Status != 200 || r.Header.Get("ETag") != etag {
+		t.Fatalf("compliance reading the config it edits: %d", r.Status)
+	}
 	withJapan := strings.Replace(original, "residency: [EU, GB, CH]\n    failover: [eu-central]", "residency: [EU, GB, CH, JP]\n    failover: [eu-central]", 1)
 	if withJapan == original {
 		t.Fatal("test edit did not apply")
