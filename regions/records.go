@@ -52,8 +52,13 @@ type Records interface {
 var recordsBucket = []byte("routing-records")
 
 // BoltRecords keeps routing records in an embedded bbolt file, so they
-// survive a gateway restart. One process may open a file at a time.
-type BoltRecords struct{ db *bolt.DB }
+// survive a gateway restart. One process may open a file at a time. Every
+// write is on disk (fdatasync) before it returns; concurrent writes share
+// commits (groupCommit).
+type BoltRecords struct {
+	db     *bolt.DB
+	writes *groupCommit
+}
 
 // OpenBoltRecords opens (creating if needed) the records file at path.
 func OpenBoltRecords(path string) (*BoltRecords, error) {
@@ -69,7 +74,7 @@ func OpenBoltRecords(path string) (*BoltRecords, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing routing records %s: %w", path, err)
 	}
-	return &BoltRecords{db: db}, nil
+	return &BoltRecords{db: db, writes: &groupCommit{db: db}}, nil
 }
 
 // Close closes the file.
@@ -112,8 +117,7 @@ func (b *BoltRecords) Lookup(_ context.Context, id string) (Record, error) {
 // Claim implements Records.
 func (b *BoltRecords) Claim(_ context.Context, id, region string) (Record, error) {
 	var rec Record
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(recordsBucket)
+	err := b.writes.do(func(bk *bolt.Bucket) error {
 		if rec = decodeRecord(bk.Get([]byte(id))); rec.Region != "" {
 			return ErrRecordExists
 		}
@@ -133,8 +137,7 @@ func (b *BoltRecords) Claim(_ context.Context, id, region string) (Record, error
 // Move implements Records.
 func (b *BoltRecords) Move(_ context.Context, id string, from Record, to string) (Record, error) {
 	var rec Record
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(recordsBucket)
+	err := b.writes.do(func(bk *bolt.Bucket) error {
 		if decodeRecord(bk.Get([]byte(id))) != from || from.Region == "" {
 			return ErrRecordChanged
 		}
@@ -142,13 +145,15 @@ func (b *BoltRecords) Move(_ context.Context, id string, from Record, to string)
 		rec, err = b.put(bk, id, to)
 		return err
 	})
-	return rec, err
+	if err != nil {
+		return Record{}, err
+	}
+	return rec, nil
 }
 
 // Release implements Records.
 func (b *BoltRecords) Release(_ context.Context, id string, from Record) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(recordsBucket)
+	return b.writes.do(func(bk *bolt.Bucket) error {
 		if decodeRecord(bk.Get([]byte(id))) != from || from.Region == "" {
 			return ErrRecordChanged
 		}

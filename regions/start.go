@@ -46,30 +46,40 @@ const recordRaces = 3
 // An id already recorded for a region is only ever started there.
 func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest) (Started, error) {
 	for range recordRaces {
-		rec, err := m.records.Lookup(ctx, req.WorkflowID)
-		if err != nil {
-			return Started{}, fmt.Errorf("looking up routing record: %w", err)
+		rec, err := m.claim(ctx, d, req)
+		if err == nil {
+			return m.startNew(ctx, d, req, rec)
 		}
-		if rec.Region != "" {
+		if errors.Is(err, ErrRecordExists) {
+			// Started before, or being started now: only ever there.
 			rec, err = m.pin(ctx, d, req.WorkflowID, rec)
 			if err == nil {
 				return m.startIn(ctx, rec.Region, req, false)
 			}
-		} else {
-			if len(d.Candidates) == 0 {
-				return Started{}, fmt.Errorf("%w: no candidate regions", ErrUnavailable)
-			}
-			rec, err = m.records.Claim(ctx, req.WorkflowID, m.placementFor(d.Candidates[0], req.Request.Tenant))
-			if err == nil {
-				return m.startNew(ctx, d, req, rec)
-			}
 		}
-		if !errors.Is(err, ErrRecordExists) && !errors.Is(err, ErrRecordChanged) {
+		if !errors.Is(err, ErrRecordChanged) {
 			return Started{}, err
 		}
-		// Another request for the same id wrote the record: read it again.
+		// Another request for the same id rewrote the record: read it again.
 	}
 	return Started{}, fmt.Errorf("%w: other requests keep rewriting the routing record of %q", ErrUnknownOutcome, req.WorkflowID)
+}
+
+// claim records the decision's first candidate for a new id in one write;
+// for an id that has a record it returns that record and ErrRecordExists.
+func (m *Manager) claim(ctx context.Context, d router.Decision, req StartRequest) (Record, error) {
+	if len(d.Candidates) > 0 {
+		return m.records.Claim(ctx, req.WorkflowID, m.placementFor(d.Candidates[0], req.Request.Tenant))
+	}
+	// Nowhere to start a new id, but a recorded one may still be reachable.
+	rec, err := m.records.Lookup(ctx, req.WorkflowID)
+	switch {
+	case err != nil:
+		return Record{}, fmt.Errorf("looking up routing record: %w", err)
+	case rec.Region != "":
+		return rec, ErrRecordExists
+	}
+	return Record{}, fmt.Errorf("%w: no candidate regions", ErrUnavailable)
 }
 
 // pin checks that an id's recorded region is lawful for this request and
