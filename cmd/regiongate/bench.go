@@ -51,7 +51,7 @@ config propagation (a Consul agent, two gateway replicas). make bench runs this.
 	fl.StringVar(&f.input, "input", `{"items":0,"itemDelayMs":0}`, "workflow input (a JSON object)")
 	fl.StringVar(&o.Location, "location", "DE", "userLocation of every start")
 	fl.StringVar(&o.Class, "class", "pii", "dataClassification of every start")
-	fl.StringSliceVar(&o.Modes, "modes", []string{bench.ModeDirect, bench.ModeGateway, bench.ModeNaive}, "modes to compare, of direct, gateway, naive and (with --self-contained) gateway-memory: a second gateway with its routing records in memory")
+	fl.StringSliceVar(&o.Modes, "modes", []string{bench.ModeDirect, bench.ModeGateway, bench.ModeNaive}, "modes to compare, of direct, gateway, naive, http-floor (a bare net/http handler in front of one SDK client) and (with --self-contained) gateway-memory (a second gateway with its routing records in memory)")
 	fl.IntVar(&o.Load.Concurrency, "concurrency", bench.DefaultConcurrency, "concurrent starts per mode")
 	fl.DurationVar(&o.Load.Duration, "duration", bench.DefaultDuration, "measured time per mode, split across the rounds")
 	fl.DurationVar(&o.Load.Warmup, "warmup", bench.DefaultWarmup, "unmeasured load before each run")

@@ -14,7 +14,7 @@ export REGIONGATE_TEMPORAL_BIN=$BIN/temporal REGIONGATE_CONSUL_BIN=$BIN/consul
 
 # Written as one types them; the report lists them verbatim.
 MICRO="go test -short -run '^\$' -bench . -benchmem -count 3 ./router/ ./regions/ ./gateway/"
-E2E=(--self-contained --duration 20s --rounds 5 --modes direct,gateway,naive,gateway-memory)
+E2E=(--self-contained --duration 20s --rounds 5 --modes direct,gateway,naive,gateway-memory,http-floor)
 
 began=$(date +%s)
 echo "== microbenchmarks: $MICRO"

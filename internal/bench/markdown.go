@@ -72,6 +72,7 @@ var modeWhat = map[string]string{
 	ModeGateway:       "`POST /v1/workflows` through the gateway (HTTP/1.1 keep-alive)",
 	ModeNaive:         "a new SDK connection per start (`Dial`, `ExecuteWorkflow`, `Close`)",
 	ModeGatewayMemory: "as gateway, through a second gateway whose routing records are in memory: the difference is what bbolt costs",
+	ModeHTTPFloor:     "a bare `net/http` handler in front of one long-lived SDK client (decode, `ExecuteWorkflow`, encode; nothing else): what any HTTP hop costs here",
 }
 
 func (r *Report) markdownModes(b *strings.Builder) {

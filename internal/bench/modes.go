@@ -48,6 +48,9 @@ const (
 	ModeGatewayMemory = "gateway-memory"
 )
 
+// allModes are the modes Execute knows, in the report's order.
+var allModes = []string{ModeDirect, ModeGateway, ModeNaive, ModeGatewayMemory, ModeHTTPFloor}
+
 // startOptions are the options the gateway starts with (regions.startIn),
 // so a direct start asks the server for exactly the same thing.
 func (w Workload) startOptions(id string) client.StartWorkflowOptions {

@@ -18,7 +18,8 @@ func sampleReport() *Report {
 			{Mode: ModeGateway, Requests: 980, Errors: 1, RPS: 96, P50Ms: 151, P99Ms: 300.5, FirstError: "gateway answered 503", RoundRPS: []float64{90, 102}},
 			{Mode: ModeNaive, Requests: 900, RPS: 90, P99Ms: 400},
 		},
-		Overheads:   []Summary{{Mode: ModeDirect, Requests: 1000, P99Ms: 0.3}, {Mode: ModeGateway, Requests: 980, P50Ms: 0.5, P99Ms: 0.9}},
+		Overheads: []Summary{{Mode: ModeDirect, Requests: 1000, P99Ms: 0.3}, {Mode: ModeGateway, Requests: 980, P50Ms: 0.5, P99Ms: 0.9},
+			{Mode: ModeHTTPFloor, Requests: 990, P50Ms: 0.2, P99Ms: 0.7}},
 		Failover:    &FailoverResult{Home: "eu-west", Fallback: "eu-central", Rate: 50, FailoverSeconds: &f, InFlightErrors: 1, ClientErrors: 1},
 		Propagation: &PropagationResult{Writes: 100, Replicas: 2, PollMs: 1, P99Ms: 20},
 		Micro: []GoBench{{Pkg: "github.com/regiongate/regiongate/router", Name: "Decide/all-up",
@@ -36,10 +37,16 @@ func TestFinishFillsHeadlinesAndGoals(t *testing.T) {
 	if *r.GatewayOverheadP99Ms != 0.9 || *r.FailoverClientErrors != 0 || *r.PropagationP99Ms != 20 {
 		t.Fatalf("overhead %v failover errors %v propagation %v", *r.GatewayOverheadP99Ms, *r.FailoverClientErrors, *r.PropagationP99Ms)
 	}
+	if f := r.HTTPFloorOverheadP99Ms; f == nil || *f != 0.7 {
+		t.Fatalf("http floor overhead %v, want 0.7", f)
+	}
 	for _, g := range r.Goals {
 		if g.Met == nil || !*g.Met {
 			t.Errorf("goal %q: %s, want met", g.What, g.Measured)
 		}
+	}
+	if m := r.Goals[1].Measured; !strings.Contains(m, "(http-floor) adds 0.70 ms") {
+		t.Errorf("added-p99 goal %q does not name the http floor", m)
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -32,7 +34,7 @@ type Options struct {
 	WorkflowType, Location, Class string
 	Input                         json.RawMessage
 
-	Modes      []string // of ModeDirect, ModeGateway, ModeNaive, ModeGatewayMemory; default the first three
+	Modes      []string // of allModes; default direct, gateway and naive
 	Load       Load     // per mode
 	Rounds     int
 	ProfileDir string // CPU profiles and execution traces of this process, per run
@@ -96,8 +98,8 @@ func Execute(ctx context.Context, o Options) (*Report, error) {
 		switch {
 		case m == ModeGatewayMemory && !o.SelfContained:
 			return nil, fmt.Errorf("mode %s needs --self-contained", m)
-		case m != ModeDirect && m != ModeGateway && m != ModeNaive && m != ModeGatewayMemory:
-			return nil, fmt.Errorf("unknown mode %q: want %s, %s, %s or %s", m, ModeDirect, ModeGateway, ModeNaive, ModeGatewayMemory)
+		case !slices.Contains(allModes, m):
+			return nil, fmt.Errorf("unknown mode %q: want one of %s", m, strings.Join(allModes, ", "))
 		}
 	}
 	if o.Failover && !o.SelfContained {
@@ -177,6 +179,16 @@ type target struct {
 func compareModes(ctx context.Context, o Options, r *Report, w Workload, runID string, gateways map[string]target) error {
 	r.Settings.Workload = fmt.Sprintf("`%s` with input `%s`, `userLocation` %s, `dataClassification` %s: region %s, namespace %s, task queue %s",
 		w.WorkflowType, w.Input, w.Location, w.Class, w.Region, w.Namespace, w.TaskQueue)
+	if slices.Contains(o.Modes, ModeHTTPFloor) {
+		ov := NewOverhead()
+		url, stop, err := startHTTPFloor(ctx, w, ov)
+		if err != nil {
+			return fmt.Errorf("starting the http floor: %w", err)
+		}
+		defer stop()
+		gateways = maps.Clone(gateways)
+		gateways[ModeHTTPFloor] = target{url: url, overhead: ov}
+	}
 	hc := NewHTTPClient(o.Load.Concurrency)
 	for name, g := range gateways {
 		if !slices.Contains(o.Modes, name) {

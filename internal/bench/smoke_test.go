@@ -26,7 +26,7 @@ func TestSelfContainedSmoke(t *testing.T) {
 	r, err := Execute(ctx, Options{
 		SelfContained: true, WorkflowType: "DataProcessing", Location: "DE", Class: "pii",
 		Input: json.RawMessage(`{"items":0,"itemDelayMs":0}`),
-		Modes: []string{ModeDirect, ModeGateway, ModeNaive, ModeGatewayMemory},
+		Modes: []string{ModeDirect, ModeGateway, ModeNaive, ModeGatewayMemory, ModeHTTPFloor},
 		Load:  Load{Concurrency: 2, Duration: 2 * time.Second, Warmup: -1, MaxRequests: 40}, Rounds: 2,
 		Failover:        true,
 		FailoverOptions: FailoverOptions{Rate: 10, Steady: time.Second, Outage: 2 * time.Second, After: 200 * time.Millisecond},
@@ -45,7 +45,8 @@ func TestSelfContainedSmoke(t *testing.T) {
 	for _, o := range r.Overheads {
 		overheads = append(overheads, o.Mode)
 	}
-	want := "direct|gateway|gateway " + InHandlerSuffix + "|gateway-memory|gateway-memory " + InHandlerSuffix
+	want := "direct|gateway|gateway " + InHandlerSuffix + "|gateway-memory|gateway-memory " + InHandlerSuffix +
+		"|http-floor|http-floor " + InHandlerSuffix
 	if strings.Join(overheads, "|") != want {
 		t.Errorf("overheads for %q, want %q", overheads, want)
 	}
