@@ -14,16 +14,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/interceptor"
-	"go.temporal.io/sdk/log"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/telemetry"
-	"github.com/regiongate/regiongate/regions"
-	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/internal/gatewayd"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -104,57 +98,17 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("config from %s: %w", st.config, err)
 	}
-	metrics, err := telemetry.NewMetrics()
-	if err != nil {
-		return err
-	}
-	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
-	if err != nil {
-		return err
-	}
-	defer tp.Shutdown(context.WithoutCancel(ctx))
-	tracing, err := telemetry.TemporalTracing(tp)
-	if err != nil {
-		return err
-	}
-	keys := codec.Source{File: f.codecKeysFile, Require: f.requireEncryption}
-	codecs, err := regionCodecs(cfg, keys, logger)
-	if err != nil {
-		return err
-	}
-	mgr, err := regions.NewManager(cfg, regions.Options{
-		Records: st.records,
-		Drains:  st.drains,
-		Meter:   metrics.Meter("regiongate/regions"),
-		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
-			c, _, err := keys.Codec(rc.Name)
-			return codec.ClientOptions(base, c), err
-		},
-		ClientOptions: client.Options{
-			Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
-			Interceptors: []interceptor.ClientInterceptor{tracing},
-		},
+	gw, err := gatewayd.Start(ctx, gatewayd.Options{
+		Config: cfg, ConfigSource: st.config, Records: st.records, Drains: st.drains,
+		Audit: st.audit, Drills: st.drills, Tokens: tokens, Logger: logger,
+		CodecKeys:    codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
+		CodecOrigins: f.codecOrigins,
 	})
 	if err != nil {
 		return err
 	}
-	defer mgr.Close()
-	mgr.CheckHealthOnce(ctx, regions.HealthOptions{})
-	go mgr.RunHealthChecks(ctx, regions.HealthOptions{})
-	go mgr.SyncDrains(ctx, time.Second)
-
-	srv, err := gateway.New(gateway.Options{
-		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names,
-		Tokens: tokens, Logger: logger, Metrics: metrics.Handler,
-		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
-		ConfigSource: st.config, Audit: st.audit, Drills: st.drills,
-		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
-			Codecs: codecs, Authorize: gateway.Authorizer(tokens, gateway.RoleOperator), AllowOrigins: f.codecOrigins,
-		}),
-	})
-	if err != nil {
-		return err
-	}
+	defer gw.Close()
+	srv := gw.Server
 	if err := srv.WatchConfig(ctx); err != nil {
 		return err
 	}
@@ -163,25 +117,6 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,
 		"config_source", st.config.String(), "config_version", cfg.Version(), "admin_tokens", len(tokens))
 	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
-}
-
-// regionCodecs loads each region's payload codec, keyed by namespace for
-// the codec endpoint, and logs which regions encrypt (key ids, never keys).
-func regionCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) (map[string]converter.PayloadCodec, error) {
-	out := map[string]converter.PayloadCodec{}
-	for _, rc := range cfg.Regions {
-		c, from, err := keys.Codec(rc.Name)
-		if err != nil {
-			return nil, err
-		}
-		if c == nil {
-			logger.Warn("payload encryption is off: no codec keys", "region", rc.Name)
-			continue
-		}
-		logger.Info("payload encryption on", "region", rc.Name, "active_key", c.ActiveKeyID(), "from", from)
-		out[rc.Namespace] = c
-	}
-	return out, nil
 }
 
 // reloadOnSIGHUP re-reads the config source on SIGHUP, as operators expect.

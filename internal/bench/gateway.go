@@ -10,23 +10,20 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
 	"google.golang.org/grpc"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/audit"
-	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/internal/gatewayd"
 	"github.com/regiongate/regiongate/regions"
-	"github.com/regiongate/regiongate/workflows"
 )
 
-// servedGateway is a gateway built the way `regiongate serve` builds one
-// in its default local mode (cmd/regiongate/serve.go): routing records in
-// bbolt and drains in a file under dir, tracing on (no exporter), the
-// Temporal tracing interceptor on its clients, health checks at their
-// defaults, and its client and admin APIs on free loopback ports.
+// servedGateway is a gateway built by internal/gatewayd, as `regiongate
+// serve` builds one in its default local mode: routing records in bbolt and
+// drains in a file under dir, tracing on (no exporter), the Temporal
+// tracing interceptor on its clients, health checks at their defaults, and
+// its client and admin APIs on free loopback ports.
 type servedGateway struct {
 	ClientURL, AdminURL string
 	Manager             *regions.Manager
@@ -56,44 +53,20 @@ func startGateway(ctx context.Context, cfg *configs.Config, dir string, memoryRe
 		g.closers = append(g.closers, func() { bolt.Close() })
 		records = bolt
 	}
-	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
-	if err != nil {
-		return nil, err
-	}
-	g.closers = append(g.closers, func() { _ = tp.Shutdown(context.Background()) })
-	tracing, err := telemetry.TemporalTracing(tp)
-	if err != nil {
-		return nil, err
-	}
-	opts := client.Options{Logger: QuietLogger(), Interceptors: []interceptor.ClientInterceptor{tracing}}
-	opts.ConnectionOptions.DialOptions = []grpc.DialOption{ov.DialOption()}
-	g.Manager, err = regions.NewManager(cfg, regions.Options{
-		Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")), ClientOptions: opts,
+	gw, err := gatewayd.Start(ctx, gatewayd.Options{
+		Config: cfg, Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")),
+		Audit: &audit.Memory{}, Tokens: gateway.DevTokens(),
+		DialOptions: []grpc.DialOption{ov.DialOption()},
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.closers = append(g.closers, g.Manager.Close)
-	hctx, stopHealth := context.WithCancel(ctx)
-	g.closers = append(g.closers, stopHealth)
-	g.Manager.CheckHealthOnce(hctx, regions.HealthOptions{})
-	go g.Manager.RunHealthChecks(hctx, regions.HealthOptions{})
-	metrics, err := telemetry.NewMetrics()
-	if err != nil {
+	g.closers = append(g.closers, gw.Close)
+	g.Manager = gw.Manager
+	if g.ClientURL, err = g.serve(ov.Handler(gw.Server.ClientHandler())); err != nil {
 		return nil, err
 	}
-	srv, err := gateway.New(gateway.Options{
-		Regions: g.Manager, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
-		Logger: slog.New(slog.DiscardHandler), Metrics: metrics.Handler, Meter: metrics.Meter("regiongate/gateway"),
-		TracerProvider: tp, Audit: &audit.Memory{},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if g.ClientURL, err = g.serve(ov.Handler(srv.ClientHandler())); err != nil {
-		return nil, err
-	}
-	g.AdminURL, err = g.serve(srv.AdminHandler())
+	g.AdminURL, err = g.serve(gw.Server.AdminHandler())
 	return g, err
 }
 

@@ -1,0 +1,162 @@
+// Package gatewayd assembles a gateway process from its stores and
+// settings: telemetry, one Temporal client per region with its payload
+// codec, health checks, drain sync and the gateway's handlers. `regiongate
+// serve` and `regiongate bench` build their gateways here, so the bench
+// measures what serve runs.
+package gatewayd
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/log"
+	"google.golang.org/grpc"
+
+	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/workflows/codec"
+)
+
+// Options are a gateway's stores and settings. Nil stores are kept in
+// memory (see regions.Options and gateway.Options).
+type Options struct {
+	Config       *configs.Config
+	ConfigSource configs.Source // nil: the config cannot be changed at run time
+	Records      regions.Records
+	Drains       regions.DrainStore
+	Audit        audit.Store
+	Drills       gateway.DrillStore
+	Tokens       []gateway.Token
+	Logger       *slog.Logger // nil: discard
+
+	// CodecKeys finds each region's payload encryption keys; CodecOrigins
+	// are the browser origins allowed to call the codec endpoint.
+	CodecKeys    codec.Source
+	CodecOrigins []string
+
+	Health regions.HealthOptions
+	// DrainSync is how often drain state is re-read from its store, for
+	// the drains other replicas set; zero means every second.
+	DrainSync time.Duration
+	// DialOptions are added to every regional client's gRPC options (the
+	// bench times the start RPCs with one).
+	DialOptions []grpc.DialOption
+}
+
+// Gateway is an assembled gateway: serve Server's handlers, Close when done.
+type Gateway struct {
+	Server  *gateway.Server
+	Manager *regions.Manager
+	closers []func()
+}
+
+// Start assembles the gateway and starts its background work (health
+// checks, drain sync), which runs until ctx ends or Close.
+func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
+	g := &Gateway{}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return nil, err
+	}
+	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) })
+	tracing, err := telemetry.TemporalTracing(tp)
+	if err != nil {
+		return nil, err
+	}
+	codecs, err := regionCodecs(o.Config, o.CodecKeys, logger)
+	if err != nil {
+		return nil, err
+	}
+	base := client.Options{
+		Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
+		Interceptors: []interceptor.ClientInterceptor{tracing},
+	}
+	base.ConnectionOptions.DialOptions = o.DialOptions
+	g.Manager, err = regions.NewManager(o.Config, regions.Options{
+		Records: o.Records,
+		Drains:  o.Drains,
+		Meter:   metrics.Meter("regiongate/regions"),
+		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
+			c, _, err := o.CodecKeys.Codec(rc.Name)
+			return codec.ClientOptions(base, c), err
+		},
+		ClientOptions: base,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, g.Manager.Close)
+
+	bg, stop := context.WithCancel(ctx)
+	g.closers = append(g.closers, stop)
+	g.Manager.CheckHealthOnce(bg, o.Health)
+	go g.Manager.RunHealthChecks(bg, o.Health)
+	drainSync := o.DrainSync
+	if drainSync <= 0 {
+		drainSync = time.Second
+	}
+	go g.Manager.SyncDrains(bg, drainSync)
+
+	g.Server, err = gateway.New(gateway.Options{
+		Regions: g.Manager, Config: o.Config, WorkflowTypes: workflows.Names,
+		Tokens: o.Tokens, Logger: logger, Metrics: metrics.Handler,
+		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
+		ConfigSource: o.ConfigSource, Audit: o.Audit, Drills: o.Drills,
+		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
+			Codecs: codecs, Authorize: gateway.Authorizer(o.Tokens, gateway.RoleOperator), AllowOrigins: o.CodecOrigins,
+		}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close stops the background work, closes the regional clients and
+// flushes the tracer. It leaves the stores open: they are the caller's.
+func (g *Gateway) Close() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
+	g.closers = nil
+}
+
+// regionCodecs loads each region's payload codec, keyed by namespace for
+// the codec endpoint, and logs which regions encrypt (key ids, never keys).
+func regionCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) (map[string]converter.PayloadCodec, error) {
+	out := map[string]converter.PayloadCodec{}
+	for _, rc := range cfg.Regions {
+		c, from, err := keys.Codec(rc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			logger.Warn("payload encryption is off: no codec keys", "region", rc.Name)
+			continue
+		}
+		logger.Info("payload encryption on", "region", rc.Name, "active_key", c.ActiveKeyID(), "from", from)
+		out[rc.Namespace] = c
+	}
+	return out, nil
+}
