@@ -74,6 +74,7 @@ type Server struct {
 
 // live is what a config compiles to; it is swapped whole.
 type live struct {
+	cfg      *configs.Config
 	policy   *router.Policy
 	resolver *location.Resolver
 }
@@ -83,7 +84,7 @@ func compile(cfg *configs.Config, types []string) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &live{policy: router.New(cfg, types...), resolver: res}, nil
+	return &live{cfg: cfg, policy: router.New(cfg, types...), resolver: res}, nil
 }
 
 // New builds a Server. It fails only when the config's location sources
@@ -140,6 +141,9 @@ func New(opts Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Config returns the config in force.
+func (s *Server) Config() *configs.Config { return s.live.Load().cfg }
 
 // Policy returns the routing policy in force.
 func (s *Server) Policy() *router.Policy { return s.live.Load().policy }

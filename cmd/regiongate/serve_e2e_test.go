@@ -14,6 +14,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/testenv"
@@ -105,6 +106,16 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 		t.Fatalf("the start's input is not encrypted with eu-west's key: %v", input)
 	}
 
+	// The admin listener's codec endpoint decodes it for an operator, for
+	// the region's namespace and its isolated tenant's alike (they share
+	// the region's keys); another region's namespace has no codec here.
+	for ns, wantOK := range map[string]bool{"dev-eu-west": true, "dev-eu-west-northwind": true, "dev-us-east": false} {
+		decoded, err := codecAt(addrs[1], ns).Decode(input)
+		if ok := err == nil && strings.Contains(string(decoded[0].GetData()), `"items":0`); ok != wantOK {
+			t.Errorf("codec endpoint for %s: decoded %v, want %v (%v)", ns, ok, wantOK, err)
+		}
+	}
+
 	stop()
 	select {
 	case err := <-done:
@@ -122,4 +133,16 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 	if rec, err := records.Lookup(ctx, "serve-e2e-1"); err != nil || rec.Region != "eu-west" {
 		t.Fatalf("routing record after stop: %+v, %v", rec, err)
 	}
+}
+
+// codecAt is the Temporal UI's view of the gateway's codec endpoint.
+func codecAt(adminAddr, namespace string) converter.PayloadCodec {
+	return converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+		Endpoint: "http://" + adminAddr + "/codec",
+		ModifyRequest: func(r *http.Request) error {
+			r.Header.Set("X-Namespace", namespace)
+			r.Header.Set("Authorization", "Bearer dev-operator")
+			return nil
+		},
+	})
 }

@@ -8,6 +8,8 @@ package gatewayd
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -84,8 +86,7 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 	if err != nil {
 		return nil, err
 	}
-	codecs, err := regionCodecs(o.Config, o.CodecKeys, logger)
-	if err != nil {
+	if err := logCodecs(o.Config, o.CodecKeys, logger); err != nil {
 		return nil, err
 	}
 	base := client.Options{
@@ -124,7 +125,8 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
 		ConfigSource: o.ConfigSource, Audit: o.Audit, Drills: o.Drills,
 		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
-			Codecs: codecs, Authorize: gateway.Authorizer(o.Tokens, gateway.RoleOperator), AllowOrigins: o.CodecOrigins,
+			Lookup:    g.codecLookup(o.CodecKeys),
+			Authorize: gateway.Authorizer(o.Tokens, gateway.RoleOperator), AllowOrigins: o.CodecOrigins,
 		}),
 	})
 	if err != nil {
@@ -142,21 +144,45 @@ func (g *Gateway) Close() {
 	g.closers = nil
 }
 
-// regionCodecs loads each region's payload codec, keyed by namespace for
-// the codec endpoint, and logs which regions encrypt (key ids, never keys).
-func regionCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) (map[string]converter.PayloadCodec, error) {
-	out := map[string]converter.PayloadCodec{}
+// logCodecs says which regions encrypt (key ids, never keys); a region
+// without keys is an error when keys.Require.
+func logCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) error {
 	for _, rc := range cfg.Regions {
 		c, from, err := keys.Codec(rc.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if c == nil {
 			logger.Warn("payload encryption is off: no codec keys", "region", rc.Name)
 			continue
 		}
 		logger.Info("payload encryption on", "region", rc.Name, "active_key", c.ActiveKeyID(), "from", from)
-		out[rc.Namespace] = c
 	}
-	return out, nil
+	return nil
+}
+
+// codecLookup finds the codec of a namespace for the codec endpoint from
+// the config in force: the region's own namespace and its isolated
+// tenants' share the region's keys, and a region added by a config change
+// is served without a restart. Codecs are built once per region.
+func (g *Gateway) codecLookup(keys codec.Source) func(string) (converter.PayloadCodec, bool) {
+	var built sync.Map // region name -> *codec.Codec
+	return func(namespace string) (converter.PayloadCodec, bool) {
+		cfg := g.Server.Config()
+		for _, rc := range cfg.Regions {
+			if !slices.Contains(cfg.Namespaces(rc), namespace) {
+				continue
+			}
+			if c, ok := built.Load(rc.Name); ok {
+				return c.(*codec.Codec), true
+			}
+			c, _, err := keys.Codec(rc.Name)
+			if err != nil || c == nil {
+				return nil, false
+			}
+			built.Store(rc.Name, c)
+			return c, true
+		}
+		return nil, false
+	}
 }

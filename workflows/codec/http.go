@@ -14,6 +14,10 @@ type HTTPOptions struct {
 	// names the namespace in the X-Namespace header; with a single codec
 	// the header may be left out.
 	Codecs map[string]converter.PayloadCodec
+	// Lookup, when set, finds the codec of a namespace that Codecs does not
+	// hold, at request time: for namespaces that come and go with config
+	// changes. It must be safe for concurrent use.
+	Lookup func(namespace string) (converter.PayloadCodec, bool)
 	// Authorize says whether a request may use the codec. Nil refuses
 	// every request: decoding reveals the data the encryption protects.
 	Authorize func(*http.Request) bool
@@ -92,6 +96,11 @@ func (h *codecHandler) codecFor(namespace string) (http.Handler, int, string) {
 	}
 	if c, ok := h.byNamespace[namespace]; ok {
 		return c, 0, ""
+	}
+	if h.opts.Lookup != nil {
+		if c, ok := h.opts.Lookup(namespace); ok {
+			return converter.NewPayloadCodecHTTPHandler(c), 0, ""
+		}
 	}
 	return nil, http.StatusNotFound, "no codec for namespace " + namespace
 }

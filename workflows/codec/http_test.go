@@ -73,6 +73,7 @@ func TestHTTPHandlerRefusals(t *testing.T) {
 	one := map[string]converter.PayloadCodec{"ns": newCodec(t, testKey(t, "k"))}
 	two := map[string]converter.PayloadCodec{"a": newCodec(t, testKey(t, "a")), "b": newCodec(t, testKey(t, "b"))}
 	allow := BearerAuthorizer(func(s string) bool { return s == goodToken })
+	lookup := func(ns string) (converter.PayloadCodec, bool) { return two["a"], ns == "c" }
 	body := `{"payloads":[]}`
 	tests := []struct {
 		name       string
@@ -95,6 +96,10 @@ func TestHTTPHandlerRefusals(t *testing.T) {
 			headers: map[string]string{"Authorization": "Bearer " + goodToken}, body: body, wantStatus: 400},
 		{name: "unknown namespace", opts: HTTPOptions{Codecs: two, Authorize: allow}, method: "POST", path: "/codec/decode",
 			headers: map[string]string{"Authorization": "Bearer " + goodToken, "X-Namespace": "c"}, body: body, wantStatus: 404},
+		{name: "namespace found by lookup", opts: HTTPOptions{Codecs: two, Authorize: allow, Lookup: lookup}, method: "POST", path: "/codec/decode",
+			headers: map[string]string{"Authorization": "Bearer " + goodToken, "X-Namespace": "c"}, body: body, wantStatus: 200},
+		{name: "namespace unknown to lookup", opts: HTTPOptions{Codecs: two, Authorize: allow, Lookup: lookup}, method: "POST", path: "/codec/decode",
+			headers: map[string]string{"Authorization": "Bearer " + goodToken, "X-Namespace": "d"}, body: body, wantStatus: 404},
 		{name: "GET", opts: HTTPOptions{Codecs: one, Authorize: allow}, method: "GET", path: "/codec/decode",
 			wantStatus: 405, wantHeader: map[string]string{"Allow": "POST, OPTIONS"}},
 		{name: "other path", opts: HTTPOptions{Codecs: one, Authorize: allow}, method: "POST", path: "/codec/other",
