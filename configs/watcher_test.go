@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 type applied struct {
@@ -36,17 +38,6 @@ func (a *applied) snapshot() ([]string, int) {
 	return append([]string(nil), a.versions...), a.rejects
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval
-	}
-}
-
 func TestWatcherAppliesValidatesAndKeepsTheOld(t *testing.T) {
 	dev := DefaultYAML()
 	src := NewMemorySource(dev)
@@ -68,7 +59,7 @@ func TestWatcherAppliesValidatesAndKeepsTheOld(t *testing.T) {
 	if _, err := src.Write(ctx, bad, 2); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the refusal", func() bool { _, r := a.snapshot(); return r == 1 })
+	poll.Until(t, 10*time.Second, "the refusal", func() bool { _, r := a.snapshot(); return r == 1 })
 	if cur, _ := w.Current(); cur.Version() != first.Version() {
 		t.Fatal("an invalid config replaced the valid one")
 	}
@@ -77,7 +68,7 @@ func TestWatcherAppliesValidatesAndKeepsTheOld(t *testing.T) {
 	if _, err := src.Write(ctx, good, 3); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the edit", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
+	poll.Until(t, 10*time.Second, "the edit", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
 	versions, rejects := a.snapshot()
 	if versions[0] != first.Version() || versions[1] != VersionOf(good) || rejects != 1 {
 		t.Fatalf("applied %v with %d rejects", versions, rejects)
@@ -144,7 +135,7 @@ func TestFileSourceWritesAtomicallyAndWatches(t *testing.T) {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the edited file", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
+	poll.Until(t, 10*time.Second, "the edited file", func() bool { v, _ := a.snapshot(); return len(v) == 2 })
 	if _, err := src.Write(ctx, DefaultYAML(), rev.Index); !errors.Is(err, ErrStale) {
 		t.Fatalf("write with an old index: %v", err)
 	}

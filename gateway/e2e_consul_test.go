@@ -15,6 +15,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/telemetry"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
@@ -122,7 +123,7 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []replica{a, b} {
-		eventually(t, 10*time.Second, "the new config on "+r.admin, func() bool { return r.etag(t) != first })
+		poll.Until(t, 10*time.Second, "the new config on "+r.admin, func() bool { return r.etag(t) != first })
 	}
 	second := a.etag(t)
 
@@ -132,7 +133,7 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []replica{a, b} {
-		eventually(t, 10*time.Second, "the refusal to be counted on "+r.admin, func() bool {
+		poll.Until(t, 10*time.Second, "the refusal to be counted on "+r.admin, func() bool {
 			return find(scrape(t, r.metricsURL), "regiongate_config_reload_failures_total", nil) >= 1
 		})
 		if r.etag(t) != second {
@@ -161,7 +162,7 @@ func TestConsulConfigReachesEveryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []replica{a, b} {
-		eventually(t, 20*time.Second, "the config after Consul returned on "+r.admin, func() bool {
+		poll.Until(t, 20*time.Second, "the config after Consul returned on "+r.admin, func() bool {
 			e := r.etag(t)
 			return e != second && e != first
 		})
@@ -203,13 +204,13 @@ func TestDrillOutlivesTheReplicaThatStartedIt(t *testing.T) {
 	id := d.json(t)["id"].(string)
 	stopStarter() // the replica that started it is gone
 
-	eventually(t, 5*time.Second, "the other replica to honour the drill", func() bool { return other.drillOf(t, "eu-west") == id })
+	poll.Until(t, 5*time.Second, "the other replica to honour the drill", func() bool { return other.drillOf(t, "eu-west") == id })
 	restarted := consulReplica(t, ctx, cl, key)
-	eventually(t, 5*time.Second, "the restarted replica to honour the drill", func() bool { return restarted.drillOf(t, "eu-west") == id })
+	poll.Until(t, 5*time.Second, "the restarted replica to honour the drill", func() bool { return restarted.drillOf(t, "eu-west") == id })
 	checkProblem(t, do(t, "POST", restarted.admin+"/admin/v1/drills", map[string]any{"region": "eu-west", "durationSeconds": 4},
 		"Authorization", "Bearer dev-operator"), 409)
 	for _, r := range []replica{other, restarted} {
-		eventually(t, 20*time.Second, "eu-west back on "+r.admin, func() bool { return r.drillOf(t, "eu-west") == "" })
+		poll.Until(t, 20*time.Second, "eu-west back on "+r.admin, func() bool { return r.drillOf(t, "eu-west") == "" })
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 func TestDrillReroutesAndRestoresByItself(t *testing.T) {
@@ -51,7 +53,7 @@ func TestDrillReroutesAndRestoresByItself(t *testing.T) {
 			}
 		}
 	}
-	eventually(t, 30*time.Second, "eu-west to come back by itself", func() bool {
+	poll.Until(t, 30*time.Second, "eu-west to come back by itself", func() bool {
 		r := do(t, "GET", stack.AdminURL+"/admin/v1/regions", nil, viewer...)
 		return strings.Contains(string(r.Body), `"name":"eu-west","endpoint"`) && !strings.Contains(string(r.Body), id)
 	})
@@ -99,7 +101,7 @@ func TestDrillThatWouldStrandResidentDataNeedsForce(t *testing.T) {
 	drillID := forced.json(t)["id"].(string)
 	t.Cleanup(func() {
 		// Later tests need eu-west back: wait out the one-second drill.
-		eventually(t, 30*time.Second, "the forced drill to end", func() bool {
+		poll.Until(t, 30*time.Second, "the forced drill to end", func() bool {
 			r := do(t, "GET", stack.AdminURL+"/admin/v1/regions", nil, "Authorization", "Bearer dev-viewer")
 			return !strings.Contains(string(r.Body), drillID)
 		})

@@ -110,18 +110,6 @@ func do(t *testing.T, method, url string, body any, header ...string) response {
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
 
-// eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 func uniqueID(t *testing.T) string {
 	return fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
 }

@@ -8,6 +8,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
@@ -125,7 +127,7 @@ func TestTransitionAndDrillMetrics(t *testing.T) {
 	if find(scrape(t, stack.ClientURL), "regiongate_drill_active_seconds", map[string]string{"region": "us-west", "drill": id}) < 0 {
 		t.Error("no regiongate_drill_active_seconds sample for the running drill")
 	}
-	eventually(t, 30*time.Second, "the drill to end", func() bool {
+	poll.Until(t, 30*time.Second, "the drill to end", func() bool {
 		return find(scrape(t, stack.ClientURL), "regiongate_drill_active_seconds", map[string]string{"drill": id}) < 0
 	})
 }

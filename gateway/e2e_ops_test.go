@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 func processing(id string, items, delayMs int) map[string]any {
@@ -24,7 +26,7 @@ func TestQueryAndCancelALongWorkflow(t *testing.T) {
 		t.Fatalf("start: %d %s", r.Status, r.Body)
 	}
 	base := stack.ClientURL + "/v1/workflows/" + url.PathEscape(id)
-	eventually(t, 20*time.Second, "status processing", func() bool {
+	poll.Until(t, 20*time.Second, "status processing", func() bool {
 		q := do(t, "GET", base+"/queries/getStatus", nil)
 		return q.Status == 200 && q.json(t)["result"] == "processing"
 	})

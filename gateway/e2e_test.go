@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 func booking(id, location, class string) map[string]any {
@@ -23,7 +25,7 @@ func booking(id, location, class string) map[string]any {
 func waitStatus(t *testing.T, id, want string) map[string]any {
 	t.Helper()
 	var last map[string]any
-	eventually(t, 30*time.Second, id+" to be "+want, func() bool {
+	poll.Until(t, 30*time.Second, id+" to be "+want, func() bool {
 		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id), nil)
 		if r.Status != 200 {
 			t.Fatalf("describe %s: %d %s", id, r.Status, r.Body)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 // TestOneTraceFromRequestToActivity starts a booking through the HTTP API
@@ -36,7 +38,7 @@ func TestOneTraceFromRequestToActivity(t *testing.T) {
 		t.Fatal("the HTTP server span has no routing.decision event")
 	}
 	want := []string{"StartWorkflow:PropertyBooking", "RunWorkflow:PropertyBooking", "RunActivity:ChargeCard", "RunActivity:ReserveProperty"}
-	eventually(t, 10*time.Second, "the workflow's spans to end", func() bool {
+	poll.Until(t, 10*time.Second, "the workflow's spans to end", func() bool {
 		names := map[string]bool{}
 		for _, s := range spans.GetSpans() {
 			if s.SpanContext.TraceID() == traceID {

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -114,11 +115,11 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 		if err := a.SetDrained("eu-west", true); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, func() bool { return b.Snapshot()["eu-west"].Drained })
+		poll.Until(t, 10*time.Second, "replica b to see the drain", func() bool { return b.Snapshot()["eu-west"].Drained })
 		if err := a.SetDrained("eu-west", false); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, func() bool { return !b.Snapshot()["eu-west"].Drained })
+		poll.Until(t, 10*time.Second, "replica b to see the undrain", func() bool { return !b.Snapshot()["eu-west"].Drained })
 	})
 
 	t.Run("drains are shared", func(t *testing.T) {
@@ -138,16 +139,4 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 			t.Fatalf("after restore: %v", got)
 		}
 	})
-}
-
-// waitFor polls cond until it holds, failing after 10s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
-	}
 }

@@ -146,18 +146,6 @@ func adminRegion(t *testing.T, st *testenv.Stack, name string) regionView {
 	return regionView{}
 }
 
-// eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // allRegions are the dev stack's regions.
 var allRegions = []string{"us-east", "us-west", "eu-west", "eu-central"}
 

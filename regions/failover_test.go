@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -62,7 +63,7 @@ func TestKillingARegionUnderTraffic(t *testing.T) {
 	ctx, stopHealth := context.WithCancel(context.Background())
 	defer stopHealth()
 	go st.Manager.RunHealthChecks(ctx, regions.HealthOptions{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond})
-	eventually(t, 30*time.Second, "eu-west to be marked unhealthy", func() bool { return !adminRegion(t, st, "eu-west").Healthy })
+	poll.Until(t, 30*time.Second, "eu-west to be marked unhealthy", func() bool { return !adminRegion(t, st, "eu-west").Healthy })
 
 	refused := bothEUDown(t, st)
 	euWestReturns(t, st, seen, where)
@@ -70,7 +71,7 @@ func TestKillingARegionUnderTraffic(t *testing.T) {
 	if err := st.Temporal["eu-central"].Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "eu-central to be healthy again", func() bool { return adminRegion(t, st, "eu-central").Healthy })
+	poll.Until(t, 30*time.Second, "eu-central to be healthy again", func() bool { return adminRegion(t, st, "eu-central").Healthy })
 	for id, region := range where {
 		if got := holders(t, st, id, allRegions...); !slices.Equal(got, []string{region}) {
 			t.Errorf("%s is in %v, want %s only", id, got, region)
@@ -96,7 +97,7 @@ func warmUp(t *testing.T, st *testenv.Stack) {
 		if r.Status != 200 {
 			t.Fatalf("%s eu-west: %d %v", w.drain, r.Status, r.Body)
 		}
-		eventually(t, time.Minute, "a German start to land in "+w.region, func() bool {
+		poll.Until(t, time.Minute, "a German start to land in "+w.region, func() bool {
 			r := startGerman(t, st, uniqueID(t, "warm"))
 			return r.Status == 201 && r.str("region") == w.region
 		})
@@ -137,7 +138,7 @@ func killUnderTraffic(t *testing.T, st *testenv.Stack, seen *changes) ([]start, 
 			}
 		}()
 	}
-	eventually(t, 30*time.Second, "traffic to flow", func() bool { mu.Lock(); defer mu.Unlock(); return len(starts) >= 2*trafficWorkers })
+	poll.Until(t, 30*time.Second, "traffic to flow", func() bool { mu.Lock(); defer mu.Unlock(); return len(starts) >= 2*trafficWorkers })
 	killedAt := time.Now()
 	st.Temporal["eu-west"].Kill()
 	wg.Wait()
@@ -206,7 +207,7 @@ func bothEUDown(t *testing.T, st *testenv.Stack) (refused []string) {
 			t.Fatalf("German resident data %s started in %v", id, got)
 		}
 		refused = append(refused, id)
-		eventually(t, 30*time.Second, "eu-central to be marked unhealthy", func() bool { return !adminRegion(t, st, "eu-central").Healthy })
+		poll.Until(t, 30*time.Second, "eu-central to be marked unhealthy", func() bool { return !adminRegion(t, st, "eu-central").Healthy })
 	}
 	return refused
 }
@@ -219,7 +220,7 @@ func euWestReturns(t *testing.T, st *testenv.Stack, seen *changes, where map[str
 	if err := st.Temporal["eu-west"].Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "eu-west healthy with its breaker half-open", func() bool {
+	poll.Until(t, 30*time.Second, "eu-west healthy with its breaker half-open", func() bool {
 		v := adminRegion(t, st, "eu-west")
 		return v.Healthy && v.Breaker == "half-open"
 	})

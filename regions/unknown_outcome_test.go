@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -39,7 +40,7 @@ func TestUnknownOutcomeThroughANetworkFault(t *testing.T) {
 
 	// The first starts after the servers come up can be slow on a busy
 	// machine; a 503 here is the same unknown outcome, just unplanned.
-	eventually(t, time.Minute, "a start through the proxy before the fault", func() bool {
+	poll.Until(t, time.Minute, "a start through the proxy before the fault", func() bool {
 		r := startGerman(t, st, uniqueID(t, "warm"))
 		if r.Status != 201 && r.Status != 503 {
 			t.Fatalf("start before the fault: %d %v", r.Status, r.Body)
@@ -63,7 +64,7 @@ func TestUnknownOutcomeThroughANetworkFault(t *testing.T) {
 
 	proxy.Heal()
 	var r reply
-	eventually(t, 30*time.Second, "the retry to get an answer", func() bool {
+	poll.Until(t, 30*time.Second, "the retry to get an answer", func() bool {
 		r = startGerman(t, st, id)
 		return r.Status != 503
 	})
@@ -144,7 +145,7 @@ regions: [{name: solo, endpoint: "` + server.Addr + `", residency: [US], callTim
 	back := time.Now()
 	// Asked directly, not through the call path: its breaker is open now
 	// and stays so for its openFor, whatever the connection does.
-	eventually(t, 30*time.Second, "the client to reconnect", func() bool {
+	poll.Until(t, 30*time.Second, "the client to reconnect", func() bool {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		_, err := r.Client().CheckHealth(cctx, &client.CheckHealthRequest{})

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/services"
 )
@@ -63,7 +64,7 @@ func TestPropertyDataSyncResumesAfterWorkerDies(t *testing.T) {
 	// The SDK sends the first heartbeat at once and throttles the rest, so
 	// a page past 1 on the server proves heartbeats keep arriving.
 	var beat int
-	eventually(t, 30*time.Second, "a heartbeat past page 1", func() bool {
+	poll.Until(t, 30*time.Second, "a heartbeat past page 1", func() bool {
 		d, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		if err != nil || len(d.RawResponse.GetPendingActivities()) != 1 {
 			return false

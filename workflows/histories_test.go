@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/workflows"
 )
 
@@ -181,7 +182,7 @@ func runScenario(t *testing.T, c client.Client, queue string, s historyScenario)
 	if s.drive != nil {
 		s.drive(ctx, t, c, id)
 	}
-	eventually(t, 30*time.Second, s.file+" to close", func() bool {
+	poll.Until(t, 30*time.Second, s.file+" to close", func() bool {
 		d, err := c.DescribeWorkflow(ctx, id, run.GetRunID())
 		return err == nil && d.RawResponse.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	})
@@ -201,7 +202,7 @@ func runScenario(t *testing.T, c client.Client, queue string, s historyScenario)
 
 func cancelWhenProcessing(ctx context.Context, t *testing.T, c client.Client, id string) {
 	t.Helper()
-	eventually(t, 20*time.Second, "processing to start", func() bool {
+	poll.Until(t, 20*time.Second, "processing to start", func() bool {
 		v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
 		var s string
 		return err == nil && v.Get(&s) == nil && s == "processing"

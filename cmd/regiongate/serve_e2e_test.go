@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows/codec"
@@ -74,7 +75,7 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 		"--admin-addr", addrs[1], "--dev-tokens", "--log-format", "text"})
 	cmd.SetOut(io.Discard)
 	go func() { done <- cmd.ExecuteContext(serveCtx) }()
-	waitFor(t, 30*time.Second, "the gateway to be ready", func() bool {
+	poll.Until(t, 30*time.Second, "the gateway to be ready", func() bool {
 		resp, err := http.Get("http://" + addrs[0] + "/readyz")
 		if err != nil {
 			return false

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
+	"github.com/regiongate/regiongate/internal/poll"
 	"github.com/regiongate/regiongate/internal/testenv"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
@@ -70,7 +71,7 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 	}
 
 	// The SDK's own worker metrics are served, with the bookings counted.
-	waitFor(t, 10*time.Second, "the SDK's workflow metrics", func() bool {
+	poll.Until(t, 10*time.Second, "the SDK's workflow metrics", func() bool {
 		resp, err := http.Get(metricsURL)
 		if err != nil {
 			return false
@@ -87,7 +88,7 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the sync activity to start", func() bool {
+	poll.Until(t, 30*time.Second, "the sync activity to start", func() bool {
 		d, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		return err == nil && len(d.RawResponse.GetPendingActivities()) == 1 &&
 			d.RawResponse.GetPendingActivities()[0].GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED
@@ -131,15 +132,4 @@ func hasEvent(t *testing.T, c client.Client, id string, typ enumspb.EventType) b
 		}
 	}
 	return false
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
-	}
 }
