@@ -20,14 +20,20 @@ type adminFlags struct {
 	asJSON     bool
 }
 
+// adminEnv names the environment variable each admin flag falls back to.
+var adminEnv = map[string]string{
+	"admin-url": "REGIONGATE_ADMIN_URL",
+	"token":     "REGIONGATE_TOKEN",
+}
+
 func (f *adminFlags) register(c *cobra.Command) {
-	url := os.Getenv("REGIONGATE_ADMIN_URL")
-	if url == "" {
-		url = "http://127.0.0.1:8081"
-	}
-	c.Flags().StringVar(&f.url, "admin-url", url, "the gateway's admin API (env REGIONGATE_ADMIN_URL)")
-	c.Flags().StringVar(&f.token, "token", os.Getenv("REGIONGATE_TOKEN"), "admin bearer token (env REGIONGATE_TOKEN)")
+	c.Flags().StringVar(&f.url, "admin-url", "http://127.0.0.1:8081", "the gateway's admin API")
+	c.Flags().StringVar(&f.token, "token", "", "admin bearer token")
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+	for name, env := range adminEnv {
+		c.Flags().Lookup(name).Usage += " [$" + env + "]"
+	}
+	c.PreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, adminEnv, os.Getenv) }
 }
 
 func (f *adminFlags) client() *adminapi.Client {

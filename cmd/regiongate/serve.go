@@ -30,30 +30,46 @@ type serveFlags struct {
 	codecOrigins                                                   []string
 }
 
+// serveEnv names the environment variable each flag falls back to.
+var serveEnv = map[string]string{
+	"config":             "REGIONGATE_CONFIG",
+	"consul":             "REGIONGATE_CONSUL",
+	"tokens-file":        "REGIONGATE_TOKENS_FILE",
+	"codec-keys-file":    "REGIONGATE_CODEC_KEYFILE",
+	"require-encryption": "REGIONGATE_REQUIRE_ENCRYPTION",
+	"log-format":         "REGIONGATE_LOG_FORMAT",
+}
+
 func serveCmd() *cobra.Command {
 	var f serveFlags
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the gateway: client API and admin API",
-		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f) },
+		Long: `Run the gateway: the client API and the admin API. A flag not given falls back to the
+environment variable in its help.`,
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, serveEnv, os.Getenv) },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f) },
 	}
-	c.Flags().StringVar(&f.config, "config", os.Getenv("REGIONGATE_CONFIG"),
+	c.Flags().StringVar(&f.config, "config", "",
 		"region config file, watched and written by PUT /admin/v1/config (default: <state-dir>/config.yaml, seeded from the embedded configs/dev.yaml); with --consul, only seeds an empty key")
-	c.Flags().StringVar(&f.consulAddr, "consul", os.Getenv("REGIONGATE_CONSUL"),
+	c.Flags().StringVar(&f.consulAddr, "consul", "",
 		"Consul HTTP address (e.g. 127.0.0.1:8500): keep config, routing records, drains and audit in its KV, shared by every replica")
 	c.Flags().StringVar(&f.consulPrefix, "consul-prefix", "regiongate/", "Consul KV prefix")
 	c.Flags().StringVar(&f.clientAddr, "client-addr", "127.0.0.1:8080", "client API listen address")
 	c.Flags().StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:8081", "admin API listen address")
 	c.Flags().StringVar(&f.stateDir, "state-dir", ".regiongate", "directory for local state: config copy, routing records, drains, audit log")
-	c.Flags().StringVar(&f.tokensFile, "tokens-file", os.Getenv("REGIONGATE_TOKENS_FILE"), "admin tokens file: lines of \"name roles sha256hex\"")
+	c.Flags().StringVar(&f.tokensFile, "tokens-file", "", "admin tokens file: lines of \"name roles sha256hex\"")
 	c.Flags().BoolVar(&f.devTokens, "dev-tokens", false, "accept the contract's dev-only admin tokens (never in production)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "json", "json or text")
-	c.Flags().StringVar(&f.codecKeysFile, "codec-keys-file", os.Getenv("REGIONGATE_CODEC_KEYFILE"),
+	c.Flags().StringVar(&f.codecKeysFile, "codec-keys-file", "",
 		"payload encryption keys for every region without "+codec.EnvName("<region>")+": \"id:base64key\" per line, the first active (see docs/workflows.md)")
-	c.Flags().BoolVar(&f.requireEncryption, "require-encryption", os.Getenv("REGIONGATE_REQUIRE_ENCRYPTION") == "true",
+	c.Flags().BoolVar(&f.requireEncryption, "require-encryption", false,
 		"refuse to start, or to take a config, with a region that has no payload encryption keys")
 	c.Flags().StringSliceVar(&f.codecOrigins, "codec-cors-origin", nil,
 		"browser origin (the Temporal UI's, e.g. http://localhost:8233) allowed to call the admin listener's /codec/ endpoint; repeatable")
+	for name, env := range serveEnv {
+		c.Flags().Lookup(name).Usage += " [$" + env + "]"
+	}
 	return c
 }
 

@@ -80,7 +80,7 @@ On SIGINT or SIGTERM it stops polling and gives running activities --stop-timeou
 	fl.StringVar(&f.config, "config", "", "region config file (default: the embedded configs/dev.yaml)")
 	fl.StringVar(&f.region, "region", "", "the region this worker serves (required)")
 	fl.StringVar(&f.address, "address", "", "Temporal frontend host:port (default: the region's endpoint in the config)")
-	fl.StringSliceVar(&f.namespaces, "namespace", nil, "namespace to poll; repeat or comma-separate for several (default: the region's namespace in the config)")
+	fl.StringSliceVar(&f.namespaces, "namespace", nil, "namespace to poll; repeat or comma-separate for several (default: the region's namespace and every isolated tenant's in the config)")
 	fl.StringSliceVar(&f.taskQueues, "task-queue", nil, "task queue to poll; repeat or comma-separate (default: every queue the gateway routes to in the region)")
 	fl.IntVar(&f.maxActivities, "max-concurrent-activities", 0, "activities run at once, per namespace and task queue; 0 means the SDK default")
 	fl.IntVar(&f.maxWorkflowTasks, "max-concurrent-workflow-tasks", 0, "workflow tasks run at once, per namespace and task queue; 0 means the SDK default")

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
@@ -203,5 +205,44 @@ func TestWorkerRequiresKeysWhenAsked(t *testing.T) {
 	err := cmd.ExecuteContext(t.Context())
 	if !errors.Is(err, codec.ErrNoKeys) {
 		t.Fatalf("got %v, want %v before anything is dialled", err, codec.ErrNoKeys)
+	}
+}
+
+// serve and the admin commands read the environment the way the worker
+// does: REGIONGATE_REQUIRE_ENCRYPTION=1 turns encryption on for every
+// binary alike, and a flag beats its variable.
+func TestServeAndAdminFlagsFallBackToEnvironment(t *testing.T) {
+	env := map[string]string{
+		"REGIONGATE_REQUIRE_ENCRYPTION": "1", "REGIONGATE_LOG_FORMAT": "text", "REGIONGATE_CONSUL": "127.0.0.1:8500",
+		"REGIONGATE_ADMIN_URL": "http://gw:8081", "REGIONGATE_TOKEN": "from-env",
+	}
+	getenv := func(k string) string { return env[k] }
+	serve := serveCmd()
+	if err := serve.ParseFlags([]string{"--consul", "flag:8500"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(serve, serveEnv, getenv); err != nil {
+		t.Fatal(err)
+	}
+	regions := regionsCmd()
+	if err := applyEnv(regions, adminEnv, getenv); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		cmd        *cobra.Command
+		name, want string
+	}{
+		{serve, "require-encryption", "true"}, {serve, "log-format", "text"}, {serve, "consul", "flag:8500"},
+		{regions, "admin-url", "http://gw:8081"}, {regions, "token", "from-env"},
+	} {
+		if got := tt.cmd.Flags().Lookup(tt.name).Value.String(); got != tt.want {
+			t.Errorf("%s --%s = %q, want %q", tt.cmd.Name(), tt.name, got, tt.want)
+		}
+	}
+	err := applyEnv(serveCmd(), serveEnv, func(k string) string {
+		return map[string]string{"REGIONGATE_REQUIRE_ENCRYPTION": "yes"}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), "REGIONGATE_REQUIRE_ENCRYPTION") {
+		t.Fatalf("a bad variable must be an error naming it: %v", err)
 	}
 }
