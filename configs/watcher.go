@@ -68,12 +68,16 @@ func (w *Watcher) Current() (*Config, uint64) {
 	return w.current, w.index
 }
 
-// Reload reads the source now (SIGHUP).
+// Reload reads the source now (SIGHUP) and offers it even if it was
+// refused before: what made Apply fail (a GeoIP file, say) may be fixed.
 func (w *Watcher) Reload(ctx context.Context) error {
 	rev, err := w.Source.Read(ctx)
 	if err != nil {
 		return err
 	}
+	w.mu.Lock()
+	w.rejected = ""
+	w.mu.Unlock()
 	err = w.offer(rev)
 	if err != nil && w.OnReject != nil {
 		w.OnReject(err)
@@ -105,7 +109,9 @@ func (w *Watcher) offer(rev Revision) error {
 		}
 	}
 	if err != nil {
-		w.rejected = version
+		// The source has moved on to the refused revision: a Replace
+		// (PUT) must be able to write over it.
+		w.rejected, w.index = version, rev.Index
 		return err
 	}
 	w.current, w.index, w.rejected = cfg, rev.Index, ""

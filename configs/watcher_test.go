@@ -106,6 +106,58 @@ func TestWatcherReplaceChecksVersionAndSource(t *testing.T) {
 	}
 }
 
+// TestWatcherRefusedRevisionCanBeRepaired: a bad config written to the
+// source directly (not through Replace) leaves the old one in force, and
+// a Replace against the version in force writes over it rather than
+// failing as stale forever; a Reload offers a refused revision again, for
+// a failure its environment caused and has since fixed.
+func TestWatcherRefusedRevisionCanBeRepaired(t *testing.T) {
+	ctx := context.Background()
+	dev := DefaultYAML()
+	src := NewMemorySource(dev)
+	geoipMissing := true
+	var a applied
+	w := a.watcher(src)
+	apply := w.Apply
+	w.Apply = func(c *Config) error {
+		if geoipMissing && strings.Contains(string(c.Raw()), "tenantBurst: 260") {
+			return errors.New("geoip file missing")
+		}
+		return apply(c)
+	}
+	if err := w.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inForce, _ := w.Current()
+
+	bad := []byte(strings.Replace(string(dev), "failover: [eu-central]", "failover: [nowhere]", 1))
+	if _, err := src.Write(ctx, bad, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reload(ctx); err == nil {
+		t.Fatal("an invalid revision was applied")
+	}
+	fixed := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 250", 1))
+	if _, cfg, err := w.Replace(ctx, fixed, inForce.Version()); err != nil || cfg.Version() != VersionOf(fixed) {
+		t.Fatalf("repairing a refused revision with a PUT: %v", err)
+	}
+
+	needsGeoIP := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 260", 1))
+	if _, err := src.Write(ctx, needsGeoIP, 3); err != nil { // after the bad write and the repair
+		t.Fatal(err)
+	}
+	if err := w.Reload(ctx); err == nil {
+		t.Fatal("applied although Apply failed")
+	}
+	geoipMissing = false
+	if err := w.Reload(ctx); err != nil {
+		t.Fatalf("reload after the environment was fixed: %v", err)
+	}
+	if cur, _ := w.Current(); cur.Version() != VersionOf(needsGeoIP) {
+		t.Fatalf("in force %s, want the reloaded revision", cur.Version())
+	}
+}
+
 func TestFileSourceWritesAtomicallyAndWatches(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
