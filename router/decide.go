@@ -22,7 +22,7 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 	}
 	rt := &p.routes[class][country]
 	d := Decision{
-		Lawful:        rt.lawful,
+		Lawful:        slices.Clip(rt.lawful), // an append by a caller must copy, never write into the policy
 		Candidates:    none,
 		Jurisdictions: p.jurisdictions(req.Location),
 		Resident:      p.classes[class].Resident,
@@ -39,7 +39,7 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 			break
 		}
 		if !p.available(snap, i) {
-			if prefix && kept > 0 {
+			if prefix {
 				d.Candidates = append(make([]string, 0, MaxCandidates), rt.lawful[:kept]...)
 			}
 			prefix = false
@@ -49,7 +49,7 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 			first = i
 		}
 		if prefix {
-			d.Candidates = rt.lawful[:k+1]
+			d.Candidates = rt.lawful[: k+1 : k+1] // capped: see Lawful
 		} else {
 			d.Candidates = append(d.Candidates, rt.lawful[k])
 		}

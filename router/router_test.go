@@ -171,3 +171,28 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 }
+
+// TestDecisionSlicesAreTheCallers: a decision shares the compiled lists to
+// stay allocation-free, so an append to it must copy rather than write
+// into the policy and change what the next request finds lawful.
+func TestDecisionSlicesAreTheCallers(t *testing.T) {
+	// 101 regions, all lawful for public data: the decision keeps the
+	// first MaxCandidates of a longer compiled list.
+	p := New(largeConfig(t), "PropertyBooking")
+	req := Request{Location: "JP", Class: "public", WorkflowType: "PropertyBooking"}
+	before, err := p.Decide(req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(before.Lawful)
+	wantCand := slices.Clone(before.Candidates)
+	_ = append(before.Lawful, "mars")
+	_ = append(before.Candidates, "mars")
+	after, err := p.Decide(req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after.Lawful, want) || !slices.Equal(after.Candidates, wantCand) {
+		t.Fatalf("appends to one decision changed the next: lawful %v, candidates %v", after.Lawful, after.Candidates)
+	}
+}

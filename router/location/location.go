@@ -75,15 +75,17 @@ func (r *Resolver) Close() error {
 // Resolve returns the country and the source that decided it. A body
 // location that is not a valid code is an error, not a reason to guess
 // from elsewhere: the client said something wrong.
+// It is checked whatever the precedence, even when a header or GeoIP would
+// decide first.
 func (r *Resolver) Resolve(in Input) (country, source string, err error) {
+	if in.Body != "" && !iso3166.Valid(in.Body) {
+		return "", "", fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code such as DE", ErrBadLocation, in.Body)
+	}
 	for _, src := range r.precedence {
 		switch src {
 		case SourceRequest:
 			if in.Body == "" {
 				continue
-			}
-			if !iso3166.Valid(in.Body) {
-				return "", "", fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code such as DE", ErrBadLocation, in.Body)
 			}
 			return in.Body, SourceRequest, nil
 		case SourceHeader:

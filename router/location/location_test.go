@@ -89,6 +89,7 @@ func TestResolve(t *testing.T) {
 		{"unknown address", all, Input{RemoteAddr: "192.0.2.1:1"}, "", "", ErrNoLocation},
 		{"garbage address", all, Input{RemoteAddr: "not-an-ip"}, "", "", ErrNoLocation},
 		{"header precedence beats the body", headerFirst, Input{Body: "DE", Header: headers("CF-IPCountry", "US"), RemoteAddr: "10.1.1.1:5"}, "US", SourceHeader, nil},
+		{"a bad body is an error under header precedence too", headerFirst, Input{Body: "XX", Header: headers("CF-IPCountry", "US"), RemoteAddr: "10.1.1.1:5"}, "", "", ErrBadLocation},
 		{"no proxies configured: header never trusted", configs.Location{Precedence: []string{"header"}}, Input{Header: headers("CF-IPCountry", "US"), RemoteAddr: "10.1.1.1:5"}, "", "", ErrNoLocation},
 	}
 	for _, tt := range tests {
