@@ -95,10 +95,11 @@ func (f *FileSource) Watch(ctx context.Context, fn func(Revision)) {
 		poll = 2 * time.Second
 	}
 	var events <-chan fsnotify.Event
+	var errs <-chan error // must be drained, or fsnotify stops sending events
 	if w, err := fsnotify.NewWatcher(); err == nil {
 		defer w.Close()
 		if w.Add(filepath.Dir(f.Path)) == nil {
-			events = w.Events
+			events, errs = w.Events, w.Errors
 		}
 	}
 	tick := time.NewTicker(poll)
@@ -107,6 +108,7 @@ func (f *FileSource) Watch(ctx context.Context, fn func(Revision)) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-errs: // an overflowed event queue: read the file now, as a tick would
 		case ev := <-events:
 			if filepath.Clean(ev.Name) != filepath.Clean(f.Path) {
 				continue
