@@ -70,6 +70,10 @@ func (c *ConsulRecords) Claim(ctx context.Context, id, region string) (Record, e
 	if err != nil {
 		return Record{}, err
 	}
+	if existing.Region == "" {
+		// Released between the failed create and the read: try again.
+		return Record{}, ErrRecordChanged
+	}
 	return existing, ErrRecordExists
 }
 

@@ -1,13 +1,17 @@
 package regions
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/regiongate/regiongate/internal/poll"
 )
 
 func openGroupCommit(t *testing.T) (*BoltRecords, *groupCommit) {
@@ -103,13 +107,17 @@ func TestGroupCommitConcurrentClaimsAllDurable(t *testing.T) {
 	}
 	const n = 64
 	recs := make([]Record, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			recs[i] = mustClaim(t, rs, "wf-"+strconv.Itoa(i), "eu-west")
+			recs[i], errs[i] = rs.Claim(context.Background(), "wf-"+strconv.Itoa(i), "eu-west")
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	if err := rs.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,5 +137,47 @@ func TestGroupCommitConcurrentClaimsAllDurable(t *testing.T) {
 		if got := lookupRecord(t, again, "wf-"+strconv.Itoa(i)); got != want {
 			t.Errorf("wf-%d after reopen: %+v, want %+v", i, got, want)
 		}
+	}
+}
+
+// TestGroupCommitSharesACommit: writes that arrive while a commit is in
+// progress go to disk together in the next one, not one commit each.
+func TestGroupCommitSharesACommit(t *testing.T) {
+	rs, g := openGroupCommit(t)
+	before := lastTx(t, rs.db)
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- g.do(func(bk *bolt.Bucket) error {
+			<-release // hold the first commit open
+			return put("wf-first")(bk)
+		})
+	}()
+	poll.Until(t, 10*time.Second, "the first commit to start", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.busy && len(g.queue) == 0
+	})
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- g.do(put("wf-" + strconv.Itoa(i))) }()
+	}
+	poll.Until(t, 10*time.Second, "the writes to queue behind it", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.queue) == n
+	})
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := lastTx(t, rs.db) - before; got != 2 {
+		t.Fatalf("%d commits for 1 + %d writes, want 2", got, n)
 	}
 }

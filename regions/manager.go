@@ -150,7 +150,7 @@ func (m *Manager) Close() {
 	for _, r := range m.regions {
 		r.close()
 	}
-	m.regions = map[string]*Region{}
+	m.regions, m.order = map[string]*Region{}, nil
 }
 
 // Region returns the named region.

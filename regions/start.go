@@ -126,7 +126,10 @@ func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequ
 	// Nothing reached any region: drop the claim, so a retry starts afresh
 	// among the regions available then. If another request has pinned the
 	// record meanwhile, it stays with that request.
-	if err := m.records.Release(ctx, req.WorkflowID, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
+	// The caller may have gone (that can be why the walk stopped); the
+	// release must still happen, or retries stay pinned to a region that
+	// nothing reached.
+	if err := m.records.Release(context.WithoutCancel(ctx), req.WorkflowID, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
 		return Started{}, fmt.Errorf("%w (releasing its routing record: %v)", lastErr, err)
 	}
 	return Started{}, lastErr
