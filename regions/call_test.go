@@ -57,8 +57,8 @@ func TestCallClassifiesWhatReachedTheRegion(t *testing.T) {
 			if got := errors.Is(err, ErrUnavailable); got != tt.wantUnavailable {
 				t.Errorf("errors.Is(%v, ErrUnavailable) = %v, want %v", err, got, tt.wantUnavailable)
 			}
-			if got := r.breaker.Counts().TotalFailures == 1; got != tt.wantFailure {
-				t.Errorf("breaker counts %+v, want a failure: %v", r.breaker.Counts(), tt.wantFailure)
+			if got := r.settings.Load().breaker.Counts().TotalFailures == 1; got != tt.wantFailure {
+				t.Errorf("breaker counts %+v, want a failure: %v", r.settings.Load().breaker.Counts(), tt.wantFailure)
 			}
 		})
 	}
@@ -110,7 +110,7 @@ func TestCallerGoingAwayIsNotTheRegionsFault(t *testing.T) {
 			if !errors.As(err, &gone) || errors.Is(err, ErrUnavailable) != tt.wantUnavailable {
 				t.Fatalf("got %v", err)
 			}
-			if c := r.breaker.Counts(); c.TotalFailures != 0 || r.Breaker() != "closed" {
+			if c := r.settings.Load().breaker.Counts(); c.TotalFailures != 0 || r.Breaker() != "closed" {
 				t.Fatalf("caller's cancellation counted against the region: %+v %s", c, r.Breaker())
 			}
 		})
@@ -120,7 +120,8 @@ func TestCallerGoingAwayIsNotTheRegionsFault(t *testing.T) {
 func TestOpenBreakerIsUnavailableWithoutCalling(t *testing.T) {
 	r, _ := fakeRegion(t, configs.Region{Name: "r", Breaker: configs.Breaker{ConsecutiveFailures: 2}}, nil)
 	var changes []StateChange
-	r.breaker = newBreaker(r.cfg, func(c StateChange) { changes = append(changes, c) })
+	r.onChange = func(c StateChange) { changes = append(changes, c) }
+	r.settings.Load().breaker = newBreaker(r.Config(), r.onChange)
 	for range 2 {
 		_ = r.call(context.Background(), true, refuse)
 	}

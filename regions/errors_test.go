@@ -264,8 +264,8 @@ func TestHealthThresholdsAreConfigurable(t *testing.T) {
 
 func TestNewRegionAppliesDefaults(t *testing.T) {
 	r := testRegion(t, nil)
-	if r.timeout != DefaultCallTimeout {
-		t.Errorf("timeout %s, want %s", r.timeout, DefaultCallTimeout)
+	if got := r.settings.Load().timeout; got != DefaultCallTimeout {
+		t.Errorf("timeout %s, want %s", got, DefaultCallTimeout)
 	}
 	if r.Name() != "r" || r.Config().Namespace != "ns" || r.Breaker() != "closed" || r.Drained() {
 		t.Errorf("name %q namespace %q breaker %q drained %v", r.Name(), r.Config().Namespace, r.Breaker(), r.Drained())
@@ -280,7 +280,7 @@ func TestStateChangesAreReported(t *testing.T) {
 		r.recordHealth(ok, opts)
 	}
 	for range DefaultConsecutiveFailures {
-		_, _ = r.breaker.Execute(func() (any, error) { return nil, connRefused })
+		_, _ = r.settings.Load().breaker.Execute(func() (any, error) { return nil, connRefused })
 	}
 	want := []StateChange{
 		{Region: "r", What: "health", From: "healthy", To: "unhealthy"},

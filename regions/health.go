@@ -102,7 +102,7 @@ func (r *Region) recordHealth(ok bool, opts HealthOptions) {
 	if r.healthStreak >= threshold {
 		r.unhealthy.Store(!unhealthy)
 		r.healthStreak = 0
-		r.onChange(StateChange{Region: r.cfg.Name, What: "health", From: healthName(unhealthy), To: healthName(!unhealthy)})
+		r.onChange(StateChange{Region: r.name, What: "health", From: healthName(unhealthy), To: healthName(!unhealthy)})
 	}
 }
 

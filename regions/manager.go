@@ -106,7 +106,10 @@ func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 
 // Apply brings the set of regions in line with cfg: new regions get a
 // client, removed ones are closed, changed endpoints or namespaces get a new
-// client. Drain state survives, also for a region removed and added back.
+// client, and every other change (call timeout, breaker, residency,
+// failover) applies to the region in place, keeping its client, health and
+// breaker state (a new breaker if its settings changed). Drain state
+// survives, also for a region removed and added back.
 func (m *Manager) Apply(cfg *configs.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -114,7 +117,8 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 	var order []string
 	for _, rc := range cfg.Regions {
 		order = append(order, rc.Name)
-		if old, ok := m.regions[rc.Name]; ok && old.cfg.Endpoint == rc.Endpoint && old.cfg.Namespace == rc.Namespace {
+		if old, ok := m.regions[rc.Name]; ok && old.Config().Endpoint == rc.Endpoint && old.namespace == rc.Namespace {
+			old.reconfigure(rc)
 			next[rc.Name] = old
 			continue
 		}

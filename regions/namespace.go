@@ -45,8 +45,8 @@ func (m *Manager) placementFor(region, tenant string) string {
 // long-lived client, or one sharing its connection for an isolated
 // tenant's namespace, made on first use and kept.
 func (r *Region) clientFor(ctx context.Context, namespace string) (client.Client, string, error) {
-	if namespace == "" || namespace == r.cfg.Namespace {
-		return r.client, r.cfg.Namespace, nil
+	if namespace == "" || namespace == r.namespace {
+		return r.client, r.namespace, nil
 	}
 	r.nsMu.Lock()
 	defer r.nsMu.Unlock()
@@ -55,13 +55,13 @@ func (r *Region) clientFor(ctx context.Context, namespace string) (client.Client
 	}
 	opts := r.opts
 	opts.Namespace = namespace
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.settings.Load().timeout)
 	defer cancel()
 	// It shares the region client's connection; making it asks the server
 	// once, so a region that is down fails here, before anything is sent.
 	c, err := client.NewClientFromExistingWithContext(ctx, r.client, opts)
 	if err != nil {
-		return nil, namespace, &unreachableError{region: r.cfg.Name, cause: fmt.Errorf("client for namespace %s: %w", namespace, err)}
+		return nil, namespace, &unreachableError{region: r.name, cause: fmt.Errorf("client for namespace %s: %w", namespace, err)}
 	}
 	if r.nsClients == nil {
 		r.nsClients = map[string]client.Client{}

@@ -57,7 +57,7 @@ func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 		})
 		if err == nil {
 			_, _ = m.records.Claim(ctx, id, r.Name())
-			return Location{Region: r, Client: r.client, Namespace: r.cfg.Namespace}, nil
+			return Location{Region: r, Client: r.client, Namespace: r.namespace}, nil
 		}
 		if !isNotFound(err) {
 			unreachable = err

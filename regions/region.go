@@ -38,11 +38,14 @@ var reconnect = grpc.ConnectParams{
 
 // Region is one regional Temporal cluster as the gateway sees it.
 type Region struct {
-	cfg      configs.Region
-	client   client.Client
-	breaker  *gobreaker.CircuitBreaker[any]
-	timeout  time.Duration
-	onChange func(StateChange)
+	// name and namespace never change: a new endpoint or namespace is a
+	// new Region (Manager.Apply).
+	name, namespace string
+	client          client.Client
+	onChange        func(StateChange)
+	// settings are the rest of the region's config, swapped whole when a
+	// config change edits them.
+	settings atomic.Pointer[regionSettings]
 
 	drained   atomic.Bool
 	unhealthy atomic.Bool
@@ -75,12 +78,32 @@ func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChang
 	if onChange == nil {
 		onChange = func(StateChange) {}
 	}
-	r := &Region{cfg: cfg, client: c, opts: opts, timeout: time.Duration(cfg.CallTimeout), onChange: onChange}
-	if r.timeout <= 0 {
-		r.timeout = DefaultCallTimeout
-	}
-	r.breaker = newBreaker(cfg, onChange)
+	r := &Region{name: cfg.Name, namespace: cfg.Namespace, client: c, opts: opts, onChange: onChange}
+	r.reconfigure(cfg)
 	return r, nil
+}
+
+// regionSettings are what a config change may edit in a region without a
+// new client.
+type regionSettings struct {
+	cfg     configs.Region
+	timeout time.Duration
+	breaker *gobreaker.CircuitBreaker[any]
+}
+
+// reconfigure takes cfg's settings (same name, endpoint and namespace). The
+// breaker, and its state, is kept unless its settings changed.
+func (r *Region) reconfigure(cfg configs.Region) {
+	next := &regionSettings{cfg: cfg, timeout: time.Duration(cfg.CallTimeout)}
+	if next.timeout <= 0 {
+		next.timeout = DefaultCallTimeout
+	}
+	if old := r.settings.Load(); old != nil && old.cfg.Breaker == cfg.Breaker {
+		next.breaker = old.breaker
+	} else {
+		next.breaker = newBreaker(cfg, r.onChange)
+	}
+	r.settings.Store(next)
 }
 
 func newBreaker(cfg configs.Region, onChange func(StateChange)) *gobreaker.CircuitBreaker[any] {
@@ -126,13 +149,13 @@ func (r *Region) Healthy() bool { return !r.unhealthy.Load() }
 func (r *Region) Drained() bool { return r.drained.Load() }
 
 // Breaker returns the breaker state: "closed", "open" or "half-open".
-func (r *Region) Breaker() string { return r.breaker.State().String() }
+func (r *Region) Breaker() string { return r.settings.Load().breaker.State().String() }
 
 // Name returns the region's name.
-func (r *Region) Name() string { return r.cfg.Name }
+func (r *Region) Name() string { return r.name }
 
 // Config returns the region's config.
-func (r *Region) Config() configs.Region { return r.cfg }
+func (r *Region) Config() configs.Region { return r.settings.Load().cfg }
 
 // Client returns the region's long-lived Temporal client.
 func (r *Region) Client() client.Client { return r.client }
@@ -142,7 +165,7 @@ func (r *Region) State() router.RegionState {
 	return router.RegionState{
 		Drained:   r.drained.Load(),
 		Unhealthy: r.unhealthy.Load(),
-		Breaker:   r.breaker.State().String(),
+		Breaker:   r.Breaker(),
 	}
 }
 
@@ -153,17 +176,18 @@ func (r *Region) State() router.RegionState {
 // rather than letting the SDK retry until the timeout; a start that has
 // another region to go to uses it.
 func (r *Region) call(ctx context.Context, failFast bool, f func(ctx context.Context) error) error {
-	tctx, cancel := context.WithTimeout(ctx, r.timeout)
+	set := r.settings.Load()
+	tctx, cancel := context.WithTimeout(ctx, set.timeout)
 	defer cancel()
 	c := &callCtx{Context: tctx}
 	if failFast {
 		c.att.stop = cancel
 	}
-	_, err := r.breaker.Execute(func() (any, error) {
+	_, err := set.breaker.Execute(func() (any, error) {
 		return nil, r.classify(ctx, c, f(c))
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &unreachableError{region: r.cfg.Name, cause: err}
+		return &unreachableError{region: r.name, cause: err}
 	}
 	return err
 }
@@ -180,12 +204,12 @@ func (r *Region) classify(parent context.Context, c *callCtx, err error) error {
 	sent := c.att.sent.Load()
 	switch {
 	case !sent && refusal != nil:
-		return &unreachableError{region: r.cfg.Name, cause: err}
+		return &unreachableError{region: r.name, cause: err}
 	case parent.Err() != nil:
 		return &callerGoneError{cause: err, notSent: !sent}
 	case !sent && c.att.tried.Load() > 0 && errors.Is(c.Err(), context.DeadlineExceeded):
 		// Waited the whole timeout for a connection that never came.
-		return &unreachableError{region: r.cfg.Name, cause: err}
+		return &unreachableError{region: r.name, cause: err}
 	}
 	return err
 }

@@ -1,0 +1,63 @@
+package regions
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regiongate/regiongate/configs"
+)
+
+// editedDev is the dev config with extra settings for eu-west.
+func editedDev(t *testing.T, settings string) *configs.Config {
+	t.Helper()
+	text := strings.Replace(string(configs.DefaultYAML()), "    endpoint: 127.0.0.1:7235\n",
+		"    endpoint: 127.0.0.1:7235\n"+settings, 1)
+	cfg, err := configs.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestApplyEditsARegionInPlace: a config change to a region's timeout or
+// failover takes effect on the same region (its client, health and breaker
+// state kept); a change to its breaker settings gives it a new breaker.
+func TestApplyEditsARegionInPlace(t *testing.T) {
+	m, err := NewManager(configs.Default(), Options{}) // lazy clients: nothing is dialled
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	before, _ := m.Region("eu-west")
+	for range DefaultConsecutiveFailures {
+		_, _ = before.settings.Load().breaker.Execute(func() (any, error) { return nil, connRefused })
+	}
+	if before.Breaker() != "open" {
+		t.Fatalf("breaker %s, want open", before.Breaker())
+	}
+
+	if err := m.Apply(editedDev(t, "    callTimeout: 1s\n")); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.Region("eu-west")
+	if after != before || after.client != before.client {
+		t.Fatal("a timeout change replaced the region or its client")
+	}
+	if got := after.settings.Load().timeout; got != time.Second || time.Duration(after.Config().CallTimeout) != time.Second {
+		t.Fatalf("call timeout %s after the change, want 1s", got)
+	}
+	if after.Breaker() != "open" {
+		t.Fatalf("breaker %s: an unrelated change reset it", after.Breaker())
+	}
+
+	if err := m.Apply(editedDev(t, "    breaker: {consecutiveFailures: 2}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Breaker(); got != "closed" || after.Config().Breaker.ConsecutiveFailures != 2 {
+		t.Fatalf("breaker %s with %+v after its settings changed, want a new closed one", got, after.Config().Breaker)
+	}
+	if got := after.settings.Load().timeout; got != DefaultCallTimeout {
+		t.Fatalf("call timeout %s once the setting is gone, want the default", got)
+	}
+}
