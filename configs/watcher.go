@@ -11,6 +11,16 @@ import (
 // not the config in force (HTTP 412).
 var ErrVersionMismatch = errors.New("config version does not match the one in force")
 
+var (
+	// ErrNotStored is returned by Replace when the source could not be
+	// written (other than ErrStale): nothing changed.
+	ErrNotStored = errors.New("config not stored")
+	// ErrStoredNotApplied is returned by Replace when the new config was
+	// stored but Apply refused it: the source holds it, the old one stays
+	// in force. Check exists to make this rare.
+	ErrStoredNotApplied = errors.New("config stored but not applied")
+)
+
 // Watcher is the one place a config is applied from a source: it decodes
 // strictly, validates completely, hands the new config to Apply, and keeps
 // the old one on any error. Unchanged configs are dropped.
@@ -146,13 +156,17 @@ func (w *Watcher) Replace(ctx context.Context, data []byte, ifVersion string) (o
 		return old, nil, ErrVersionMismatch
 	}
 	rev, err := w.Source.Write(ctx, data, w.index)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStale):
 		return old, nil, err
+	case err != nil:
+		return old, nil, fmt.Errorf("%w in %s: %w", ErrNotStored, w.Source, err)
 	}
 	if err := w.Apply(cfg); err != nil {
-		// Stored but not applied: the watcher will offer it again and the
-		// error shows up through OnReject.
-		return old, nil, fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+		// The source has it, refused as if it had arrived from there: the
+		// next Replace writes over it.
+		w.rejected, w.index = cfg.Version(), rev.Index
+		return old, nil, fmt.Errorf("%w: config %s: %w", ErrStoredNotApplied, cfg.Version(), err)
 	}
 	w.current, w.index = cfg, rev.Index
 	if w.OnApply != nil {

@@ -202,3 +202,47 @@ func TestFileSourceWritesAtomicallyAndWatches(t *testing.T) {
 		t.Fatalf("write with an old index: %v", err)
 	}
 }
+
+// brokenStore fails every write, as a Consul agent that is down would.
+type brokenStore struct{ *MemorySource }
+
+func (brokenStore) Write(context.Context, []byte, uint64) (Revision, error) {
+	return Revision{}, errors.New("connection refused")
+}
+
+// TestWatcherReplaceSaysWhatHappened: a store that cannot be written
+// changes nothing (ErrNotStored); a config stored but refused by Apply
+// says so (ErrStoredNotApplied) and does not block the next Replace.
+func TestWatcherReplaceSaysWhatHappened(t *testing.T) {
+	ctx := context.Background()
+	dev := DefaultYAML()
+	edited := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 300", 1))
+
+	var a applied
+	w := a.watcher(brokenStore{NewMemorySource(dev)})
+	w.Prime(Default(), 1)
+	if _, _, err := w.Replace(ctx, edited, Default().Version()); !errors.Is(err, ErrNotStored) {
+		t.Fatalf("write to a broken store: %v", err)
+	}
+
+	src := NewMemorySource(dev)
+	w = a.watcher(src)
+	apply := w.Apply
+	w.Apply = func(c *Config) error {
+		if c.Version() == VersionOf(edited) {
+			return errors.New("no codec keys")
+		}
+		return apply(c)
+	}
+	w.Prime(Default(), 1)
+	if _, _, err := w.Replace(ctx, edited, Default().Version()); !errors.Is(err, ErrStoredNotApplied) {
+		t.Fatalf("apply refused after the write: %v", err)
+	}
+	if cur, _ := w.Current(); cur.Version() != Default().Version() {
+		t.Fatal("the refused config is in force")
+	}
+	again := []byte(strings.Replace(string(dev), "tenantBurst: 200", "tenantBurst: 310", 1))
+	if _, cfg, err := w.Replace(ctx, again, Default().Version()); err != nil || cfg.Version() != VersionOf(again) {
+		t.Fatalf("the next PUT after a stored-but-refused one: %v", err)
+	}
+}

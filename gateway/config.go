@@ -26,10 +26,11 @@ func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 		Apply:  s.SetConfig,
 		Check: func(cfg *configs.Config) error {
 			l, err := compile(cfg, s.workflowTypes)
-			if err == nil {
-				l.resolver.Close()
+			if err != nil {
+				return err
 			}
-			return err
+			l.resolver.Close()
+			return s.regions.Check(cfg)
 		},
 		OnReject: func(err error) {
 			rejects.Add(context.Background(), 1, metric.WithAttributes(attribute.String("source", src.String())))
@@ -95,6 +96,10 @@ func (s *Server) configError(c *gin.Context, err error) {
 		p := newProblem(400, ve.Error())
 		p.Problems = ve.Problems
 		writeProblem(c, p)
+	case errors.Is(err, configs.ErrNotStored):
+		fail(c, 502, "the config store could not be written; nothing changed: "+err.Error())
+	case errors.Is(err, configs.ErrStoredNotApplied):
+		fail(c, 500, "the config was stored but could not be applied; the old one stays in force until a new PUT: "+err.Error())
 	default:
 		fail(c, 400, "config refused, the old one stays in force: "+err.Error())
 	}

@@ -1,9 +1,12 @@
 package regions
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
 )
@@ -59,5 +62,40 @@ func TestApplyEditsARegionInPlace(t *testing.T) {
 	}
 	if got := after.settings.Load().timeout; got != DefaultCallTimeout {
 		t.Fatalf("call timeout %s once the setting is gone, want the default", got)
+	}
+}
+
+// TestCheckRefusesWhatApplyWould: a region that would need a new client
+// whose options fail (no codec keys, say) is refused before anything is
+// stored; regions kept as they are are not asked again.
+func TestCheckRefusesWhatApplyWould(t *testing.T) {
+	noKeys := errors.New("no codec keys")
+	asked := map[string]int{}
+	m, err := NewManager(configs.Default(), Options{
+		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
+			asked[rc.Name]++
+			if rc.Name == "eu-north" {
+				return base, noKeys
+			}
+			return base, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Check(editedDev(t, "    callTimeout: 1s\n")); err != nil {
+		t.Fatalf("an in-place edit refused: %v", err)
+	}
+	withNorth, err := configs.Parse([]byte(strings.Replace(string(configs.DefaultYAML()), "regions:\n",
+		"regions:\n  - name: eu-north\n    endpoint: 127.0.0.1:7299\n    namespace: dev-eu-north\n    residency: [EU]\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(withNorth); !errors.Is(err, noKeys) {
+		t.Fatalf("check of a region without keys: %v", err)
+	}
+	if _, ok := m.Region("eu-north"); ok || asked["eu-west"] != 1 {
+		t.Fatalf("check changed the manager or re-asked kept regions: %v", asked)
 	}
 }

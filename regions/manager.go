@@ -117,7 +117,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 	var order []string
 	for _, rc := range cfg.Regions {
 		order = append(order, rc.Name)
-		if old, ok := m.regions[rc.Name]; ok && old.Config().Endpoint == rc.Endpoint && old.namespace == rc.Namespace {
+		if old, ok := m.regions[rc.Name]; ok && old.keepsClient(rc) {
 			old.reconfigure(rc)
 			next[rc.Name] = old
 			continue
@@ -199,6 +199,23 @@ func (m *Manager) clientOptions(rc configs.Region) (client.Options, error) {
 		return client.Options{}, fmt.Errorf("client options of region %s: %w", rc.Name, err)
 	}
 	return opts, nil
+}
+
+// Check reports what Apply would refuse in cfg without changing anything:
+// the client options (payload codec keys) of every region that would get a
+// new client.
+func (m *Manager) Check(cfg *configs.Config) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, rc := range cfg.Regions {
+		if old, ok := m.regions[rc.Name]; ok && old.keepsClient(rc) {
+			continue
+		}
+		if _, err := m.clientOptions(rc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrUnknownRegion is returned for a region name not in the config.

@@ -91,6 +91,12 @@ type regionSettings struct {
 	breaker *gobreaker.CircuitBreaker[any]
 }
 
+// keepsClient says whether cfg can apply to this region in place: same
+// endpoint and namespace, so the same client.
+func (r *Region) keepsClient(cfg configs.Region) bool {
+	return r.Config().Endpoint == cfg.Endpoint && r.namespace == cfg.Namespace
+}
+
 // reconfigure takes cfg's settings (same name, endpoint and namespace). The
 // breaker, and its state, is kept unless its settings changed.
 func (r *Region) reconfigure(cfg configs.Region) {
