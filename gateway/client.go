@@ -34,6 +34,10 @@ type StartBody struct {
 
 const maxIDLen = 255
 
+// maxTenantLen bounds a tenant name: it keys a rate-limit bucket and is
+// part of derived workflow ids and namespaces.
+const maxTenantLen = 128
+
 // errTooLarge marks a body over the configured limit.
 var errTooLarge = errors.New("request body too large")
 
@@ -64,6 +68,9 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	}
 	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, unicode.IsControl) {
 		return StartBody{}, fmt.Errorf("workflowId must be at most %d bytes (UTF-8) with no control characters", maxIDLen)
+	}
+	if len(b.Tenant) > maxTenantLen || strings.ContainsFunc(b.Tenant, unicode.IsControl) {
+		return StartBody{}, fmt.Errorf("tenant must be at most %d bytes (UTF-8) with no control characters", maxTenantLen)
 	}
 	return b, nil
 }

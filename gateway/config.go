@@ -16,6 +16,9 @@ import (
 	"github.com/regiongate/regiongate/router"
 )
 
+// maxConfigBytes caps a config PUT.
+const maxConfigBytes = 4 << 20
+
 // newWatcher wires the config watcher to this server: every config that
 // arrives (from the source or a PUT) is compiled, checked and swapped in
 // whole, or refused with the old one kept.
@@ -65,7 +68,9 @@ func (s *Server) putConfig(c *gin.Context) {
 		fail(c, 428, "send If-Match with the ETag from GET /admin/v1/config")
 		return
 	}
-	limit := s.Policy().Config().MaxBodyBytes()
+	// Not the config's own maxBodyBytes, which is for the client API: a
+	// small one must not lock out the edit that raises it.
+	const limit = maxConfigBytes
 	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
 	switch {
 	case err != nil:

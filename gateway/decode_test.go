@@ -48,6 +48,9 @@ func TestDecodeStart(t *testing.T) {
 		{"workflowId with a control character", `{"workflowId":"wf\u0001x"}`, nil, "workflowId"},
 		{"workflowId with a newline", `{"workflowId":"wf\nx"}`, nil, "workflowId"},
 		{"workflowId with DEL", `{"workflowId":"wf\u007fx"}`, nil, "workflowId"},
+		{"tenant at the length limit", `{"tenant":"` + strings.Repeat("t", maxTenantLen) + `"}`, &StartBody{Tenant: strings.Repeat("t", maxTenantLen)}, ""},
+		{"tenant over the length limit", `{"tenant":"` + strings.Repeat("t", maxTenantLen+1) + `"}`, nil, "tenant"},
+		{"tenant with a control character", `{"tenant":"a\u0000b"}`, nil, "tenant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

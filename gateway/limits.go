@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -11,10 +12,16 @@ import (
 // tenantLimits holds one token bucket per tenant that names itself.
 type tenantLimits struct {
 	mu      sync.Mutex
+	limits  configs.Limits
 	perSec  float64
 	burst   int
 	buckets map[string]*rate.Limiter
 }
+
+// sweepAt is how many buckets there may be before the full ones (tenants
+// idle long enough to be back at their burst, so no different from a new
+// bucket) are dropped: tenant names are the client's to choose.
+const sweepAt = 10_000
 
 func newTenantLimits(l configs.Limits) *tenantLimits {
 	t := &tenantLimits{}
@@ -22,10 +29,14 @@ func newTenantLimits(l configs.Limits) *tenantLimits {
 	return t
 }
 
+// reconfigure takes new limits; buckets start afresh only if they changed.
 func (t *tenantLimits) reconfigure(l configs.Limits) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.perSec, t.burst = l.TenantRatePerSecond, l.TenantBurst
+	if t.buckets != nil && l == t.limits {
+		return
+	}
+	t.limits, t.perSec, t.burst = l, l.TenantRatePerSecond, l.TenantBurst
 	if t.burst <= 0 {
 		t.burst = max(1, int(2*t.perSec))
 	}
@@ -42,8 +53,21 @@ func (t *tenantLimits) allow(tenant string) bool {
 	}
 	b, ok := t.buckets[tenant]
 	if !ok {
+		if len(t.buckets) >= sweepAt {
+			t.sweep()
+		}
 		b = rate.NewLimiter(rate.Limit(t.perSec), t.burst)
 		t.buckets[tenant] = b
 	}
 	return b.Allow()
+}
+
+// sweep drops the buckets that are full again.
+func (t *tenantLimits) sweep() {
+	now := time.Now()
+	for name, b := range t.buckets {
+		if b.TokensAt(now) >= float64(t.burst) {
+			delete(t.buckets, name)
+		}
+	}
 }

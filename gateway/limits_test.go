@@ -50,3 +50,26 @@ func TestTenantRateLimit(t *testing.T) {
 		t.Fatal("a request without a tenant was limited")
 	}
 }
+
+// TestConfigPutIgnoresTheClientBodyLimit: the config's maxBodyBytes caps
+// client requests, not config edits, so a small one cannot lock out the
+// PUT that raises it again.
+func TestConfigPutIgnoresTheClientBodyLimit(t *testing.T) {
+	text := strings.Replace(string(configs.DefaultYAML()), "maxBodyBytes: 1048576", "maxBodyBytes: 256", 1)
+	cfg, err := configs.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(offlineServer(t, cfg).AdminHandler())
+	t.Cleanup(ts.Close)
+	url := ts.URL + "/admin/v1/config"
+	got := do(t, "GET", url, nil, "Authorization", "Bearer dev-compliance")
+	if got.Status != 200 || len(got.Body) <= 256 {
+		t.Fatalf("GET config: %d, %d bytes", got.Status, len(got.Body))
+	}
+	raised := strings.Replace(string(got.Body), "maxBodyBytes: 256", "maxBodyBytes: 1048576", 1)
+	r := do(t, "PUT", url, raised, "Authorization", "Bearer dev-compliance", "If-Match", got.Header.Get("ETag"))
+	if r.Status != 200 {
+		t.Fatalf("PUT of a %d-byte config under a 256-byte client limit: %d %s", len(raised), r.Status, r.Body)
+	}
+}
