@@ -181,14 +181,19 @@ func (s *Server) start(c *gin.Context) {
 	}
 	req := b.routerRequest()
 	snap, undrilled, drills := s.routingState()
+	var outcome startOutcome
 	if len(drills) > 0 {
 		// Where it would have gone without the drills, for their reports.
 		if home, err := l.policy.Decide(req, undrilled); err == nil {
-			defer func() { s.countForDrills(home.Region, drills, c.Writer.Status()) }()
+			defer func() {
+				outcome.status = c.Writer.Status()
+				s.countForDrills(home.Region, drills, outcome)
+			}()
 		}
 	}
 	d, ok := s.route(c, l.policy, req, snap)
 	if !ok {
+		outcome.refused = c.Writer.Status() != http.StatusBadRequest
 		return
 	}
 	if !s.limits.allow(b.Tenant) {
@@ -206,6 +211,8 @@ func (s *Server) start(c *gin.Context) {
 		s.regionError(c, id, err)
 		return
 	}
+	outcome.landed = st.Region
+	c.Set(ctxRegion, st.Region) // where it went, for the request metrics
 	status := http.StatusCreated
 	if st.Existing {
 		status = http.StatusOK

@@ -113,11 +113,18 @@ func (s *Server) routingState() (snap, undrilled router.Snapshot, active []Drill
 	return snap, undrilled, active
 }
 
-// countForDrills attributes a start that would have gone to a drilled
-// region (home is where it would have gone without drills): rerouted when
-// it started elsewhere, refused when no lawful region was left, an error
-// for any other failure.
-func (s *Server) countForDrills(home string, active []Drill, status int) {
+// startOutcome is how one start ended, for the drill reports.
+type startOutcome struct {
+	landed  string // the region the start is in; "" if none
+	refused bool   // the router refused it (no lawful or available region)
+	status  int
+}
+
+// countForDrills counts a start whose drill-free destination was home
+// against every active drill of home: rerouted when it landed elsewhere (a
+// retry pinned to the drilled region is not), refused when the router
+// refused it, an error when it failed otherwise.
+func (s *Server) countForDrills(home string, active []Drill, o startOutcome) {
 	s.drills.mu.Lock()
 	defer s.drills.mu.Unlock()
 	for _, dr := range active {
@@ -130,11 +137,13 @@ func (s *Server) countForDrills(home string, active []Drill, status int) {
 			s.drills.counts[dr.ID] = c
 		}
 		switch {
-		case status == 200 || status == 201:
-			c.Rerouted++
-		case status == 503 || status == 422:
+		case o.landed != "":
+			if o.landed != dr.Region {
+				c.Rerouted++
+			}
+		case o.refused:
 			c.Refused++
-		case status >= 500:
+		case o.status >= 500:
 			c.Errors++
 		}
 	}

@@ -93,7 +93,6 @@ func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Dec
 			attribute.String("reason", reason), attribute.StringSlice("lawful", d.Lawful)))
 		return
 	}
-	c.Set(ctxRegion, d.Region)
 	home := len(d.Lawful) > 0 && d.Region == d.Lawful[0]
 	s.inst.decisions.Add(ctx, 1, metric.WithAttributes(
 		attribute.String("region", d.Region), attribute.String("classification", req.Class), attribute.Bool("home", home)))
