@@ -69,12 +69,12 @@ fmt:
 
 ## bench: microbenchmarks, then starts direct / through the gateway / with a
 ## new connection each, failover under kill -9, Consul config propagation, on
-## a stack of its own; writes docs/BENCHMARKS.md (about 6 minutes)
+## a stack of its own; writes docs/BENCHMARKS.md (about 7 minutes)
 bench: tools build
 	@bash deploy/bench/run.sh
 
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
-record-histories: tools
+record-histories: $(TEMPORAL_STAMP)
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal $(GO) test -count=1 -run TestHistoryScenariosRecorded ./workflows -record-histories
 
 clean:

@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,41 +210,4 @@ func TestDrillOutlivesTheReplicaThatStartedIt(t *testing.T) {
 	for _, r := range []replica{other, restarted} {
 		poll.Until(t, 20*time.Second, "eu-west back on "+r.admin, func() bool { return r.drillOf(t, "eu-west") == "" })
 	}
-}
-
-// BenchmarkConsulPropagation measures, per config write, the time from the
-// KV put until both replicas serve the new version (polling every 2 ms).
-// It reports p50 and p99 in milliseconds; see docs/BENCHMARKS.md.
-func BenchmarkConsulPropagation(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	_, cl := consulWithConfig(b, ctx)
-	const key = configKey
-	dev := string(configs.DefaultYAML())
-	a, _ := newConsulServer(b, ctx, cl, key)
-	c, _ := newConsulServer(b, ctx, cl, key)
-	replicas := []*gateway.Server{a, c}
-	var samples []time.Duration
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		text := strings.Replace(dev, "tenantBurst: 200", "tenantBurst: "+strconv.Itoa(1000+i), 1)
-		want := configs.VersionOf([]byte(text))
-		start := time.Now()
-		if _, err := cl.KV().Put(&api.KVPair{Key: key, Value: []byte(text)}, nil); err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range replicas {
-			for r.Policy().Config().Version() != want {
-				if time.Since(start) > 10*time.Second {
-					b.Fatal("config did not propagate within 10s")
-				}
-				time.Sleep(2 * time.Millisecond) // polling interval of the measurement
-			}
-		}
-		samples = append(samples, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(samples)
-	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(samples[min(len(samples)-1, len(samples)*99/100)].Microseconds())/1000, "p99-ms")
 }

@@ -88,7 +88,8 @@ if [ -n "$CONSUL" ]; then
   "$BIN/consul" agent -dev -client 127.0.0.1 -bind 127.0.0.1 -http-port 8500 \
     -grpc-port -1 -grpc-tls-port -1 -dns-port -1 -log-level warn >"$LOGS/consul.log" 2>&1 &
   cpid=$!; pids+=($cpid)
-  wait_for consul "$cpid" curl -fsS http://127.0.0.1:8500/v1/status/leader
+  # The leader endpoint answers "" until there is one; the gateway needs one.
+  wait_for consul "$cpid" sh -c 'curl -fsS http://127.0.0.1:8500/v1/status/leader | grep -q :'
   "$BIN/regiongate" serve --dev-tokens --consul 127.0.0.1:8500 --config configs/dev.yaml \
     --state-dir "$STATE/gateway-1" --log-format text >"$LOGS/gateway-1.log" 2>&1 &
   gw=$!; pids+=($gw)

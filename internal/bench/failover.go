@@ -78,7 +78,8 @@ func Failover(ctx context.Context, o FailoverOptions) (FailoverResult, error) {
 	p := &pacer{o: o}
 	pctx, stopPacing := context.WithCancel(ctx)
 	defer stopPacing()
-	go p.run(pctx, ctx)
+	paced := make(chan struct{}) // closed when run has sent its last start
+	go func() { defer close(paced); p.run(pctx, ctx) }()
 	defer p.report()()
 
 	if err := sleep(ctx, o.Steady); err != nil {
@@ -112,6 +113,7 @@ func Failover(ctx context.Context, o FailoverOptions) (FailoverResult, error) {
 		return FailoverResult{}, err
 	}
 	stopPacing()
+	<-paced // no start is added once Wait begins
 	p.inflight.Wait()
 	atts := p.attempts()
 	r := analyze(atts, m, o.Home, o.Fallback)

@@ -17,13 +17,15 @@ import (
 	"github.com/regiongate/regiongate/internal/audit"
 	"github.com/regiongate/regiongate/internal/gatewayd"
 	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows/codec"
 )
 
 // servedGateway is a gateway built by internal/gatewayd, as `regiongate
 // serve` builds one in its default local mode: routing records in bbolt and
 // drains in a file under dir, tracing on (no exporter), the Temporal
 // tracing interceptor on its clients, health checks at their defaults, and
-// its client and admin APIs on free loopback ports.
+// its client and admin APIs on free loopback ports; payload encryption off,
+// as in the direct modes.
 type servedGateway struct {
 	ClientURL, AdminURL string
 	Manager             *regions.Manager
@@ -56,6 +58,9 @@ func startGateway(ctx context.Context, cfg *configs.Config, dir string, memoryRe
 	gw, err := gatewayd.Start(ctx, gatewayd.Options{
 		Config: cfg, Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")),
 		Audit: &audit.Memory{}, Tokens: gateway.DevTokens(),
+		// No payload encryption, whatever the environment holds: the direct
+		// modes do not encrypt either, and the modes must do the same work.
+		CodecKeys:   codec.Source{Getenv: func(string) string { return "" }},
 		DialOptions: []grpc.DialOption{ov.DialOption()},
 	})
 	if err != nil {

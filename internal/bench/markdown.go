@@ -80,8 +80,12 @@ func (r *Report) markdownModes(b *strings.Builder) {
 		return
 	}
 	s := r.Settings
-	fmt.Fprintf(b, "\n### starts: direct, gateway, naive\n\n%s. Concurrency %d (closed loop), %.0f s measured per mode in %d interleaved rounds, %.0f s warm-up before each round, at most %d starts per mode. Latency is client-side, until the start call returns.\n\n",
-		s.Workload, s.Concurrency, s.DurationSeconds, s.Rounds, s.WarmupSeconds, s.MaxRequests)
+	names := make([]string, len(r.Modes))
+	for i, m := range r.Modes {
+		names[i] = m.Mode
+	}
+	fmt.Fprintf(b, "\n### starts: %s\n\n%s. Concurrency %d (closed loop), %.0f s measured per mode in %d interleaved rounds, %.0f s warm-up before each round, at most %d starts per mode. Latency is client-side, until the start call returns.\n\n",
+		strings.Join(names, ", "), s.Workload, s.Concurrency, s.DurationSeconds, s.Rounds, s.WarmupSeconds, s.MaxRequests)
 	b.WriteString("| mode | how | starts | errors | starts/s | p50 ms | p95 ms | p99 ms | max ms | CPU wait p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range r.Modes {
 		fmt.Fprintf(b, "| %s | %s | %d | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
@@ -120,7 +124,7 @@ func (r *Report) markdownFailover(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\n### failover: kill -9 %s under load\n\n", f.Home)
-	fmt.Fprintf(b, "%.0f German `pii` starts a second through the gateway (paced, open loop); `kill -9` of %s's dev server, restart after the outage.\n\n", f.Rate, f.Home)
+	fmt.Fprintf(b, "%.0f starts a second of the workload above through the gateway (paced, open loop); `kill -9` of %s's dev server, restart after the outage.\n\n", f.Rate, f.Home)
 	b.WriteString("| measured | value |\n|---|---|\n")
 	fmt.Fprintf(b, "| failover: kill until the first start lands in %s | %s s |\n", f.Fallback, deref(f.FailoverSeconds))
 	fmt.Fprintf(b, "| client-visible errors, starts sent after the process was gone and before the restart (connections refused) | %d |\n", f.OutageErrors)

@@ -59,7 +59,7 @@ func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) err
 		return err
 	}
 	fmt.Fprintf(o.Progress, "stack up in %.1fs: gateway %s\n", time.Since(began).Seconds(), gateways[ModeGateway].url)
-	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/testenv.StartStack; the gateway built by internal/gatewayd, as `regiongate serve` builds it (bbolt routing records, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
+	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/testenv.StartStack; the gateway built by internal/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
 		regions.DefaultHealthInterval, regions.DefaultHealthTimeout, regions.DefaultHealthFailThreshold, regions.DefaultHealthPassThreshold))
 
 	w, fallback, err := resolveWorkload(st.Config, o)

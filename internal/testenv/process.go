@@ -52,6 +52,7 @@ func (p *process) start(ctx context.Context, bin string, args []string, ready fu
 			out, _ := os.ReadFile(p.logFile)
 			return fmt.Errorf("%s %w: %s", p.name, errExited, tail(out, 2000))
 		case <-ctx.Done():
+			p.kill() // nobody else will: the caller gets only the error
 			return fmt.Errorf("%s not ready: %w", p.name, errors.Join(ctx.Err(), last))
 		case <-time.After(100 * time.Millisecond): // polling interval
 		}
