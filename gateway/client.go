@@ -140,23 +140,21 @@ func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 	return b, true
 }
 
-// route decides where a validated start goes; on refusal it writes the
-// problem and returns false.
-func (s *Server) route(c *gin.Context, pol *router.Policy, req router.Request, snap router.Snapshot) (router.Decision, bool) {
+// route decides where a validated start goes and records the decision.
+func (s *Server) route(c *gin.Context, pol *router.Policy, req router.Request, snap router.Snapshot) (router.Decision, error) {
 	d, err := pol.Decide(req, snap)
 	if err != nil {
 		// A refusal is worth explaining in full; it is off the hot path.
 		d, err = pol.Explain(req, snap)
 	}
 	s.recordDecision(c, req, d, err)
-	return d, s.routingError(c, d, err)
+	return d, err
 }
 
-// routingError answers a refused decision; it returns true when there was none.
-func (s *Server) routingError(c *gin.Context, d router.Decision, err error) bool {
+// routingError answers a refused decision; it reports whether the router
+// refused it (422 or 503) rather than the request being bad (400).
+func (s *Server) routingError(c *gin.Context, d router.Decision, err error) (refused bool) {
 	switch {
-	case err == nil:
-		return true
 	case errors.Is(err, router.ErrNoLawfulRegion):
 		p := newProblem(422, err.Error())
 		p.Decision = d
@@ -167,8 +165,9 @@ func (s *Server) routingError(c *gin.Context, d router.Decision, err error) bool
 		writeProblem(c, p)
 	default:
 		fail(c, 400, err.Error())
+		return false
 	}
-	return false
+	return true
 }
 
 func (s *Server) start(c *gin.Context) {
@@ -191,9 +190,12 @@ func (s *Server) start(c *gin.Context) {
 			}()
 		}
 	}
-	d, ok := s.route(c, l.policy, req, snap)
-	if !ok {
-		outcome.refused = c.Writer.Status() != http.StatusBadRequest
+	d, routeErr := s.route(c, l.policy, req, snap)
+	// With no region available the id may still have one recorded (a
+	// drained region holds it, say): regions.Start finds it, or answers
+	// ErrNoCandidates and the refusal stands.
+	if routeErr != nil && !errors.Is(routeErr, router.ErrNoRegionAvailable) {
+		outcome.refused = s.routingError(c, d, routeErr)
 		return
 	}
 	if !s.limits.allow(b.Tenant) {
@@ -207,7 +209,11 @@ func (s *Server) start(c *gin.Context) {
 		Input:        b.Input,
 		Request:      req,
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, regions.ErrNoCandidates):
+		outcome.refused = s.routingError(c, d, routeErr)
+		return
+	case err != nil:
 		s.regionError(c, id, err)
 		return
 	}

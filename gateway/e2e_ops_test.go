@@ -114,9 +114,16 @@ func TestDrainMovesNewWorkAndRestoreBringsItBack(t *testing.T) {
 		t.Fatalf("drain eu-central: %d %s", r.Status, r.Body)
 	}
 	refused := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(uniqueID(t)+"-b", "DE", "pii"))
-	checkProblem(t, refused, 503)
+	if p := checkProblem(t, refused, 503); p["decision"] == nil {
+		t.Fatalf("a routing refusal without its decision: %v", p)
+	}
 	if refused.Header.Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
+	}
+	// Draining stops new work only: a retry of an id eu-central already
+	// holds still finds it there, with no region open to new work.
+	if r := do(t, "POST", stack.ClientURL+"/v1/workflows", booking(id, "DE", "pii")); r.Status != 200 || r.json(t)["region"] != "eu-central" {
+		t.Fatalf("retry of an id held by a drained region: %d %s", r.Status, r.Body)
 	}
 	for _, name := range []string{"eu-west", "eu-central"} {
 		if r := do(t, "POST", stack.AdminURL+"/admin/v1/regions/"+name+"/restore", nil, auth...); r.Status != 200 || r.json(t)["state"] != "active" {

@@ -20,6 +20,10 @@ var (
 	ErrNotFound = errors.New("workflow not found")
 	// ErrConflict: the workflow id is held by a region this request may not use.
 	ErrConflict = errors.New("workflow id already belongs to another region")
+	// ErrNoCandidates: the decision offered no region and the workflow id
+	// has none recorded, so there is nowhere to start it. It wraps
+	// ErrUnavailable.
+	ErrNoCandidates = fmt.Errorf("%w: no candidate regions and no recorded one", ErrUnavailable)
 )
 
 // unreachableError says that no attempt of a call got onto a connection to

@@ -79,7 +79,7 @@ func (m *Manager) claim(ctx context.Context, d router.Decision, req StartRequest
 	case rec.Region != "":
 		return rec, ErrRecordExists
 	}
-	return Record{}, fmt.Errorf("%w: no candidate regions", ErrUnavailable)
+	return Record{}, ErrNoCandidates
 }
 
 // pin checks that an id's recorded region is lawful for this request and
