@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,12 +103,7 @@ func drillCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.ID, d.Region, d.End.Local().Format(time.TimeOnly))
 				return nil
 			}
-			select {
-			case <-cmd.Context().Done():
-				return cmd.Context().Err()
-			case <-time.After(time.Until(d.End) + 2*time.Second):
-			}
-			rep, err := cl.DrillReport(cmd.Context(), d.ID)
+			rep, err := waitForDrill(cmd.Context(), cl, d)
 			if err != nil {
 				return err
 			}
@@ -160,4 +156,28 @@ func printReport(w io.Writer, r gateway.DrillReport) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\n", l.name, l.l.Requests, l.l.P50Ms, l.l.P99Ms)
 	}
 	return tw.Flush()
+}
+
+// waitForDrill sleeps until the drill's end, then asks for its report until
+// the gateway has restored the region (status completed), for at most a
+// minute more.
+func waitForDrill(ctx context.Context, cl *adminapi.Client, d gateway.Drill) (gateway.DrillReport, error) {
+	timer := time.NewTimer(time.Until(d.End))
+	defer timer.Stop()
+	deadline := d.End.Add(time.Minute)
+	for {
+		select {
+		case <-ctx.Done():
+			return gateway.DrillReport{}, ctx.Err()
+		case <-timer.C:
+		}
+		rep, err := cl.DrillReport(ctx, d.ID)
+		if err != nil || rep.Status == "completed" {
+			return rep, err
+		}
+		if time.Now().After(deadline) {
+			return rep, fmt.Errorf("drill %s still %s a minute after its end: is any gateway running its drills?", d.ID, rep.Status)
+		}
+		timer.Reset(time.Second) // polling interval
+	}
 }

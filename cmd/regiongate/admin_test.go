@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
@@ -30,9 +31,22 @@ func adminServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	go srv.RunDrills(t.Context(), 50*time.Millisecond) // ends and restores drills, as serve does
 	ts := httptest.NewServer(srv.AdminHandler())
 	t.Cleanup(ts.Close)
 	return ts.URL
+}
+
+// drill run --wait returns once the gateway has ended the drill, with the
+// final report.
+func TestDrillRunWaitsForTheRestore(t *testing.T) {
+	url := adminServer(t)
+	out, err := run(t, "drill", "run", "--admin-url", url, "--token", "dev-operator", "--region", "eu-west",
+		"--duration", "1s", "--wait", "--json")
+	var rep map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep["status"] != "completed" {
+		t.Fatalf("drill run --wait: %v\n%s", err, out)
+	}
 }
 
 func TestRegionsAndDrillCommands(t *testing.T) {

@@ -157,9 +157,7 @@ func printBenchReport(w io.Writer, r *bench.Report, asJSON bool) error {
 	if !asJSON {
 		return r.WriteText(w)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return printJSON(w, r)
 }
 
 func writeDoc(path string, r *bench.Report) error {

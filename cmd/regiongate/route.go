@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,9 +52,7 @@ func explainCmd() *cobra.Command {
 			}
 			d, derr := router.New(cfg, workflows.Names...).Explain(req, snap)
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return errors.Join(enc.Encode(d), derr)
+				return errors.Join(printJSON(cmd.OutOrStdout(), d), derr)
 			}
 			printExplanation(cmd, req, d, derr)
 			return derr
