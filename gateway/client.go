@@ -178,6 +178,11 @@ func (s *Server) start(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Before any routing work: a limited tenant costs as little as possible.
+	if !s.limits.allow(b.Tenant) {
+		fail(c, 429, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
+		return
+	}
 	req := b.routerRequest()
 	snap, undrilled, drills := s.routingState()
 	var outcome startOutcome
@@ -196,10 +201,6 @@ func (s *Server) start(c *gin.Context) {
 	// ErrNoCandidates and the refusal stands.
 	if routeErr != nil && !errors.Is(routeErr, router.ErrNoRegionAvailable) {
 		outcome.refused = s.routingError(c, d, routeErr)
-		return
-	}
-	if !s.limits.allow(b.Tenant) {
-		fail(c, 429, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
 		return
 	}
 	id := workflowID(b, c.GetHeader("Idempotency-Key"))

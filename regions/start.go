@@ -104,11 +104,12 @@ func (m *Manager) pin(ctx context.Context, d router.Decision, id string, rec Rec
 func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequest, rec Record) (Started, error) {
 	var lastErr error
 	for i, region := range d.Candidates {
-		name := m.placementFor(region, req.Request.Tenant)
+		name := rec.Region // the claim named the first candidate's placement
 		if i > 0 {
 			if ctx.Err() != nil {
 				break
 			}
+			name = m.placementFor(region, req.Request.Tenant)
 			var err error
 			if rec, err = m.records.Move(ctx, req.WorkflowID, rec, name); err != nil {
 				// Another request for this id pinned it and may be
