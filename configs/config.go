@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Config is the whole region config. A *Config is immutable once Load returns
-// it: replace it whole, never mutate it in place.
+// Config is the whole region config. A *Config is immutable once Parse
+// returns it: replace it whole, never mutate it in place.
 type Config struct {
 	// Environment names the deployment ("dev", "prod"); it prefixes
 	// namespaces that are not set explicitly.

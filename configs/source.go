@@ -36,9 +36,10 @@ func LoadFile(path string) (*Config, error) {
 	return c, nil
 }
 
-// Revision is one stored version of the config text. Index orders
-// revisions within a source (Consul's ModifyIndex, a file's change count)
-// and is what a conditional write compares against.
+// Revision is one stored version of the config text. Index identifies it
+// within a source (Consul's ModifyIndex, a hash of a file's content, a
+// memory source's write count) and is what a conditional write compares
+// against.
 type Revision struct {
 	Data  []byte
 	Index uint64

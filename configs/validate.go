@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -178,12 +179,12 @@ func (v *validator) location(c *Config) {
 }
 
 func validHostPort(s string) bool {
-	i := strings.LastIndexByte(s, ':')
-	if i <= 0 || i == len(s)-1 {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
 		return false
 	}
-	port, err := strconv.Atoi(s[i+1:])
-	return err == nil && port > 0 && port <= 65535 && s[i+1] != '+' && s[i+1] != '-'
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
 }
 
 // ErrNotFound is returned by sources when no config is stored yet.
