@@ -26,7 +26,7 @@ func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 	rejects := s.inst.configRejects
 	s.watcher = &configs.Watcher{
 		Source: src,
-		Apply:  s.SetConfig,
+		Apply:  s.setConfig,
 		Check: func(cfg *configs.Config) error {
 			l, err := compile(cfg, s.workflowTypes)
 			if err != nil {

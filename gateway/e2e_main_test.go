@@ -74,6 +74,9 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
+// testClient gives up on a hung gateway long before go test's own timeout.
+var testClient = &http.Client{Timeout: time.Minute}
+
 func do(t *testing.T, method, url string, body any, header ...string) response {
 	t.Helper()
 	var rd io.Reader
@@ -98,7 +101,7 @@ func do(t *testing.T, method, url string, body any, header ...string) response {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -35,7 +35,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		log.Info("request",
 			"request_id", c.GetString(requestIDHeader),
-			"trace_id", traceID(c),
+			"trace_id", c.Writer.Header().Get("X-Trace-ID"), // set by observe
 			"method", c.Request.Method,
 			"route", c.FullPath(),
 			"status", c.Writer.Status(),

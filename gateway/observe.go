@@ -70,7 +70,7 @@ func (s *Server) observe() gin.HandlerFunc {
 			attribute.String("region", c.GetString(ctxRegion)),
 			attribute.String("classification", c.GetString(ctxClass)),
 		)
-		ctx := context.WithoutCancel(c.Request.Context())
+		ctx := c.Request.Context() // synchronous instruments ignore its cancellation
 		s.inst.requests.Add(ctx, 1, attrs)
 		s.inst.duration.Record(ctx, time.Since(start).Seconds(), attrs)
 	}
@@ -89,13 +89,18 @@ func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Dec
 		}
 		s.inst.refusals.Add(ctx, 1, metric.WithAttributes(
 			attribute.String("reason", reason), attribute.String("classification", req.Class)))
-		span.AddEvent("routing.refused", trace.WithAttributes(
-			attribute.String("reason", reason), attribute.StringSlice("lawful", d.Lawful)))
+		if span.IsRecording() {
+			span.AddEvent("routing.refused", trace.WithAttributes(
+				attribute.String("reason", reason), attribute.StringSlice("lawful", d.Lawful)))
+		}
 		return
 	}
 	home := len(d.Lawful) > 0 && d.Region == d.Lawful[0]
 	s.inst.decisions.Add(ctx, 1, metric.WithAttributes(
 		attribute.String("region", d.Region), attribute.String("classification", req.Class), attribute.Bool("home", home)))
+	if !span.IsRecording() {
+		return // the slices below are copied into the event: only for a span that keeps it
+	}
 	span.AddEvent("routing.decision", trace.WithAttributes(
 		attribute.String("region", d.Region),
 		attribute.String("namespace", d.Namespace),

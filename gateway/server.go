@@ -148,8 +148,9 @@ func (s *Server) Config() *configs.Config { return s.live.Load().cfg }
 // Policy returns the routing policy in force.
 func (s *Server) Policy() *router.Policy { return s.live.Load().policy }
 
-// SetConfig swaps in a validated config; on error the old one stays.
-func (s *Server) SetConfig(cfg *configs.Config) error {
+// setConfig swaps in a validated config; on error the old one stays. Only
+// the watcher calls it, so the ETag it keeps stays true.
+func (s *Server) setConfig(cfg *configs.Config) error {
 	l, err := compile(cfg, s.workflowTypes)
 	if err != nil {
 		return err

@@ -44,10 +44,6 @@ type Options struct {
 	CodecKeys    codec.Source
 	CodecOrigins []string
 
-	Health regions.HealthOptions
-	// DrainSync is how often drain state is re-read from its store, for
-	// the drains other replicas set; zero means every second.
-	DrainSync time.Duration
 	// DialOptions are added to every regional client's gRPC options (the
 	// bench times the start RPCs with one).
 	DialOptions []grpc.DialOption
@@ -111,13 +107,10 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 
 	bg, stop := context.WithCancel(ctx)
 	g.closers = append(g.closers, stop)
-	g.Manager.CheckHealthOnce(bg, o.Health)
-	go g.Manager.RunHealthChecks(bg, o.Health)
-	drainSync := o.DrainSync
-	if drainSync <= 0 {
-		drainSync = time.Second
-	}
-	go g.Manager.SyncDrains(bg, drainSync)
+	g.Manager.CheckHealthOnce(bg, regions.HealthOptions{})
+	go g.Manager.RunHealthChecks(bg, regions.HealthOptions{})
+	// Re-read drains every second, for those other replicas set.
+	go g.Manager.SyncDrains(bg, time.Second)
 
 	g.Server, err = gateway.New(gateway.Options{
 		Regions: g.Manager, Config: o.Config, WorkflowTypes: workflows.Names,
