@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // Problem is one thing wrong with a config, with its place in the file.

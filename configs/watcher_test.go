@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 )
 
 type applied struct {

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/router"
 )
 

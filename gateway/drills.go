@@ -14,7 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 	"github.com/regiongate/regiongate/router"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/telemetry"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/base/telemetry"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
 )
@@ -27,9 +27,9 @@ type replica struct {
 
 // consulWithConfig starts a real Consul agent holding the dev config under
 // configKey, and returns it with a client.
-func consulWithConfig(tb testing.TB, ctx context.Context) (*testenv.Consul, *api.Client) {
+func consulWithConfig(tb testing.TB, ctx context.Context) (*devstack.Consul, *api.Client) {
 	tb.Helper()
-	agent, err := testenv.StartConsul(ctx, tb.TempDir())
+	agent, err := devstack.StartConsul(ctx, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}

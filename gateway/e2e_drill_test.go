@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 )
 
 func TestDrillReroutesAndRestoresByItself(t *testing.T) {

@@ -15,12 +15,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 )
 
 // stack is the whole product on free ports, shared by this package's
 // end-to-end tests; nil under -short.
-var stack *testenv.Stack
+var stack *devstack.Stack
 
 // spans records every span the shared stack ends.
 var spans = tracetest.NewInMemoryExporter()
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	// Every span of the shared stack (HTTP, Temporal client, workflow,
 	// activity) is kept in memory for the tracing test.
-	stack, err = testenv.StartStackWith(ctx, dir, testenv.StackOptions{
+	stack, err = devstack.StartStackWith(ctx, dir, devstack.StackOptions{
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)),
 	})
 	cancel()

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 )
 
 func processing(id string, items, delayMs int) map[string]any {

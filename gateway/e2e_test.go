@@ -11,7 +11,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 )
 
 func booking(id, location, class string) map[string]any {

@@ -6,7 +6,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 )
 
 // TestOneTraceFromRequestToActivity starts a booking through the HTTP API

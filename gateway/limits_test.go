@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 )
 
 // TestTenantRateLimit: a tenant over its bucket gets 429 with Retry-After;
 // other tenants and anonymous requests are not held back by it. The
 // regions point at a closed port, so admitted starts fail fast with 503.
 func TestTenantRateLimit(t *testing.T) {
-	port, err := testenv.FreePort()
+	port, err := devstack.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

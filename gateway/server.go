@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/router/location"

@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -22,7 +22,7 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 		t.Skip("needs a real Consul agent (skipped under -short)")
 	}
 	ctx := context.Background()
-	agent, err := testenv.StartConsul(ctx, t.TempDir())
+	agent, err := devstack.StartConsul(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

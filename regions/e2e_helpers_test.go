@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/log"
 
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -31,7 +31,7 @@ func needServers(t *testing.T) {
 
 // startStack starts this test's own stack: tests here kill servers, so
 // they share none.
-func startStack(t *testing.T, opts testenv.StackOptions) *testenv.Stack {
+func startStack(t *testing.T, opts devstack.StackOptions) *devstack.Stack {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "regiongate-failover-")
 	if err != nil {
@@ -39,7 +39,7 @@ func startStack(t *testing.T, opts testenv.StackOptions) *testenv.Stack {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st, err := testenv.StartStackWith(ctx, dir, opts)
+	st, err := devstack.StartStackWith(ctx, dir, opts)
 	if err != nil {
 		os.RemoveAll(dir)
 		t.Fatalf("starting the stack: %v", err)
@@ -113,7 +113,7 @@ func germanBooking(id string) map[string]any {
 	}
 }
 
-func startGerman(t *testing.T, st *testenv.Stack, id string) reply {
+func startGerman(t *testing.T, st *devstack.Stack, id string) reply {
 	t.Helper()
 	return call(t, "POST", st.ClientURL+"/v1/workflows", germanBooking(id))
 }
@@ -126,7 +126,7 @@ type regionView struct {
 	Healthy bool   `json:"healthy"`
 }
 
-func adminRegion(t *testing.T, st *testenv.Stack, name string) regionView {
+func adminRegion(t *testing.T, st *devstack.Stack, name string) regionView {
 	t.Helper()
 	r := call(t, "GET", st.AdminURL+"/admin/v1/regions", nil, "Authorization", "Bearer dev-viewer")
 	if r.Status != 200 {
@@ -151,7 +151,7 @@ var allRegions = []string{"us-east", "us-west", "eu-west", "eu-central"}
 
 // holders lists which of the given regions' clusters have the workflow id,
 // asking each directly, not through the gateway.
-func holders(t *testing.T, st *testenv.Stack, id string, among ...string) []string {
+func holders(t *testing.T, st *devstack.Stack, id string, among ...string) []string {
 	t.Helper()
 	var out []string
 	for _, region := range among {

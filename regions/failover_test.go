@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -44,9 +44,9 @@ const (
 func TestKillingARegionUnderTraffic(t *testing.T) {
 	needServers(t)
 	seen := &changes{}
-	tune := testenv.RegionTuning{Breaker: configs.Breaker{OpenFor: configs.Duration(2 * time.Second)}}
-	st := startStack(t, testenv.StackOptions{
-		Tune:          map[string]testenv.RegionTuning{"eu-west": tune, "eu-central": tune},
+	tune := devstack.RegionTuning{Breaker: configs.Breaker{OpenFor: configs.Duration(2 * time.Second)}}
+	st := startStack(t, devstack.StackOptions{
+		Tune:          map[string]devstack.RegionTuning{"eu-west": tune, "eu-central": tune},
 		OnStateChange: seen.add,
 	})
 	warmUp(t, st)
@@ -91,7 +91,7 @@ func TestKillingARegionUnderTraffic(t *testing.T) {
 // warmUp makes a first start in eu-central (eu-west drained) and in
 // eu-west: the first starts after the servers come up are slow, and would
 // blur what the failover itself costs.
-func warmUp(t *testing.T, st *testenv.Stack) {
+func warmUp(t *testing.T, st *devstack.Stack) {
 	for _, w := range []struct{ drain, region string }{{"drain", "eu-central"}, {"restore", "eu-west"}} {
 		r := call(t, "POST", st.AdminURL+"/admin/v1/regions/eu-west/"+w.drain, nil, "Authorization", "Bearer dev-operator")
 		if r.Status != 200 {
@@ -107,7 +107,7 @@ func warmUp(t *testing.T, st *testenv.Stack) {
 // killUnderTraffic streams German starts from a few goroutines, kills
 // eu-west once they flow, and stops afterOpen starts after eu-west's
 // breaker opened, or at maxStarts or maxTraffic.
-func killUnderTraffic(t *testing.T, st *testenv.Stack, seen *changes) ([]start, time.Time) {
+func killUnderTraffic(t *testing.T, st *devstack.Stack, seen *changes) ([]start, time.Time) {
 	var mu sync.Mutex
 	var starts []start
 	deadline := time.Now().Add(maxTraffic)
@@ -147,7 +147,7 @@ func killUnderTraffic(t *testing.T, st *testenv.Stack, seen *changes) ([]start, 
 
 // checkStarts checks every answer of the stream and returns, for each id
 // known to be started, its region; ids answered 503 are retried later.
-func checkStarts(t *testing.T, st *testenv.Stack, starts []start, killedAt, openedAt time.Time) map[string]string {
+func checkStarts(t *testing.T, st *devstack.Stack, starts []start, killedAt, openedAt time.Time) map[string]string {
 	where := map[string]string{}
 	var failover []time.Duration
 	unknown := 0
@@ -194,7 +194,7 @@ func checkStarts(t *testing.T, st *testenv.Stack, starts []start, killedAt, open
 // bothEUDown: with eu-central killed too, German resident data has no
 // region left; the gateway refuses with 503 and Retry-After, and sends
 // nothing to the US.
-func bothEUDown(t *testing.T, st *testenv.Stack) (refused []string) {
+func bothEUDown(t *testing.T, st *devstack.Stack) (refused []string) {
 	st.Temporal["eu-central"].Kill()
 	for i := range 2 { // the first finds out by trying, the second from the snapshot
 		id := uniqueID(t, "eu-down-"+strconv.Itoa(i))
@@ -215,7 +215,7 @@ func bothEUDown(t *testing.T, st *testenv.Stack) (refused []string) {
 // euWestReturns restarts eu-west on its port and state file: once healthy
 // its breaker is half-open, the next start probes and closes it, and the
 // starts whose outcome was unknown are found there by the client's retry.
-func euWestReturns(t *testing.T, st *testenv.Stack, seen *changes, where map[string]string) {
+func euWestReturns(t *testing.T, st *devstack.Stack, seen *changes, where map[string]string) {
 	restarted := time.Now()
 	if err := st.Temporal["eu-west"].Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -11,8 +11,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/testkit/faults"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -24,15 +25,15 @@ import (
 // finds the workflow in eu-west, and exactly one cluster holds it.
 func TestUnknownOutcomeThroughANetworkFault(t *testing.T) {
 	needServers(t)
-	var proxy *testenv.Proxy
-	st := startStack(t, testenv.StackOptions{
-		Tune: map[string]testenv.RegionTuning{"eu-west": {CallTimeout: 2 * time.Second}},
+	var proxy *faults.Proxy
+	st := startStack(t, devstack.StackOptions{
+		Tune: map[string]devstack.RegionTuning{"eu-west": {CallTimeout: 2 * time.Second}},
 		Via: func(region, addr string) (string, error) {
 			if region != "eu-west" {
 				return addr, nil
 			}
 			var err error
-			proxy, err = testenv.StartProxy(region, addr)
+			proxy, err = faults.StartProxy(region, addr)
 			return proxy.Addr, err
 		},
 	})
@@ -89,7 +90,7 @@ func TestUnknownOutcomeThroughANetworkFault(t *testing.T) {
 func TestLazyClientSeesEveryAttemptAndReconnects(t *testing.T) {
 	needServers(t)
 	ctx := context.Background()
-	server, err := testenv.StartTemporal(ctx, t.TempDir(), "dev-solo")
+	server, err := devstack.StartTemporal(ctx, t.TempDir(), "dev-solo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // Change is one country and class whose region order differs between two

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // Policy is a config compiled for fast decisions: for every class and

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // Refusal kinds. Callers test them with errors.Is.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 func devPolicy(t testing.TB) *Policy {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // WriteTable writes the routing matrix as markdown: one row per ISO

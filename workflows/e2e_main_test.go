@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/workflows"
 )
 
@@ -27,7 +27,7 @@ const e2eNamespace = "regiongate-workflows-test"
 var devServer struct {
 	once sync.Once
 	dir  string
-	srv  *testenv.Temporal
+	srv  *devstack.Temporal
 	err  error
 }
 
@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 // needServer returns the shared dev server, skipping under -short.
-func needServer(t *testing.T) *testenv.Temporal {
+func needServer(t *testing.T) *devstack.Temporal {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("real-server test: needs a Temporal dev server (skipped under -short)")
@@ -59,7 +59,7 @@ func needServer(t *testing.T) *testenv.Temporal {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		devServer.srv, devServer.err = testenv.StartTemporal(ctx, devServer.dir, e2eNamespace)
+		devServer.srv, devServer.err = devstack.StartTemporal(ctx, devServer.dir, e2eNamespace)
 	})
 	if devServer.err != nil {
 		t.Fatalf("starting the Temporal dev server: %v", devServer.err)

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/services"
 )

@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/regiongate/regiongate/internal/poll"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/workflows"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/adminapi"
+	"github.com/regiongate/regiongate/internal/tool/adminapi"
 )
 
 type adminFlags struct {

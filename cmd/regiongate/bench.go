@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/regiongate/regiongate/internal/bench"
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 type benchFlags struct {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/gatewayd"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 

@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
@@ -38,7 +38,7 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 	for _, r := range base.Regions {
 		namespaces = append(namespaces, base.Namespaces(r)...)
 	}
-	temporal, err := testenv.StartTemporal(ctx, t.TempDir(), namespaces...)
+	temporal, err := devstack.StartTemporal(ctx, t.TempDir(), namespaces...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 	t.Setenv(codec.EnvName("eu-west"), "k1:"+base64.StdEncoding.EncodeToString(secret))
 	var addrs [2]string
 	for i := range addrs {
-		port, err := testenv.FreePort()
+		port, err := devstack.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/audit"
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 )
 

@@ -23,7 +23,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/internal/base/telemetry"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
-	"github.com/regiongate/regiongate/internal/poll"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
@@ -29,7 +29,7 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := testenv.StartTemporal(ctx, t.TempDir(), "dev-eu-west", "eu-extra")
+	srv, err := devstack.StartTemporal(ctx, t.TempDir(), "dev-eu-west", "eu-extra")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestWorkerServesNamespacesAndStopsGracefully(t *testing.T) {
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	done := make(chan error, 1)
-	metricsPort, err := testenv.FreePort()
+	metricsPort, err := devstack.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/oschwald/maxminddb-golang/v2"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/iso3166"
+	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
 
 // Sources, as named in the config's location.precedence.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/audit"
-	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/internal/base/audit"
+	"github.com/regiongate/regiongate/internal/base/telemetry"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"

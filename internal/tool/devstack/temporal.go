@@ -1,6 +1,7 @@
-// Package testenv starts the real servers tests run against: Temporal dev
-// servers (and, for the Consul path, a Consul agent), on free loopback ports.
-package testenv
+// Package devstack starts the real servers the dev stack, the bench and the
+// tests run: Temporal dev servers and Consul agents on free loopback ports,
+// and the whole product in-process.
+package devstack
 
 import (
 	"context"

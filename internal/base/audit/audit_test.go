@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regiongate/regiongate/internal/audit"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/base/audit"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 )
 
 func entries() []audit.Entry {
@@ -57,7 +57,7 @@ func TestConsulStoreIsSharedAcrossReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a real Consul agent (skipped under -short)")
 	}
-	agent, err := testenv.StartConsul(context.Background(), t.TempDir())
+	agent, err := devstack.StartConsul(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

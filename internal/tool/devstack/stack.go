@@ -1,4 +1,4 @@
-package testenv
+package devstack
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/telemetry"
+	"github.com/regiongate/regiongate/internal/base/telemetry"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows"

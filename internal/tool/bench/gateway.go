@@ -14,8 +14,8 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/audit"
-	"github.com/regiongate/regiongate/internal/gatewayd"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows/codec"
 )

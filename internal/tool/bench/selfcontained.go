@@ -16,7 +16,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/testenv"
+	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
 )
@@ -44,7 +44,7 @@ func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) err
 	fmt.Fprintln(o.Progress, "starting the stack: a Temporal dev server and a worker per region (free loopback ports)")
 	began := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	st, err := testenv.StartStack(sctx, dir)
+	st, err := devstack.StartStack(sctx, dir)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("starting the stack: %w", err)
@@ -59,7 +59,7 @@ func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) err
 		return err
 	}
 	fmt.Fprintf(o.Progress, "stack up in %.1fs: gateway %s\n", time.Since(began).Seconds(), gateways[ModeGateway].url)
-	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/testenv.StartStack; the gateway built by internal/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
+	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/devstack.StartStack; the gateway built by internal/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
 		regions.DefaultHealthInterval, regions.DefaultHealthTimeout, regions.DefaultHealthFailThreshold, regions.DefaultHealthPassThreshold))
 
 	w, fallback, err := resolveWorkload(st.Config, o)
@@ -108,7 +108,7 @@ func startGateways(ctx context.Context, o Options, cfg *configs.Config, dir stri
 
 // stackFailover kills the workload's home region under load through the
 // gateway at gatewayURL.
-func stackFailover(ctx context.Context, o Options, r *Report, st *testenv.Stack, gatewayURL string, w Workload, fallback, runID string) error {
+func stackFailover(ctx context.Context, o Options, r *Report, st *devstack.Stack, gatewayURL string, w Workload, fallback, runID string) error {
 	fo := o.FailoverOptions
 	fo.Home, fo.Fallback, fo.IDPrefix, fo.Progress = w.Region, fallback, runID, o.Progress
 	fo.Start = failoverStarts(NewHTTPClient(64), gatewayURL, w)
@@ -127,7 +127,7 @@ func stackFailover(ctx context.Context, o Options, r *Report, st *testenv.Stack,
 // the config key, and measures propagation to both.
 func selfPropagation(ctx context.Context, o Options, r *Report, runID, dir string) error {
 	fmt.Fprintln(o.Progress, "propagation: starting a Consul dev agent and two gateway replicas")
-	agent, err := testenv.StartConsul(ctx, dir)
+	agent, err := devstack.StartConsul(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("starting consul: %w", err)
 	}

@@ -1,4 +1,6 @@
-package testenv
+// Package faults puts network faults between the gateway and a region in
+// tests: an in-process toxiproxy. Test-only; never linked into a binary.
+package faults
 
 import (
 	"context"
