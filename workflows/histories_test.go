@@ -61,6 +61,14 @@ var historyScenarios = []historyScenario{
 		input: workflows.DataProcessingInput{Items: 100, ItemDelayMs: 1000}, drive: cancelWhenProcessing},
 	{file: "PropertyDataSync-completed.json", workflow: "PropertyDataSync",
 		input: workflows.PropertyDataSyncInput{PropertyID: "p-1", Pages: 3, PageDelayMs: 10}},
+	// Signals the workflows ignored until they had handlers: recorded so
+	// that the handlers are proven to replay runs that received them.
+	{file: "DataProcessing-noted.json", workflow: "DataProcessing",
+		input: workflows.DataProcessingInput{Items: 5, ItemDelayMs: 300}, drive: signalWhenProcessing("note",
+			map[string]string{"text": "first"}, map[string]string{"text": "second"})},
+	{file: "PropertyDataSync-signaled-unversioned.json", workflow: "PropertyDataSync",
+		input: workflows.PropertyDataSyncInput{PropertyID: "p-1", Pages: 10, PageDelayMs: 150},
+		drive: signalWhenSyncing("propertyUpdated", map[string]any{"propertyId": "p-1", "fields": []string{"price"}})},
 	{file: "LongRunningProcessing-continued.json", workflow: "LongRunningProcessing",
 		input: workflows.LongRunningInput{BatchSize: 5, MaxPerRun: 10}},
 }
@@ -209,6 +217,33 @@ func cancelWhenProcessing(ctx context.Context, t *testing.T, c client.Client, id
 	})
 	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// signalWhenProcessing sends each input as a signal once the workflow says
+// it is processing.
+func signalWhenProcessing(name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return signalWhenStatus("processing", name, inputs...)
+}
+
+// signalWhenSyncing is signalWhenProcessing for PropertyDataSync.
+func signalWhenSyncing(name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return signalWhenStatus("syncing", name, inputs...)
+}
+
+func signalWhenStatus(status, name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return func(ctx context.Context, t *testing.T, c client.Client, id string) {
+		t.Helper()
+		poll.Until(t, 20*time.Second, "status "+status, func() bool {
+			v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+			var s string
+			return err == nil && v.Get(&s) == nil && s == status
+		})
+		for _, in := range inputs {
+			if err := c.SignalWorkflow(ctx, id, "", name, in); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
