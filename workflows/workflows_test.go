@@ -109,6 +109,7 @@ func TestRegisterRegistersEveryWorkflowByName(t *testing.T) {
 		dataProcessingName:        DataProcessingInput{Items: -1},
 		propertyDataSyncName:      PropertyDataSyncInput{},
 		longRunningProcessingName: LongRunningInput{},
+		resilientDataSyncName:     DataSyncInput{},
 	}
 	for _, name := range Names {
 		t.Run(name, func(t *testing.T) {
