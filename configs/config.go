@@ -97,6 +97,21 @@ type Region struct {
 	CallTimeout Duration `yaml:"callTimeout,omitempty"`
 }
 
+// Connection is everything in a region's config that shapes its client's
+// connection: when any of it changes, the gateway and the workers need a new
+// client for the region. A field added to Region that shapes the
+// connection belongs here too (TestConnectionCoversRegion makes sure each
+// Region field is placed on one side or the other).
+type Connection struct {
+	Endpoint  string
+	Namespace string
+}
+
+// Connection returns what shapes the region's client.
+func (r Region) Connection() Connection {
+	return Connection{Endpoint: r.Endpoint, Namespace: r.Namespace}
+}
+
 // Breaker tunes a region's circuit breaker.
 type Breaker struct {
 	// ConsecutiveFailures opens the breaker; zero means 5.
@@ -169,26 +184,6 @@ func (c *Config) Tenant(name string) Tenant {
 		}
 	}
 	return Tenant{Name: name}
-}
-
-// Namespace is the namespace of a tenant in a region: the region's own,
-// or for an isolated tenant "<region namespace>-<tenant>".
-func (c *Config) Namespace(r Region, tenant string) string {
-	if tenant != "" && c.Tenant(tenant).Isolated {
-		return r.Namespace + "-" + tenant
-	}
-	return r.Namespace
-}
-
-// Namespaces lists every namespace a region's workers must poll.
-func (c *Config) Namespaces(r Region) []string {
-	out := []string{r.Namespace}
-	for _, t := range c.Tenants {
-		if t.Isolated {
-			out = append(out, r.Namespace+"-"+t.Name)
-		}
-	}
-	return out
 }
 
 // Classification returns the named class.

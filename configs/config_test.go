@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -322,27 +323,10 @@ func TestDefaultsForOmittedFields(t *testing.T) {
 	}
 }
 
-func TestTenantNamespacesAndLocationDefaults(t *testing.T) {
-	c, err := configs.Parse([]byte(minimalYAML + "tenants: [{name: acme, isolated: true}, {name: beta, isolated: false}]\n"))
+func TestLocationDefaults(t *testing.T) {
+	c, err := configs.Parse([]byte(minimalYAML))
 	if err != nil {
 		t.Fatal(err)
-	}
-	eu, _ := c.Region("eu")
-	tests := []struct {
-		tenant, want string
-	}{
-		{"acme", "prod-eu-acme"}, // isolated: a namespace of its own
-		{"beta", "prod-eu"},      // listed, not isolated
-		{"other", "prod-eu"},     // not listed
-		{"", "prod-eu"},          // no tenant
-	}
-	for _, tt := range tests {
-		if got := c.Namespace(eu, tt.tenant); got != tt.want {
-			t.Errorf("Namespace(eu, %q) = %q, want %q", tt.tenant, got, tt.want)
-		}
-	}
-	if got := c.Namespaces(eu); !slices.Equal(got, []string{"prod-eu", "prod-eu-acme"}) {
-		t.Errorf("Namespaces(eu) = %v", got)
 	}
 	if got := c.Location.Precedence; !slices.Equal(got, []string{"request", "header", "geoip"}) {
 		t.Errorf("default location precedence %v", got)
@@ -415,4 +399,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("reparsed version %s, want %s", again.Version(), c.Version())
 		}
 	})
+}
+
+// TestConnectionCoversRegion: every field of Region either shapes the
+// connection (and is in Connection, so a change of it gives the region a
+// new client) or is listed here as a setting the gateway applies in place.
+// A new field fails this test until it is placed on one side.
+func TestConnectionCoversRegion(t *testing.T) {
+	inPlace := map[string]bool{"Name": true, "Residency": true, "Failover": true, "Breaker": true, "CallTimeout": true}
+	conn := map[string]bool{}
+	ct := reflect.TypeFor[configs.Connection]()
+	for i := range ct.NumField() {
+		conn[ct.Field(i).Name] = true
+	}
+	rt := reflect.TypeFor[configs.Region]()
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if conn[name] == inPlace[name] {
+			t.Errorf("Region.%s must be in exactly one of Connection and the in-place settings", name)
+		}
+	}
+	r := configs.Region{Name: "eu", Endpoint: "a:1", Namespace: "ns"}
+	if r.Connection() != (configs.Connection{Endpoint: "a:1", Namespace: "ns"}) {
+		t.Errorf("Connection() = %+v", r.Connection())
+	}
 }

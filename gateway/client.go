@@ -208,7 +208,6 @@ func (s *Server) start(c *gin.Context) {
 		WorkflowID:   id,
 		WorkflowType: b.WorkflowType,
 		Input:        b.Input,
-		Request:      req,
 	})
 	switch {
 	case errors.Is(err, regions.ErrNoCandidates):

@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/regiongate/regiongate/internal/base/iso3166"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -172,7 +170,7 @@ func (s *Server) startDrill(c *gin.Context) {
 		fail(c, 400, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
 		return
 	}
-	refused := s.wouldRefuse(req.Region)
+	refused := s.Policy().WouldRefuse(req.Region, s.snapshot())
 	if len(refused) > 0 && !req.Force {
 		p := newProblem(409, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
 		p.WouldRefuse = refused
@@ -196,47 +194,6 @@ func (s *Server) startDrill(c *gin.Context) {
 	}
 	s.audit(c, "drill.start", req.Region, fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339)))
 	c.JSON(201, dr)
-}
-
-// wouldRefuse lists the jurisdictions (or countries outside any group)
-// whose resident data would have no available lawful region with region
-// drained on top of today's state.
-func (s *Server) wouldRefuse(region string) []string {
-	pol := s.Policy()
-	now := s.snapshot()
-	drilled := maps.Clone(now)
-	st := drilled[region]
-	st.Drained = true
-	drilled[region] = st
-	seen := map[string]bool{}
-	for _, country := range iso3166.All() {
-		for _, cl := range pol.Config().Classifications {
-			if !cl.Resident {
-				continue
-			}
-			req := router.Request{Location: country, Class: cl.Name}
-			if _, err := pol.Decide(req, drilled); !errors.Is(err, router.ErrNoRegionAvailable) {
-				continue
-			}
-			if _, err := pol.Decide(req, now); err != nil {
-				continue // refused already, not because of this drill
-			}
-			d, _ := pol.Decide(req, nil)
-			names := d.Jurisdictions
-			if len(names) == 0 {
-				names = []string{country}
-			}
-			for _, n := range names {
-				seen[n] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func randomHex(n int) string {

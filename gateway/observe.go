@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -84,7 +85,7 @@ func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Dec
 	span := trace.SpanFromContext(ctx)
 	if err != nil {
 		reason := "no_region_available"
-		if d.Region == "" && len(d.Lawful) == 0 {
+		if errors.Is(err, router.ErrNoLawfulRegion) {
 			reason = "no_lawful_region"
 		}
 		s.inst.refusals.Add(ctx, 1, metric.WithAttributes(

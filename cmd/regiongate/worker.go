@@ -151,7 +151,7 @@ func planWorker(cfg *configs.Config, f workerFlags) (workerPlan, error) {
 		},
 	}
 	if len(p.namespaces) == 0 {
-		p.namespaces = cfg.Namespaces(rc) // the region's own and every isolated tenant's
+		p.namespaces = router.Namespaces(cfg, rc) // the region's own and every isolated tenant's
 	}
 	if len(p.queues) == 0 {
 		p.queues = router.TaskQueues(f.region, workflows.Names)

@@ -23,6 +23,7 @@ import (
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/internal/base/telemetry"
 	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
@@ -163,7 +164,7 @@ func (g *Gateway) codecLookup(keys codec.Source) func(string) (converter.Payload
 	return func(namespace string) (converter.PayloadCodec, bool) {
 		cfg := g.Server.Config()
 		for _, rc := range cfg.Regions {
-			if !slices.Contains(cfg.Namespaces(rc), namespace) {
+			if !slices.Contains(router.Namespaces(cfg, rc), namespace) {
 				continue
 			}
 			if c, ok := built.Load(rc.Name); ok {

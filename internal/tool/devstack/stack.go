@@ -146,7 +146,7 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t, err := StartTemporal(ctx, dir, cfg.Namespaces(r)...)
+			t, err := StartTemporal(ctx, dir, router.Namespaces(cfg, r)...)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -189,7 +189,7 @@ func (s *Stack) startWorkers(opts StackOptions) error {
 		s.Direct[r.Name] = c
 		// Workers poll the region's namespace and every isolated tenant's,
 		// as `regiongate worker` does.
-		for _, ns := range s.Config.Namespaces(r) {
+		for _, ns := range router.Namespaces(s.Config, r) {
 			nc := c
 			if ns != r.Namespace {
 				opts := codec.ClientOptions(client.Options{Namespace: ns, Logger: quiet()}, s.Codecs[r.Name])
