@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/regiongate/regiongate/internal/base/atomicfile"
 )
 
 // Drill is one failover drill: a region drained from Start until End, then
@@ -62,7 +64,8 @@ type DrillStore interface {
 // MemoryDrills keeps drills in memory, optionally mirrored to a JSON file
 // so a restarted gateway keeps honouring them.
 type MemoryDrills struct {
-	// Path, when set, persists the store (temp file and rename).
+	// Path, when set, persists the store; every change replaces the file
+	// whole (atomicfile.Write), so a crash leaves the old or the new state.
 	Path string
 
 	mu     sync.Mutex
@@ -105,11 +108,7 @@ func (m *MemoryDrills) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := m.Path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, m.Path)
+	return atomicfile.Write(m.Path, data, 0o600)
 }
 
 // Create implements DrillStore.
