@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/base/audit"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -70,14 +70,9 @@ func (s *Server) putConfig(c *gin.Context) {
 	}
 	// Not the config's own maxBodyBytes, which is for the client API: a
 	// small one must not lock out the edit that raises it.
-	const limit = maxConfigBytes
-	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	switch {
-	case err != nil:
-		fail(c, 400, "reading body: "+err.Error())
-		return
-	case int64(len(data)) > limit:
-		fail(c, 413, "config larger than the body limit")
+	data, err := jsonbody.ReadLimited(c.Request.Body, maxConfigBytes)
+	if err != nil {
+		failBody(c, err)
 		return
 	}
 	version := strings.TrimPrefix(strings.Trim(strings.TrimSpace(ifMatch), `"`), "W/")

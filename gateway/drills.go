@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/regiongate/regiongate/internal/base/iso3166"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -149,6 +149,11 @@ func (s *Server) countForDrills(home string, active []Drill, o startOutcome) {
 	}
 }
 
+// maxDrillBytes caps a drill request, a few dozen bytes in practice. It is
+// not the config's maxBodyBytes, which is for the client API: a small one
+// must not lock operators out of drills.
+const maxDrillBytes = 64 << 10
+
 // DrillRequest is the body of POST /admin/v1/drills.
 type DrillRequest struct {
 	Region          string `json:"region"`
@@ -158,10 +163,8 @@ type DrillRequest struct {
 
 func (s *Server) startDrill(c *gin.Context) {
 	var req DrillRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		fail(c, 400, "malformed JSON body: "+err.Error())
+	if err := jsonbody.Decode(c.Request.Body, maxDrillBytes, &req); err != nil {
+		failBody(c, err)
 		return
 	}
 	if _, ok := s.Policy().Config().Region(req.Region); !ok {

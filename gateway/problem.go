@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -70,6 +72,16 @@ func writeProblem(c *gin.Context, p Problem) {
 
 func fail(c *gin.Context, status int, detail string) {
 	writeProblem(c, newProblem(status, detail))
+}
+
+// failBody answers a body that could not be read (jsonbody's errors): 413
+// when it is over the limit, else 400.
+func failBody(c *gin.Context, err error) {
+	if errors.Is(err, jsonbody.ErrTooLarge) {
+		fail(c, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	fail(c, http.StatusBadRequest, err.Error())
 }
 
 // retryAfterSeconds is what 503 and 429 ask clients to wait: about one
