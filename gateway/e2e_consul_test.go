@@ -74,7 +74,7 @@ func newConsulServer(tb testing.TB, ctx context.Context, cl *api.Client, key str
 		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src,
 		Metrics: m.Handler, Meter: m.Meter("test"),
-		Drills: &gateway.ConsulDrills{KV: cl.KV(), Prefix: "regiongate/drills/"},
+		Drills: gateway.NewConsulDrills(cl, "regiongate/drills/"),
 	})
 	if err != nil {
 		tb.Fatal(err)

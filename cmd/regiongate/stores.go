@@ -87,8 +87,8 @@ func consulStores(ctx context.Context, f serveFlags) (*stores, error) {
 		config:  src,
 		records: regions.NewConsulRecords(c, f.consulPrefix+"records/"),
 		drains:  regions.NewConsulDrains(c, f.consulPrefix+"drains/"),
-		audit:   &audit.ConsulStore{KV: c.KV(), Prefix: f.consulPrefix + "audit/"},
-		drills:  &gateway.ConsulDrills{KV: c.KV(), Prefix: f.consulPrefix + "drills/"},
+		audit:   audit.NewConsulStore(c, f.consulPrefix+"audit/"),
+		drills:  gateway.NewConsulDrills(c, f.consulPrefix+"drills/"),
 		close:   func() {},
 	}, nil
 }
