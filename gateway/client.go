@@ -94,20 +94,20 @@ func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 		return b, false
 	}
 	if !s.types[b.WorkflowType] {
-		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
+		fail(c, kindBadRequest, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
 		return b, false
 	}
 	country, source, err := l.resolver.Resolve(location.Input{
 		Body: b.UserLocation, Header: c.Request.Header.Get, RemoteAddr: c.Request.RemoteAddr,
 	})
 	if err != nil {
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return b, false
 	}
 	b.UserLocation = country
 	c.Header("X-Location-Source", source)
 	if err := l.policy.Validate(b.routerRequest()); err != nil {
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return b, false
 	}
 	return b, true
@@ -129,15 +129,15 @@ func (s *Server) route(c *gin.Context, pol *router.Policy, req router.Request, s
 func (s *Server) routingError(c *gin.Context, d router.Decision, err error) (refused bool) {
 	switch {
 	case errors.Is(err, router.ErrNoLawfulRegion):
-		p := newProblem(422, err.Error())
+		p := newProblem(kindNoLawfulRegion, err.Error())
 		p.Decision = d
 		writeProblem(c, p)
 	case errors.Is(err, router.ErrNoRegionAvailable):
-		p := newProblem(503, err.Error())
+		p := newProblem(kindNoRegionAvailable, err.Error())
 		p.Decision = d
 		writeProblem(c, p)
 	default:
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return false
 	}
 	return true
@@ -153,7 +153,7 @@ func (s *Server) start(c *gin.Context) {
 	}
 	// Before any routing work: a limited tenant costs as little as possible.
 	if !s.limits.allow(b.Tenant) {
-		fail(c, 429, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
+		fail(c, kindRateLimited, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
 		return
 	}
 	req := b.routerRequest()
@@ -207,17 +207,17 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 	var p Problem
 	switch {
 	case errors.Is(err, regions.ErrNotFound):
-		p = newProblem(404, "no region holds workflow "+id)
+		p = newProblem(kindWorkflowNotFound, "no region holds workflow "+id)
 	case errors.Is(err, regions.ErrConflict):
-		p = newProblem(409, "workflow id "+id+" already belongs to a region this request may not use")
+		p = newProblem(kindWorkflowIDConflict, "workflow id "+id+" already belongs to a region this request may not use")
 	case errors.Is(err, regions.ErrUnknownOutcome):
-		p = newProblem(503, "the start may or may not have reached its region; retry with the same workflowId")
+		p = newProblem(kindUnknownOutcome, "the start may or may not have reached its region; retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
-		p = newProblem(503, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
+		p = newProblem(kindRegionUnreachable, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
 	case regions.IsCallerError(err):
-		p = newProblem(400, err.Error())
+		p = newProblem(kindBadRequest, err.Error())
 	default:
-		p = newProblem(502, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
+		p = newProblem(kindUpstreamError, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
 	}
 	if p.Status >= 500 || p.Status == 409 {
 		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "status", p.Status, "error", err)

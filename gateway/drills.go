@@ -168,16 +168,16 @@ func (s *Server) startDrill(c *gin.Context) {
 		return
 	}
 	if _, ok := s.Policy().Config().Region(req.Region); !ok {
-		fail(c, 404, fmt.Sprintf("unknown region %q", req.Region))
+		fail(c, kindRegionNotFound, fmt.Sprintf("unknown region %q", req.Region))
 		return
 	}
 	if req.DurationSeconds < 1 || req.DurationSeconds > MaxDrillSeconds {
-		fail(c, 400, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
+		fail(c, kindBadRequest, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
 		return
 	}
 	refused := s.wouldRefuse(req.Region)
 	if len(refused) > 0 && !req.Force {
-		p := newProblem(409, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
+		p := newProblem(kindDrillWouldRefuse, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
 		p.WouldRefuse = refused
 		writeProblem(c, p)
 		return
@@ -188,10 +188,10 @@ func (s *Server) startDrill(c *gin.Context) {
 		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: t.(Token).Name, Forced: req.Force, WouldRefuse: refused}
 	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
 		if errors.Is(err, ErrDrillConflict) {
-			fail(c, 409, fmt.Sprintf("region %s already has an active drill", req.Region))
+			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
 			return
 		}
-		fail(c, 502, "storing the drill: "+err.Error())
+		fail(c, kindStoreError, "storing the drill: "+err.Error())
 		return
 	}
 	if err := s.drills.refresh(c.Request.Context()); err != nil {
