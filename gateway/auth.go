@@ -116,11 +116,11 @@ func (s *Server) requireRole(role string) gin.HandlerFunc {
 		t, ok := authenticate(s.tokens, c.GetHeader("Authorization"))
 		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="regiongate-admin"`)
-			fail(c, 401, "send Authorization: Bearer <token>")
+			fail(c, kindUnauthorized, "send Authorization: Bearer <token>")
 			return
 		}
 		if !t.Has(role) {
-			fail(c, 403, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
+			fail(c, kindForbidden, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
 			return
 		}
 		c.Set(tokenKey, t)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -147,6 +147,11 @@ func (s *Server) countForDrills(home string, active []Drill, o startOutcome) {
 	}
 }
 
+// maxDrillBytes caps a drill request, a few dozen bytes in practice. It is
+// not the config's maxBodyBytes, which is for the client API: a small one
+// must not lock operators out of drills.
+const maxDrillBytes = 64 << 10
+
 // DrillRequest is the body of POST /admin/v1/drills.
 type DrillRequest struct {
 	Region          string `json:"region"`
@@ -156,23 +161,21 @@ type DrillRequest struct {
 
 func (s *Server) startDrill(c *gin.Context) {
 	var req DrillRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		fail(c, 400, "malformed JSON body: "+err.Error())
+	if err := jsonbody.Decode(c.Request.Body, maxDrillBytes, &req); err != nil {
+		failBody(c, err)
 		return
 	}
 	if _, ok := s.Policy().Config().Region(req.Region); !ok {
-		fail(c, 404, fmt.Sprintf("unknown region %q", req.Region))
+		fail(c, kindRegionNotFound, fmt.Sprintf("unknown region %q", req.Region))
 		return
 	}
 	if req.DurationSeconds < 1 || req.DurationSeconds > MaxDrillSeconds {
-		fail(c, 400, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
+		fail(c, kindBadRequest, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
 		return
 	}
 	refused := s.Policy().WouldRefuse(req.Region, s.snapshot())
 	if len(refused) > 0 && !req.Force {
-		p := newProblem(409, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
+		p := newProblem(kindDrillWouldRefuse, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
 		p.WouldRefuse = refused
 		writeProblem(c, p)
 		return
@@ -183,10 +186,10 @@ func (s *Server) startDrill(c *gin.Context) {
 		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: t.(Token).Name, Forced: req.Force, WouldRefuse: refused}
 	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
 		if errors.Is(err, ErrDrillConflict) {
-			fail(c, 409, fmt.Sprintf("region %s already has an active drill", req.Region))
+			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
 			return
 		}
-		fail(c, 502, "storing the drill: "+err.Error())
+		fail(c, kindStoreError, "storing the drill: "+err.Error())
 		return
 	}
 	if err := s.drills.refresh(c.Request.Context()); err != nil {

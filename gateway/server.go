@@ -180,13 +180,17 @@ func (s *Server) engine(service string) *gin.Engine {
 	e.Use(recovery(s.log), requestID(),
 		otelgin.Middleware(service, otelgin.WithTracerProvider(s.tracer)),
 		s.observe(), accessLog(s.log))
-	e.NoRoute(func(c *gin.Context) { fail(c, 404, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path) })
-	e.NoMethod(func(c *gin.Context) { fail(c, 405, c.Request.Method+" is not allowed on "+c.Request.URL.Path) })
+	e.NoRoute(func(c *gin.Context) {
+		fail(c, kindNoSuchEndpoint, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		fail(c, kindMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", func(c *gin.Context) {
 		if s.metrics == nil {
-			fail(c, 404, "metrics are not enabled")
+			fail(c, kindNoSuchEndpoint, "metrics are not enabled")
 			return
 		}
 		s.metrics.ServeHTTP(c.Writer, c.Request)
@@ -234,7 +238,7 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	if reachable == 0 {
-		fail(c, 503, "config not loaded or no region reachable")
+		fail(c, kindNotReady, "config not loaded or no region reachable")
 		return
 	}
 	c.JSON(200, gin.H{"status": "ready", "regionsReachable": reachable, "configVersion": s.Policy().Config().Version()})

@@ -90,8 +90,8 @@ type Options struct {
 func (o *Options) UseConsul(c *api.Client, prefix string) {
 	o.Records = regions.NewConsulRecords(c, prefix+"records/")
 	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
-	o.Audit = &audit.ConsulStore{KV: c.KV(), Prefix: prefix + "audit/"}
-	o.Drills = &gateway.ConsulDrills{KV: c.KV(), Prefix: prefix + "drills/"}
+	o.Audit = audit.NewConsulStore(c, prefix+"audit/")
+	o.Drills = gateway.NewConsulDrills(c, prefix+"drills/")
 }
 
 // Gateway is an assembled gateway: serve it with Serve or
