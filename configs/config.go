@@ -70,12 +70,39 @@ type Location struct {
 	// Headers are the CDN country headers to read, in order. Empty means
 	// CF-IPCountry, CloudFront-Viewer-Country, X-Country-Code.
 	Headers []string `yaml:"headers,omitempty"`
-	// TrustedProxies are the CIDRs whose headers (and X-Forwarded-For) are
-	// believed. Empty means headers are never trusted.
-	TrustedProxies []string `yaml:"trustedProxies,omitempty"`
+	// TrustedProxies are the proxies whose headers are believed, each only
+	// for the headers it names. Empty means no header is ever believed.
+	TrustedProxies []TrustedProxy `yaml:"trustedProxies,omitempty"`
 	// GeoIPDatabase is a MaxMind-format (.mmdb) country database; empty
 	// turns the geoip source off.
 	GeoIPDatabase string `yaml:"geoipDatabase,omitempty"`
+}
+
+// TrustedProxy is a proxy (or CDN) in front of the gateway and the headers
+// it may set. A header that any other peer sends is ignored: a client can
+// write any header it likes, so a CDN country header is only as good as
+// the proxy that set it.
+type TrustedProxy struct {
+	// CIDR is the range the proxy connects from.
+	CIDR string `yaml:"cidr"`
+	// Headers it is believed for: "X-Forwarded-For" (it appends the
+	// address it saw) and country headers from location.headers. In YAML a
+	// plain CIDR string stands for {cidr: ..., headers: [X-Forwarded-For]}.
+	Headers []string `yaml:"headers"`
+}
+
+// ForwardedFor is the header a trusted proxy appends its peer's address to.
+const ForwardedFor = "X-Forwarded-For"
+
+// UnmarshalYAML takes a mapping, or a plain CIDR string for a proxy that
+// is only believed for X-Forwarded-For.
+func (p *TrustedProxy) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p.CIDR, p.Headers = n.Value, []string{ForwardedFor}
+		return nil
+	}
+	type plain TrustedProxy // without this method
+	return n.Decode((*plain)(p))
 }
 
 // Region is one regional Temporal cluster.

@@ -157,6 +157,14 @@ func TestParseReportsBadValuesWithTheirPath(t *testing.T) {
 		{"location source twice", []byte(minimalYAML + "location: {precedence: [header, header]}\n"), "location.precedence[1]", "twice"},
 		{"bad location header", []byte(minimalYAML + "location: {headers: [\"CF IPCountry\"]}\n"), "location.headers[0]", "header"},
 		{"bad trusted proxy", []byte(minimalYAML + "location: {trustedProxies: [10.0.0.0/33]}\n"), "location.trustedProxies[0]", "CIDR"},
+		{"trusted proxy for a header the gateway does not read", []byte(minimalYAML + "location: {trustedProxies: [{cidr: 10.0.0.0/8, headers: [X-Real-Country]}]}\n"), "location.trustedProxies[0].headers[0]", "X-Real-Country"},
+		{"trusted proxy naming no header", []byte(minimalYAML + "location: {trustedProxies: [{cidr: 10.0.0.0/8, headers: []}]}\n"), "location.trustedProxies[0].headers", "name the headers"},
+		{"maxBodyBytes that would overflow", devEdited(t, "maxBodyBytes: 1048576", "maxBodyBytes: 9223372036854775807"), "limits.maxBodyBytes", "at most"},
+		{"tenantRatePerSecond not a number", devEdited(t, "tenantRatePerSecond: 100", "tenantRatePerSecond: .nan"), "limits.tenantRatePerSecond", "number"},
+		{"infinite tenantRatePerSecond", devEdited(t, "tenantRatePerSecond: 100", "tenantRatePerSecond: .inf"), "limits.tenantRatePerSecond", "at most"},
+		{"huge tenantBurst", devEdited(t, "tenantBurst: 200", "tenantBurst: 2000000000"), "limits.tenantBurst", "at most"},
+		{"huge callTimeout", devEdited(t, "    namespace: dev-us-east\n", "    namespace: dev-us-east\n    callTimeout: 100000h\n"), "regions[0].callTimeout", "at most"},
+		{"huge breaker count", devEdited(t, "    namespace: dev-us-east\n", "    namespace: dev-us-east\n    breaker: {consecutiveFailures: 4000000000}\n"), "regions[0].breaker.consecutiveFailures", "at most"},
 		{"no classifications", []byte(strings.Replace(minimalYAML, "  - {name: public, resident: false}\n", "", 1)), "classifications", "at least one"},
 		{"no regions", []byte(minimalYAML[:strings.Index(minimalYAML, "regions:")]), "regions", "at least one"},
 	}
@@ -422,5 +430,21 @@ func TestConnectionCoversRegion(t *testing.T) {
 	r := configs.Region{Name: "eu", Endpoint: "a:1", Namespace: "ns"}
 	if r.Connection() != (configs.Connection{Endpoint: "a:1", Namespace: "ns"}) {
 		t.Errorf("Connection() = %+v", r.Connection())
+	}
+}
+
+// TestTrustedProxyForms: a plain CIDR is believed for X-Forwarded-For
+// only; a mapping names its headers.
+func TestTrustedProxyForms(t *testing.T) {
+	c, err := configs.Parse([]byte(minimalYAML + "location:\n  trustedProxies:\n    - 10.0.0.0/8\n    - {cidr: 192.0.2.0/24, headers: [CloudFront-Viewer-Country, X-Forwarded-For]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []configs.TrustedProxy{
+		{CIDR: "10.0.0.0/8", Headers: []string{"X-Forwarded-For"}},
+		{CIDR: "192.0.2.0/24", Headers: []string{"CloudFront-Viewer-Country", "X-Forwarded-For"}},
+	}
+	if !reflect.DeepEqual(c.Location.TrustedProxies, want) {
+		t.Fatalf("trusted proxies %+v, want %+v", c.Location.TrustedProxies, want)
 	}
 }

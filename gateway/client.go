@@ -32,8 +32,6 @@ type StartBody struct {
 	Input              json.RawMessage `json:"input,omitempty"`
 }
 
-const maxIDLen = 255
-
 // maxTenantLen bounds a tenant name: it keys a rate-limit bucket and is
 // part of derived workflow ids and namespaces.
 const maxTenantLen = 128
@@ -52,8 +50,10 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	if string(b.Input) == "null" {
 		b.Input = nil
 	}
-	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, unicode.IsControl) {
-		return StartBody{}, fmt.Errorf("workflowId must be at most %d bytes (UTF-8) with no control characters", maxIDLen)
+	if b.WorkflowID != "" {
+		if err := checkName("workflowId", b.WorkflowID); err != nil {
+			return StartBody{}, err
+		}
 	}
 	if len(b.Tenant) > maxTenantLen || strings.ContainsFunc(b.Tenant, unicode.IsControl) {
 		return StartBody{}, fmt.Errorf("tenant must be at most %d bytes (UTF-8) with no control characters", maxTenantLen)
@@ -98,7 +98,7 @@ func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 		return b, false
 	}
 	country, source, err := l.resolver.Resolve(location.Input{
-		Body: b.UserLocation, Header: c.Request.Header.Get, RemoteAddr: c.Request.RemoteAddr,
+		Body: b.UserLocation, Header: c.Request.Header, RemoteAddr: c.Request.RemoteAddr,
 	})
 	if err != nil {
 		fail(c, kindBadRequest, err.Error())
@@ -226,6 +226,9 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 }
 
 func (s *Server) describe(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	d, err := s.regions.Describe(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
@@ -235,6 +238,9 @@ func (s *Server) describe(c *gin.Context) {
 }
 
 func (s *Server) query(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	res, err := s.regions.Query(c.Request.Context(), c.Param("id"), c.Param("query"))
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
@@ -249,6 +255,9 @@ type SignalBody struct {
 }
 
 func (s *Server) signal(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	// An empty body is a signal without input.
 	var b SignalBody
 	opts := jsonbody.Options{Limit: s.Policy().Config().MaxBodyBytes(), AllowEmpty: true}
@@ -267,6 +276,9 @@ func (s *Server) signal(c *gin.Context) {
 }
 
 func (s *Server) cancel(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	if err := s.regions.Cancel(c.Request.Context(), c.Param("id")); err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return

@@ -28,7 +28,7 @@ func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 		Source: src,
 		Apply:  s.setConfig,
 		Check: func(cfg *configs.Config) error {
-			l, err := compile(cfg, s.workflowTypes)
+			l, err := s.compile(cfg)
 			if err != nil {
 				return err
 			}
