@@ -70,12 +70,39 @@ type Location struct {
 	// Headers are the CDN country headers to read, in order. Empty means
 	// CF-IPCountry, CloudFront-Viewer-Country, X-Country-Code.
 	Headers []string `yaml:"headers,omitempty"`
-	// TrustedProxies are the CIDRs whose headers (and X-Forwarded-For) are
-	// believed. Empty means headers are never trusted.
-	TrustedProxies []string `yaml:"trustedProxies,omitempty"`
+	// TrustedProxies are the proxies whose headers are believed, each only
+	// for the headers it names. Empty means no header is ever believed.
+	TrustedProxies []TrustedProxy `yaml:"trustedProxies,omitempty"`
 	// GeoIPDatabase is a MaxMind-format (.mmdb) country database; empty
 	// turns the geoip source off.
 	GeoIPDatabase string `yaml:"geoipDatabase,omitempty"`
+}
+
+// TrustedProxy is a proxy (or CDN) in front of the gateway and the headers
+// it may set. A header that any other peer sends is ignored: a client can
+// write any header it likes, so a CDN country header is only as good as
+// the proxy that set it.
+type TrustedProxy struct {
+	// CIDR is the range the proxy connects from.
+	CIDR string `yaml:"cidr"`
+	// Headers it is believed for: "X-Forwarded-For" (it appends the
+	// address it saw) and country headers from location.headers. In YAML a
+	// plain CIDR string stands for {cidr: ..., headers: [X-Forwarded-For]}.
+	Headers []string `yaml:"headers"`
+}
+
+// ForwardedFor is the header a trusted proxy appends its peer's address to.
+const ForwardedFor = "X-Forwarded-For"
+
+// UnmarshalYAML takes a mapping, or a plain CIDR string for a proxy that
+// is only believed for X-Forwarded-For.
+func (p *TrustedProxy) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p.CIDR, p.Headers = n.Value, []string{ForwardedFor}
+		return nil
+	}
+	type plain TrustedProxy // without this method
+	return n.Decode((*plain)(p))
 }
 
 // Region is one regional Temporal cluster.
@@ -95,6 +122,21 @@ type Region struct {
 	Breaker Breaker `yaml:"breaker,omitempty"`
 	// CallTimeout bounds every Temporal call to this region; zero means 5s.
 	CallTimeout Duration `yaml:"callTimeout,omitempty"`
+}
+
+// Connection is everything in a region's config that shapes its client's
+// connection: when any of it changes, the gateway and the workers need a new
+// client for the region. A field added to Region that shapes the
+// connection belongs here too (TestConnectionCoversRegion makes sure each
+// Region field is placed on one side or the other).
+type Connection struct {
+	Endpoint  string
+	Namespace string
+}
+
+// Connection returns what shapes the region's client.
+func (r Region) Connection() Connection {
+	return Connection{Endpoint: r.Endpoint, Namespace: r.Namespace}
 }
 
 // Breaker tunes a region's circuit breaker.
@@ -169,26 +211,6 @@ func (c *Config) Tenant(name string) Tenant {
 		}
 	}
 	return Tenant{Name: name}
-}
-
-// Namespace is the namespace of a tenant in a region: the region's own,
-// or for an isolated tenant "<region namespace>-<tenant>".
-func (c *Config) Namespace(r Region, tenant string) string {
-	if tenant != "" && c.Tenant(tenant).Isolated {
-		return r.Namespace + "-" + tenant
-	}
-	return r.Namespace
-}
-
-// Namespaces lists every namespace a region's workers must poll.
-func (c *Config) Namespaces(r Region) []string {
-	out := []string{r.Namespace}
-	for _, t := range c.Tenants {
-		if t.Isolated {
-			out = append(out, r.Namespace+"-"+t.Name)
-		}
-	}
-	return out
 }
 
 // Classification returns the named class.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -156,6 +157,14 @@ func TestParseReportsBadValuesWithTheirPath(t *testing.T) {
 		{"location source twice", []byte(minimalYAML + "location: {precedence: [header, header]}\n"), "location.precedence[1]", "twice"},
 		{"bad location header", []byte(minimalYAML + "location: {headers: [\"CF IPCountry\"]}\n"), "location.headers[0]", "header"},
 		{"bad trusted proxy", []byte(minimalYAML + "location: {trustedProxies: [10.0.0.0/33]}\n"), "location.trustedProxies[0]", "CIDR"},
+		{"trusted proxy for a header the gateway does not read", []byte(minimalYAML + "location: {trustedProxies: [{cidr: 10.0.0.0/8, headers: [X-Real-Country]}]}\n"), "location.trustedProxies[0].headers[0]", "X-Real-Country"},
+		{"trusted proxy naming no header", []byte(minimalYAML + "location: {trustedProxies: [{cidr: 10.0.0.0/8, headers: []}]}\n"), "location.trustedProxies[0].headers", "name the headers"},
+		{"maxBodyBytes that would overflow", devEdited(t, "maxBodyBytes: 1048576", "maxBodyBytes: 9223372036854775807"), "limits.maxBodyBytes", "at most"},
+		{"tenantRatePerSecond not a number", devEdited(t, "tenantRatePerSecond: 100", "tenantRatePerSecond: .nan"), "limits.tenantRatePerSecond", "number"},
+		{"infinite tenantRatePerSecond", devEdited(t, "tenantRatePerSecond: 100", "tenantRatePerSecond: .inf"), "limits.tenantRatePerSecond", "at most"},
+		{"huge tenantBurst", devEdited(t, "tenantBurst: 200", "tenantBurst: 2000000000"), "limits.tenantBurst", "at most"},
+		{"huge callTimeout", devEdited(t, "    namespace: dev-us-east\n", "    namespace: dev-us-east\n    callTimeout: 100000h\n"), "regions[0].callTimeout", "at most"},
+		{"huge breaker count", devEdited(t, "    namespace: dev-us-east\n", "    namespace: dev-us-east\n    breaker: {consecutiveFailures: 4000000000}\n"), "regions[0].breaker.consecutiveFailures", "at most"},
 		{"no classifications", []byte(strings.Replace(minimalYAML, "  - {name: public, resident: false}\n", "", 1)), "classifications", "at least one"},
 		{"no regions", []byte(minimalYAML[:strings.Index(minimalYAML, "regions:")]), "regions", "at least one"},
 	}
@@ -322,27 +331,10 @@ func TestDefaultsForOmittedFields(t *testing.T) {
 	}
 }
 
-func TestTenantNamespacesAndLocationDefaults(t *testing.T) {
-	c, err := configs.Parse([]byte(minimalYAML + "tenants: [{name: acme, isolated: true}, {name: beta, isolated: false}]\n"))
+func TestLocationDefaults(t *testing.T) {
+	c, err := configs.Parse([]byte(minimalYAML))
 	if err != nil {
 		t.Fatal(err)
-	}
-	eu, _ := c.Region("eu")
-	tests := []struct {
-		tenant, want string
-	}{
-		{"acme", "prod-eu-acme"}, // isolated: a namespace of its own
-		{"beta", "prod-eu"},      // listed, not isolated
-		{"other", "prod-eu"},     // not listed
-		{"", "prod-eu"},          // no tenant
-	}
-	for _, tt := range tests {
-		if got := c.Namespace(eu, tt.tenant); got != tt.want {
-			t.Errorf("Namespace(eu, %q) = %q, want %q", tt.tenant, got, tt.want)
-		}
-	}
-	if got := c.Namespaces(eu); !slices.Equal(got, []string{"prod-eu", "prod-eu-acme"}) {
-		t.Errorf("Namespaces(eu) = %v", got)
 	}
 	if got := c.Location.Precedence; !slices.Equal(got, []string{"request", "header", "geoip"}) {
 		t.Errorf("default location precedence %v", got)
@@ -415,4 +407,44 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("reparsed version %s, want %s", again.Version(), c.Version())
 		}
 	})
+}
+
+// TestConnectionCoversRegion: every field of Region either shapes the
+// connection (and is in Connection, so a change of it gives the region a
+// new client) or is listed here as a setting the gateway applies in place.
+// A new field fails this test until it is placed on one side.
+func TestConnectionCoversRegion(t *testing.T) {
+	inPlace := map[string]bool{"Name": true, "Residency": true, "Failover": true, "Breaker": true, "CallTimeout": true}
+	conn := map[string]bool{}
+	ct := reflect.TypeFor[configs.Connection]()
+	for i := range ct.NumField() {
+		conn[ct.Field(i).Name] = true
+	}
+	rt := reflect.TypeFor[configs.Region]()
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if conn[name] == inPlace[name] {
+			t.Errorf("Region.%s must be in exactly one of Connection and the in-place settings", name)
+		}
+	}
+	r := configs.Region{Name: "eu", Endpoint: "a:1", Namespace: "ns"}
+	if r.Connection() != (configs.Connection{Endpoint: "a:1", Namespace: "ns"}) {
+		t.Errorf("Connection() = %+v", r.Connection())
+	}
+}
+
+// TestTrustedProxyForms: a plain CIDR is believed for X-Forwarded-For
+// only; a mapping names its headers.
+func TestTrustedProxyForms(t *testing.T) {
+	c, err := configs.Parse([]byte(minimalYAML + "location:\n  trustedProxies:\n    - 10.0.0.0/8\n    - {cidr: 192.0.2.0/24, headers: [CloudFront-Viewer-Country, X-Forwarded-For]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []configs.TrustedProxy{
+		{CIDR: "10.0.0.0/8", Headers: []string{"X-Forwarded-For"}},
+		{CIDR: "192.0.2.0/24", Headers: []string{"CloudFront-Viewer-Country", "X-Forwarded-For"}},
+	}
+	if !reflect.DeepEqual(c.Location.TrustedProxies, want) {
+		t.Fatalf("trusted proxies %+v, want %+v", c.Location.TrustedProxies, want)
+	}
 }

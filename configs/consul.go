@@ -12,8 +12,8 @@ import (
 // ConsulSource keeps the config under one Consul KV key. Replicas watch it
 // with blocking queries and writes are check-and-set on ModifyIndex.
 type ConsulSource struct {
-	KV  *api.KV
-	Key string
+	kv  *api.KV
+	key string
 	// MaxBackoff caps the wait between retries while Consul is down; zero
 	// means 5s.
 	MaxBackoff time.Duration
@@ -21,21 +21,23 @@ type ConsulSource struct {
 	WaitTime time.Duration
 }
 
-// NewConsulSource uses one long-lived Consul client's KV endpoint.
+// NewConsulSource keeps the config under key, through one long-lived
+// Consul client.
 func NewConsulSource(c *api.Client, key string) *ConsulSource {
-	return &ConsulSource{KV: c.KV(), Key: key}
+	return &ConsulSource{kv: c.KV(), key: key}
 }
 
-func (s *ConsulSource) String() string { return "consul key " + s.Key }
+func (s *ConsulSource) String() string { return "consul key " + s.key }
 
-// Read implements Source.
+// Read implements Source. It reads consistently: the index it returns is
+// what the next Write checks against, and a stale one would be refused.
 func (s *ConsulSource) Read(ctx context.Context) (Revision, error) {
-	pair, _, err := s.KV.Get(s.Key, (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
+	pair, _, err := s.kv.Get(s.key, (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
 	if err != nil {
-		return Revision{}, fmt.Errorf("reading consul key %s: %w", s.Key, err)
+		return Revision{}, fmt.Errorf("reading consul key %s: %w", s.key, err)
 	}
 	if pair == nil {
-		return Revision{}, fmt.Errorf("consul key %s: %w", s.Key, ErrNotFound)
+		return Revision{}, fmt.Errorf("consul key %s: %w", s.key, ErrNotFound)
 	}
 	return Revision{Data: pair.Value, Index: pair.ModifyIndex}, nil
 }
@@ -43,9 +45,9 @@ func (s *ConsulSource) Read(ctx context.Context) (Revision, error) {
 // Write implements Source with check-and-set: expected 0 creates the key
 // only if it does not exist.
 func (s *ConsulSource) Write(ctx context.Context, data []byte, expected uint64) (Revision, error) {
-	ok, _, err := s.KV.CAS(&api.KVPair{Key: s.Key, Value: data, ModifyIndex: expected}, (&api.WriteOptions{}).WithContext(ctx))
+	ok, _, err := s.kv.CAS(&api.KVPair{Key: s.key, Value: data, ModifyIndex: expected}, (&api.WriteOptions{}).WithContext(ctx))
 	if err != nil {
-		return Revision{}, fmt.Errorf("writing consul key %s: %w", s.Key, err)
+		return Revision{}, fmt.Errorf("writing consul key %s: %w", s.key, err)
 	}
 	if !ok {
 		return Revision{}, ErrStale
@@ -78,7 +80,7 @@ func (s *ConsulSource) Watch(ctx context.Context, fn func(Revision)) {
 	var index uint64
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		pair, meta, err := s.KV.Get(s.Key, (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx))
+		pair, meta, err := s.kv.Get(s.key, (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx))
 		if err != nil {
 			// After an outage the agent may be a new one whose index is
 			// behind ours, and a blocking query with a future index would

@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/regiongate/regiongate/internal/base/atomicfile"
 )
 
 // FileSource keeps the config in a file. Writes replace it atomically
-// (temp file and rename), so a reader never sees half a config. Its
+// (atomicfile.Write), so a reader never sees half a config and a crash
+// leaves the old one or the new one. Its
 // revision index is a hash of the content.
 type FileSource struct {
 	Path string
@@ -64,24 +67,8 @@ func (f *FileSource) Write(ctx context.Context, data []byte, expected uint64) (R
 	case cur.Index != expected:
 		return Revision{}, ErrStale
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".config-*.yaml")
-	if err != nil {
-		return Revision{}, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return Revision{}, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return Revision{}, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Revision{}, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	if err := os.Rename(tmp.Name(), f.Path); err != nil {
-		return Revision{}, fmt.Errorf("replacing %s: %w", f.Path, err)
+	if err := atomicfile.Write(f.Path, data, 0o600); err != nil {
+		return Revision{}, err
 	}
 	return Revision{Data: data, Index: contentIndex(data)}, nil
 }

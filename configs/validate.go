@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/regiongate/regiongate/internal/base/iso3166"
 )
@@ -55,16 +56,45 @@ func Validate(c *Config) error {
 	v.classRegions(c)
 	v.tenants(c)
 	v.location(c)
-	v.check(c.Limits.MaxBodyBytes >= 0, "limits.maxBodyBytes", "must not be negative")
-	v.check(c.Limits.TenantRatePerSecond >= 0, "limits.tenantRatePerSecond", "must not be negative")
-	v.check(c.Limits.TenantBurst >= 0, "limits.tenantBurst", "must not be negative")
+	v.within(float64(c.Limits.MaxBodyBytes), MaxBodyBytesLimit, "limits.maxBodyBytes", "bytes")
+	v.within(c.Limits.TenantRatePerSecond, MaxTenantRate, "limits.tenantRatePerSecond", "starts per second")
+	v.within(float64(c.Limits.TenantBurst), MaxTenantBurst, "limits.tenantBurst", "starts")
 	if len(v.problems) > 0 {
 		return &ValidationError{Problems: v.problems}
 	}
 	return nil
 }
 
+// Bounds on every number in the config: a value past them is a typo or an
+// attack on the gateway (a body limit near 2^63 overflowed the reader and
+// made every body read as empty), never a setting anyone needs.
+const (
+	MaxBodyBytesLimit = 64 << 20 // limits.maxBodyBytes
+	MaxTenantRate     = 1e6      // limits.tenantRatePerSecond
+	MaxTenantBurst    = 1e7      // limits.tenantBurst
+	MaxBreakerCount   = 10000    // breaker.consecutiveFailures, breaker.halfOpenRequests
+	MaxCallTimeout    = Duration(10 * time.Minute)
+	MaxOpenFor        = Duration(24 * time.Hour)
+)
+
 type validator struct{ problems []Problem }
+
+// within checks 0 <= x <= hi; NaN is outside every range.
+func (v *validator) within(x, hi float64, path, unit string) {
+	switch {
+	case x != x:
+		v.check(false, path, "must be a number")
+	case x < 0:
+		v.check(false, path, "must not be negative, got %g", x)
+	case x > hi:
+		v.check(false, path, "must be at most %g %s, got %g", hi, unit, x)
+	}
+}
+
+func (v *validator) durationWithin(d, hi Duration, path string) {
+	v.check(d >= 0, path, "must not be negative, got %s", time.Duration(d))
+	v.check(d <= hi, path, "must be at most %s, got %s", time.Duration(hi), time.Duration(d))
+}
 
 func (v *validator) check(ok bool, path, format string, args ...any) {
 	if !ok {
@@ -110,8 +140,10 @@ func (v *validator) regions(c *Config) {
 		names[r.Name] = true
 		v.check(validHostPort(r.Endpoint), p+".endpoint", "must be host:port, got %q", r.Endpoint)
 		v.check(r.Namespace != "" && !strings.ContainsAny(r.Namespace, " /"), p+".namespace", "must be a Temporal namespace name, got %q", r.Namespace)
-		v.check(r.CallTimeout >= 0, p+".callTimeout", "must not be negative")
-		v.check(r.Breaker.OpenFor >= 0, p+".breaker.openFor", "must not be negative")
+		v.durationWithin(r.CallTimeout, MaxCallTimeout, p+".callTimeout")
+		v.durationWithin(r.Breaker.OpenFor, MaxOpenFor, p+".breaker.openFor")
+		v.within(float64(r.Breaker.ConsecutiveFailures), MaxBreakerCount, p+".breaker.consecutiveFailures", "failures")
+		v.within(float64(r.Breaker.HalfOpenRequests), MaxBreakerCount, p+".breaker.halfOpenRequests", "requests")
 		for j, e := range r.Residency {
 			_, group := c.Jurisdictions[e]
 			v.check(group || iso3166.Valid(e), fmt.Sprintf("%s.residency[%d]", p, j),
@@ -172,9 +204,15 @@ func (v *validator) location(c *Config) {
 	for i, h := range c.Location.Headers {
 		v.check(h != "" && !strings.ContainsAny(h, " :\t"), fmt.Sprintf("location.headers[%d]", i), "bad header name %q", h)
 	}
-	for i, cidr := range c.Location.TrustedProxies {
-		_, err := netip.ParsePrefix(cidr)
-		v.check(err == nil, fmt.Sprintf("location.trustedProxies[%d]", i), "bad CIDR %q", cidr)
+	for i, tp := range c.Location.TrustedProxies {
+		p := fmt.Sprintf("location.trustedProxies[%d]", i)
+		_, err := netip.ParsePrefix(tp.CIDR)
+		v.check(err == nil, p, "bad CIDR %q", tp.CIDR)
+		v.check(len(tp.Headers) > 0, p+".headers", "name the headers this proxy sets (X-Forwarded-For and/or country headers from location.headers)")
+		for j, h := range tp.Headers {
+			known := strings.EqualFold(h, ForwardedFor) || slices.ContainsFunc(c.Location.Headers, func(k string) bool { return strings.EqualFold(k, h) })
+			v.check(known, fmt.Sprintf("%s.headers[%d]", p, j), "%q is neither X-Forwarded-For nor one of location.headers", h)
+		}
 	}
 }
 

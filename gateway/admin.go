@@ -61,10 +61,10 @@ func (s *Server) drain(drained bool) gin.HandlerFunc {
 		name := c.Param("name")
 		if err := s.regions.SetDrained(name, drained); err != nil {
 			if errors.Is(err, regions.ErrUnknownRegion) {
-				fail(c, 404, err.Error())
+				fail(c, kindRegionNotFound, err.Error())
 				return
 			}
-			fail(c, 500, err.Error())
+			fail(c, kindDrainNotStored, err.Error())
 			return
 		}
 		action := "region.restore"

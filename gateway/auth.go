@@ -38,16 +38,18 @@ func (t Token) Has(role string) bool {
 	return role == RoleViewer && (slices.Contains(t.Roles, RoleCompliance) || slices.Contains(t.Roles, RoleOperator))
 }
 
-// DevTokens are the contract's dev-only tokens. Never use them in production.
+// DevTokens are the contract's dev-only tokens. Never use them in
+// production. Their names, which audit entries and drill reports show to
+// every viewer, differ from their secrets.
 func DevTokens() []Token {
-	mk := func(secret string, roles ...string) Token {
-		return Token{Name: secret, Hash: sha256.Sum256([]byte(secret)), Roles: roles}
+	mk := func(name, secret string, roles ...string) Token {
+		return Token{Name: name, Hash: sha256.Sum256([]byte(secret)), Roles: roles}
 	}
 	return []Token{
-		mk("dev-viewer", RoleViewer),
-		mk("dev-compliance", RoleCompliance),
-		mk("dev-operator", RoleOperator),
-		mk("dev-admin", RoleAdmin),
+		mk("dev.viewer", "dev-viewer", RoleViewer),
+		mk("dev.compliance", "dev-compliance", RoleCompliance),
+		mk("dev.operator", "dev-operator", RoleOperator),
+		mk("dev.admin", "dev-admin", RoleAdmin),
 	}
 }
 
@@ -116,11 +118,11 @@ func (s *Server) requireRole(role string) gin.HandlerFunc {
 		t, ok := authenticate(s.tokens, c.GetHeader("Authorization"))
 		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="regiongate-admin"`)
-			fail(c, 401, "send Authorization: Bearer <token>")
+			fail(c, kindUnauthorized, "send Authorization: Bearer <token>")
 			return
 		}
 		if !t.Has(role) {
-			fail(c, 403, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
+			fail(c, kindForbidden, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
 			return
 		}
 		c.Set(tokenKey, t)

@@ -33,7 +33,7 @@ func BenchmarkDecodeStart(b *testing.B) {
 // location sources, validation and the routing decision against a
 // snapshot of four healthy regions (as Manager.Snapshot returns one).
 func BenchmarkStartDecodeValidateDecide(b *testing.B) {
-	l, err := compile(configs.Default(), benchTypes)
+	l, err := (&Server{workflowTypes: benchTypes, inst: newInstruments(nil)}).compile(configs.Default())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func BenchmarkStartDecodeValidateDecide(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		country, _, err := l.resolver.Resolve(location.Input{Body: body.UserLocation, Header: header.Get, RemoteAddr: "127.0.0.1:50000"})
+		country, _, err := l.resolver.Resolve(location.Input{Body: body.UserLocation, Header: header, RemoteAddr: "127.0.0.1:50000"})
 		if err != nil {
 			b.Fatal(err)
 		}

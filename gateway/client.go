@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/router/location"
@@ -32,32 +32,16 @@ type StartBody struct {
 	Input              json.RawMessage `json:"input,omitempty"`
 }
 
-const maxIDLen = 255
-
 // maxTenantLen bounds a tenant name: it keys a rate-limit bucket and is
 // part of derived workflow ids and namespaces.
 const maxTenantLen = 128
 
-// errTooLarge marks a body over the configured limit.
-var errTooLarge = errors.New("request body too large")
-
-// DecodeStart reads a start body strictly: unknown fields, trailing data and
-// bodies over limit bytes are errors.
+// DecodeStart reads a start body strictly (jsonbody.Decode: size cap,
+// unknown fields, trailing data, duplicate keys, depth), then checks what
+// only a start needs: input is an object, the id and tenant are bounded.
 func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return StartBody{}, fmt.Errorf("reading body: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return StartBody{}, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, limit)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var b StartBody
-	if err := dec.Decode(&b); err != nil {
-		return StartBody{}, fmt.Errorf("malformed JSON body: %w", err)
-	}
-	if err := noTrailingData(dec); err != nil {
+	if err := jsonbody.Decode(r, limit, &b); err != nil {
 		return StartBody{}, err
 	}
 	if len(b.Input) > 0 && b.Input[0] != '{' && string(b.Input) != "null" {
@@ -66,22 +50,15 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	if string(b.Input) == "null" {
 		b.Input = nil
 	}
-	if len(b.WorkflowID) > maxIDLen || strings.ContainsFunc(b.WorkflowID, unicode.IsControl) {
-		return StartBody{}, fmt.Errorf("workflowId must be at most %d bytes (UTF-8) with no control characters", maxIDLen)
+	if b.WorkflowID != "" {
+		if err := checkName("workflowId", b.WorkflowID); err != nil {
+			return StartBody{}, err
+		}
 	}
 	if len(b.Tenant) > maxTenantLen || strings.ContainsFunc(b.Tenant, unicode.IsControl) {
 		return StartBody{}, fmt.Errorf("tenant must be at most %d bytes (UTF-8) with no control characters", maxTenantLen)
 	}
 	return b, nil
-}
-
-// noTrailingData fails when anything but white space follows the value
-// (dec.More alone misses a stray "}" or "]").
-func noTrailingData(dec *json.Decoder) error {
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("malformed JSON body: data after the object")
-	}
-	return nil
 }
 
 // routerRequest turns a body into the router's view of it.
@@ -113,28 +90,24 @@ func workflowID(b StartBody, idempotencyKey string) string {
 func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 	b, err := DecodeStart(c.Request.Body, l.policy.Config().MaxBodyBytes())
 	if err != nil {
-		status := 400
-		if errors.Is(err, errTooLarge) {
-			status = 413
-		}
-		fail(c, status, err.Error())
+		failBody(c, err)
 		return b, false
 	}
 	if !s.types[b.WorkflowType] {
-		fail(c, 400, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
+		fail(c, kindBadRequest, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
 		return b, false
 	}
 	country, source, err := l.resolver.Resolve(location.Input{
-		Body: b.UserLocation, Header: c.Request.Header.Get, RemoteAddr: c.Request.RemoteAddr,
+		Body: b.UserLocation, Header: c.Request.Header, RemoteAddr: c.Request.RemoteAddr,
 	})
 	if err != nil {
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return b, false
 	}
 	b.UserLocation = country
 	c.Header("X-Location-Source", source)
 	if err := l.policy.Validate(b.routerRequest()); err != nil {
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return b, false
 	}
 	return b, true
@@ -156,15 +129,15 @@ func (s *Server) route(c *gin.Context, pol *router.Policy, req router.Request, s
 func (s *Server) routingError(c *gin.Context, d router.Decision, err error) (refused bool) {
 	switch {
 	case errors.Is(err, router.ErrNoLawfulRegion):
-		p := newProblem(422, err.Error())
+		p := newProblem(kindNoLawfulRegion, err.Error())
 		p.Decision = d
 		writeProblem(c, p)
 	case errors.Is(err, router.ErrNoRegionAvailable):
-		p := newProblem(503, err.Error())
+		p := newProblem(kindNoRegionAvailable, err.Error())
 		p.Decision = d
 		writeProblem(c, p)
 	default:
-		fail(c, 400, err.Error())
+		fail(c, kindBadRequest, err.Error())
 		return false
 	}
 	return true
@@ -180,7 +153,7 @@ func (s *Server) start(c *gin.Context) {
 	}
 	// Before any routing work: a limited tenant costs as little as possible.
 	if !s.limits.allow(b.Tenant) {
-		fail(c, 429, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
+		fail(c, kindRateLimited, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
 		return
 	}
 	req := b.routerRequest()
@@ -208,7 +181,6 @@ func (s *Server) start(c *gin.Context) {
 		WorkflowID:   id,
 		WorkflowType: b.WorkflowType,
 		Input:        b.Input,
-		Request:      req,
 	})
 	switch {
 	case errors.Is(err, regions.ErrNoCandidates):
@@ -234,17 +206,17 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 	var p Problem
 	switch {
 	case errors.Is(err, regions.ErrNotFound):
-		p = newProblem(404, "no region holds workflow "+id)
+		p = newProblem(kindWorkflowNotFound, "no region holds workflow "+id)
 	case errors.Is(err, regions.ErrConflict):
-		p = newProblem(409, "workflow id "+id+" already belongs to a region this request may not use")
+		p = newProblem(kindWorkflowIDConflict, "workflow id "+id+" already belongs to a region this request may not use")
 	case errors.Is(err, regions.ErrUnknownOutcome):
-		p = newProblem(503, "the start may or may not have reached its region; retry with the same workflowId")
+		p = newProblem(kindUnknownOutcome, "the start may or may not have reached its region; retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
-		p = newProblem(503, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
+		p = newProblem(kindRegionUnreachable, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
 	case regions.IsCallerError(err):
-		p = newProblem(400, err.Error())
+		p = newProblem(kindBadRequest, err.Error())
 	default:
-		p = newProblem(502, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
+		p = newProblem(kindUpstreamError, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
 	}
 	if p.Status >= 500 || p.Status == 409 {
 		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "status", p.Status, "error", err)
@@ -254,6 +226,9 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 }
 
 func (s *Server) describe(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	d, err := s.regions.Describe(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
@@ -263,6 +238,9 @@ func (s *Server) describe(c *gin.Context) {
 }
 
 func (s *Server) query(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	res, err := s.regions.Query(c.Request.Context(), c.Param("id"), c.Param("query"))
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
@@ -277,26 +255,15 @@ type SignalBody struct {
 }
 
 func (s *Server) signal(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
+	// An empty body is a signal without input.
 	var b SignalBody
-	data, err := io.ReadAll(io.LimitReader(c.Request.Body, s.Policy().Config().MaxBodyBytes()+1))
-	switch {
-	case err != nil:
-		fail(c, 400, "reading body: "+err.Error())
+	opts := jsonbody.Options{Limit: s.Policy().Config().MaxBodyBytes(), AllowEmpty: true}
+	if err := opts.Decode(c.Request.Body, &b); err != nil {
+		failBody(c, err)
 		return
-	case int64(len(data)) > s.Policy().Config().MaxBodyBytes():
-		fail(c, 413, "signal body over the limit")
-		return
-	case len(bytes.TrimSpace(data)) > 0:
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err := dec.Decode(&b)
-		if err == nil {
-			err = noTrailingData(dec)
-		}
-		if err != nil {
-			fail(c, 400, "malformed JSON body: "+err.Error())
-			return
-		}
 	}
 	if string(b.Input) == "null" {
 		b.Input = nil
@@ -309,6 +276,9 @@ func (s *Server) signal(c *gin.Context) {
 }
 
 func (s *Server) cancel(c *gin.Context) {
+	if !pathNames(c) {
+		return
+	}
 	if err := s.regions.Cancel(c.Request.Context(), c.Param("id")); err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return

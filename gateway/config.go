@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/base/audit"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -28,7 +28,7 @@ func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 		Source: src,
 		Apply:  s.setConfig,
 		Check: func(cfg *configs.Config) error {
-			l, err := compile(cfg, s.workflowTypes)
+			l, err := s.compile(cfg)
 			if err != nil {
 				return err
 			}
@@ -65,19 +65,14 @@ func (s *Server) getConfig(c *gin.Context) {
 func (s *Server) putConfig(c *gin.Context) {
 	ifMatch := c.GetHeader("If-Match")
 	if ifMatch == "" {
-		fail(c, 428, "send If-Match with the ETag from GET /admin/v1/config")
+		fail(c, kindPreconditionRequired, "send If-Match with the ETag from GET /admin/v1/config")
 		return
 	}
 	// Not the config's own maxBodyBytes, which is for the client API: a
 	// small one must not lock out the edit that raises it.
-	const limit = maxConfigBytes
-	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	switch {
-	case err != nil:
-		fail(c, 400, "reading body: "+err.Error())
-		return
-	case int64(len(data)) > limit:
-		fail(c, 413, "config larger than the body limit")
+	data, err := jsonbody.ReadLimited(c.Request.Body, maxConfigBytes)
+	if err != nil {
+		failBody(c, err)
 		return
 	}
 	version := strings.TrimPrefix(strings.Trim(strings.TrimSpace(ifMatch), `"`), "W/")
@@ -96,17 +91,17 @@ func (s *Server) configError(c *gin.Context, err error) {
 	var ve *configs.ValidationError
 	switch {
 	case errors.Is(err, configs.ErrVersionMismatch), errors.Is(err, configs.ErrStale):
-		fail(c, 412, "the config changed since you read it; GET it again and reapply your edit")
+		fail(c, kindPreconditionFailed, "the config changed since you read it; GET it again and reapply your edit")
 	case errors.As(err, &ve):
-		p := newProblem(400, ve.Error())
+		p := newProblem(kindConfigInvalid, ve.Error())
 		p.Problems = ve.Problems
 		writeProblem(c, p)
 	case errors.Is(err, configs.ErrNotStored):
-		fail(c, 502, "the config store could not be written; nothing changed: "+err.Error())
+		fail(c, kindStoreError, "the config store could not be written; nothing changed: "+err.Error())
 	case errors.Is(err, configs.ErrStoredNotApplied):
-		fail(c, 500, "the config was stored but could not be applied; the old one stays in force until a new PUT: "+err.Error())
+		fail(c, kindConfigNotApplied, "the config was stored but could not be applied; the old one stays in force until a new PUT: "+err.Error())
 	default:
-		fail(c, 400, "config refused, the old one stays in force: "+err.Error())
+		fail(c, kindConfigInvalid, "config refused, the old one stays in force: "+err.Error())
 	}
 }
 
@@ -126,7 +121,7 @@ func (s *Server) audit(c *gin.Context, action, target, detail string) {
 func (s *Server) listAudit(c *gin.Context) {
 	entries, err := s.auditLog.List(c.Request.Context())
 	if err != nil {
-		fail(c, 502, err.Error())
+		fail(c, kindStoreError, err.Error())
 		return
 	}
 	c.JSON(200, gin.H{"entries": entries})

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 )
 
 const validStart = `{"workflowType":"PropertyBooking","workflowId":"wf-1","tenant":"acme",` +
@@ -62,7 +64,7 @@ func TestDecodeStart(t *testing.T) {
 				if !strings.Contains(err.Error(), tt.errFrag) {
 					t.Fatalf("error %q does not mention %q", err, tt.errFrag)
 				}
-				if errors.Is(err, errTooLarge) {
+				if errors.Is(err, jsonbody.ErrTooLarge) {
 					t.Fatalf("a small body was reported too large: %v", err)
 				}
 				return
@@ -95,7 +97,7 @@ func TestDecodeStartBodyLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := DecodeStart(strings.NewReader(tt.body), limit)
 			if tt.tooLarge {
-				if !errors.Is(err, errTooLarge) {
+				if !errors.Is(err, jsonbody.ErrTooLarge) {
 					t.Fatalf("want errTooLarge, got %v", err)
 				}
 				return

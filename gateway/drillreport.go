@@ -84,22 +84,22 @@ type DrillReport struct {
 func (s *Server) drillReport(c *gin.Context) {
 	ctx := c.Request.Context()
 	if err := s.drills.refresh(ctx); err != nil {
-		fail(c, 502, "reading drills: "+err.Error())
+		fail(c, kindStoreError, "reading drills: "+err.Error())
 		return
 	}
 	list, err := s.drills.store.List(ctx)
 	if err != nil {
-		fail(c, 502, "reading drills: "+err.Error())
+		fail(c, kindStoreError, "reading drills: "+err.Error())
 		return
 	}
 	i := slices.IndexFunc(list, func(d Drill) bool { return d.ID == c.Param("id") })
 	if i < 0 {
-		fail(c, 404, "no drill "+c.Param("id"))
+		fail(c, kindDrillNotFound, "no drill "+c.Param("id"))
 		return
 	}
 	stats, err := s.drills.store.Stats(ctx, list[i].ID)
 	if err != nil {
-		fail(c, 502, "reading drill counts: "+err.Error())
+		fail(c, kindStoreError, "reading drill counts: "+err.Error())
 		return
 	}
 	c.JSON(200, s.report(list[i], stats, time.Now()))
@@ -130,7 +130,7 @@ func (s *Server) report(d Drill, stats map[string]DrillStats, now time.Time) Dri
 func (s *Server) listDrills(c *gin.Context) {
 	list, err := s.drills.store.List(c.Request.Context())
 	if err != nil {
-		fail(c, 502, "reading drills: "+err.Error())
+		fail(c, kindStoreError, "reading drills: "+err.Error())
 		return
 	}
 	if list == nil {

@@ -4,17 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/regiongate/regiongate/internal/base/iso3166"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -149,6 +147,11 @@ func (s *Server) countForDrills(home string, active []Drill, o startOutcome) {
 	}
 }
 
+// maxDrillBytes caps a drill request, a few dozen bytes in practice. It is
+// not the config's maxBodyBytes, which is for the client API: a small one
+// must not lock operators out of drills.
+const maxDrillBytes = 64 << 10
+
 // DrillRequest is the body of POST /admin/v1/drills.
 type DrillRequest struct {
 	Region          string `json:"region"`
@@ -158,23 +161,21 @@ type DrillRequest struct {
 
 func (s *Server) startDrill(c *gin.Context) {
 	var req DrillRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		fail(c, 400, "malformed JSON body: "+err.Error())
+	if err := jsonbody.Decode(c.Request.Body, maxDrillBytes, &req); err != nil {
+		failBody(c, err)
 		return
 	}
 	if _, ok := s.Policy().Config().Region(req.Region); !ok {
-		fail(c, 404, fmt.Sprintf("unknown region %q", req.Region))
+		fail(c, kindRegionNotFound, fmt.Sprintf("unknown region %q", req.Region))
 		return
 	}
 	if req.DurationSeconds < 1 || req.DurationSeconds > MaxDrillSeconds {
-		fail(c, 400, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
+		fail(c, kindBadRequest, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
 		return
 	}
-	refused := s.wouldRefuse(req.Region)
+	refused := s.Policy().WouldRefuse(req.Region, s.snapshot())
 	if len(refused) > 0 && !req.Force {
-		p := newProblem(409, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
+		p := newProblem(kindDrillWouldRefuse, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
 		p.WouldRefuse = refused
 		writeProblem(c, p)
 		return
@@ -185,10 +186,10 @@ func (s *Server) startDrill(c *gin.Context) {
 		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: t.(Token).Name, Forced: req.Force, WouldRefuse: refused}
 	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
 		if errors.Is(err, ErrDrillConflict) {
-			fail(c, 409, fmt.Sprintf("region %s already has an active drill", req.Region))
+			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
 			return
 		}
-		fail(c, 502, "storing the drill: "+err.Error())
+		fail(c, kindStoreError, "storing the drill: "+err.Error())
 		return
 	}
 	if err := s.drills.refresh(c.Request.Context()); err != nil {
@@ -196,47 +197,6 @@ func (s *Server) startDrill(c *gin.Context) {
 	}
 	s.audit(c, "drill.start", req.Region, fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339)))
 	c.JSON(201, dr)
-}
-
-// wouldRefuse lists the jurisdictions (or countries outside any group)
-// whose resident data would have no available lawful region with region
-// drained on top of today's state.
-func (s *Server) wouldRefuse(region string) []string {
-	pol := s.Policy()
-	now := s.snapshot()
-	drilled := maps.Clone(now)
-	st := drilled[region]
-	st.Drained = true
-	drilled[region] = st
-	seen := map[string]bool{}
-	for _, country := range iso3166.All() {
-		for _, cl := range pol.Config().Classifications {
-			if !cl.Resident {
-				continue
-			}
-			req := router.Request{Location: country, Class: cl.Name}
-			if _, err := pol.Decide(req, drilled); !errors.Is(err, router.ErrNoRegionAvailable) {
-				continue
-			}
-			if _, err := pol.Decide(req, now); err != nil {
-				continue // refused already, not because of this drill
-			}
-			d, _ := pol.Decide(req, nil)
-			names := d.Jurisdictions
-			if len(names) == 0 {
-				names = []string{country}
-			}
-			for _, n := range names {
-				seen[n] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func randomHex(n int) string {

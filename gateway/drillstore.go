@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/regiongate/regiongate/internal/base/atomicfile"
 )
 
 // Drill is one failover drill: a region drained from Start until End, then
@@ -62,7 +64,8 @@ type DrillStore interface {
 // MemoryDrills keeps drills in memory, optionally mirrored to a JSON file
 // so a restarted gateway keeps honouring them.
 type MemoryDrills struct {
-	// Path, when set, persists the store (temp file and rename).
+	// Path, when set, persists the store; every change replaces the file
+	// whole (atomicfile.Write), so a crash leaves the old or the new state.
 	Path string
 
 	mu     sync.Mutex
@@ -105,11 +108,7 @@ func (m *MemoryDrills) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := m.Path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, m.Path)
+	return atomicfile.Write(m.Path, data, 0o600)
 }
 
 // Create implements DrillStore.
@@ -170,18 +169,23 @@ func (m *MemoryDrills) Stats(_ context.Context, id string) (map[string]DrillStat
 // lock (created with CAS so two replicas cannot both start one), one key
 // per drill and one per replica's counts.
 type ConsulDrills struct {
-	KV     *api.KV
-	Prefix string // e.g. "regiongate/drills/"
+	kv     *api.KV
+	prefix string
+}
+
+// NewConsulDrills keeps drills under prefix (e.g. "regiongate/drills/").
+func NewConsulDrills(c *api.Client, prefix string) *ConsulDrills {
+	return &ConsulDrills{kv: c.KV(), prefix: prefix}
 }
 
 // Create implements DrillStore. The per-region lock key holds the active
 // drill's id; an expired one is replaced with CAS on its ModifyIndex.
 func (c *ConsulDrills) Create(ctx context.Context, d Drill) error {
-	lockKey := c.Prefix + "active/" + d.Region
+	lockKey := c.prefix + "active/" + d.Region
 	opts := (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx)
-	cur, _, err := c.KV.Get(lockKey, opts)
+	cur, _, err := c.kv.Get(lockKey, opts)
 	if err != nil {
-		return fmt.Errorf("reading drill lock: %w", err)
+		return fmt.Errorf("reading the drill lock of %s: %w", d.Region, err)
 	}
 	var index uint64
 	if cur != nil {
@@ -195,22 +199,24 @@ func (c *ConsulDrills) Create(ctx context.Context, d Drill) error {
 	if err != nil {
 		return err
 	}
-	ok, _, err := c.KV.CAS(&api.KVPair{Key: lockKey, Value: value, ModifyIndex: index}, (&api.WriteOptions{}).WithContext(ctx))
+	ok, _, err := c.kv.CAS(&api.KVPair{Key: lockKey, Value: value, ModifyIndex: index}, (&api.WriteOptions{}).WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("taking drill lock: %w", err)
+		return fmt.Errorf("taking the drill lock of %s: %w", d.Region, err)
 	}
 	if !ok {
 		return ErrDrillConflict
 	}
-	if _, err := c.KV.Put(&api.KVPair{Key: c.Prefix + "all/" + d.ID, Value: value}, (&api.WriteOptions{}).WithContext(ctx)); err != nil {
-		return fmt.Errorf("storing drill: %w", err)
+	if _, err := c.kv.Put(&api.KVPair{Key: c.prefix + "all/" + d.ID, Value: value}, (&api.WriteOptions{}).WithContext(ctx)); err != nil {
+		return fmt.Errorf("storing drill %s: %w", d.ID, err)
 	}
 	return nil
 }
 
-// List implements DrillStore.
+// List implements DrillStore. A default (not consistent) read will do:
+// every replica lists again each refresh interval, and Create checks the
+// lock with a consistent read.
 func (c *ConsulDrills) List(ctx context.Context) ([]Drill, error) {
-	pairs, _, err := c.KV.List(c.Prefix+"all/", (&api.QueryOptions{}).WithContext(ctx))
+	pairs, _, err := c.kv.List(c.prefix+"all/", (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("listing drills: %w", err)
 	}
@@ -231,16 +237,18 @@ func (c *ConsulDrills) PutStats(ctx context.Context, id, replica string, s Drill
 	if err != nil {
 		return err
 	}
-	_, err = c.KV.Put(&api.KVPair{Key: c.Prefix + "stats/" + id + "/" + replica, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
-	return err
+	if _, err := c.kv.Put(&api.KVPair{Key: c.prefix + "stats/" + id + "/" + replica, Value: value}, (&api.WriteOptions{}).WithContext(ctx)); err != nil {
+		return fmt.Errorf("storing counts of drill %s: %w", id, err)
+	}
+	return nil
 }
 
 // Stats implements DrillStore.
 func (c *ConsulDrills) Stats(ctx context.Context, id string) (map[string]DrillStats, error) {
-	prefix := c.Prefix + "stats/" + id + "/"
-	pairs, _, err := c.KV.List(prefix, (&api.QueryOptions{}).WithContext(ctx))
+	prefix := c.prefix + "stats/" + id + "/"
+	pairs, _, err := c.kv.List(prefix, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading counts of drill %s: %w", id, err)
 	}
 	out := map[string]DrillStats{}
 	for _, p := range pairs {

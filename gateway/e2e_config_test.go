@@ -65,7 +65,7 @@ func TestConfigEditFlow(t *testing.T) {
 	found := false
 	for _, e := range entries {
 		m := e.(map[string]any)
-		found = found || (m["action"] == "config.replace" && m["actor"] == "dev-compliance" && strings.Contains(m["detail"].(string), "newly allowed"))
+		found = found || (m["action"] == "config.replace" && m["actor"] == "dev.compliance" && strings.Contains(m["detail"].(string), "newly allowed"))
 	}
 	if a.Status != 200 || !found {
 		t.Fatalf("audit has no config.replace by dev-compliance: %s", a.Body)

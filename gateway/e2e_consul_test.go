@@ -2,9 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +10,9 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/base/telemetry"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
-	"github.com/regiongate/regiongate/regions"
-	"github.com/regiongate/regiongate/workflows"
 )
 
 type replica struct {
@@ -46,53 +41,28 @@ func consulWithConfig(tb testing.TB, ctx context.Context) (*devstack.Consul, *ap
 
 const configKey = "regiongate/config"
 
-// newConsulServer is one gateway replica whose config and drills live in
-// Consul, watching the config key. Its regions need not run: the callers
-// look at config and drills only.
-func newConsulServer(tb testing.TB, ctx context.Context, cl *api.Client, key string) (*gateway.Server, *telemetry.Metrics) {
-	tb.Helper()
-	src := configs.NewConsulSource(cl, key)
-	src.MaxBackoff = 200 * time.Millisecond
-	rev, err := src.Read(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := configs.Parse(rev.Data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mgr, err := regions.NewManager(cfg, regions.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(mgr.Close)
-	m, err := telemetry.NewMetrics()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv, err := gateway.New(gateway.Options{
-		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigSource: src,
-		Metrics: m.Handler, Meter: m.Meter("test"),
-		Drills: &gateway.ConsulDrills{KV: cl.KV(), Prefix: "regiongate/drills/"},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := srv.WatchConfig(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	go srv.RunDrills(ctx, 50*time.Millisecond)
-	return srv, m
-}
-
-// consulReplica serves a Consul-backed replica's admin API.
+// consulReplica is one gateway replica as `regiongate serve --consul`
+// runs it (gatewayd, the shared stores in Consul beside the config key),
+// watching the config key and re-reading drills every 50ms. Its regions
+// need not run: the callers look at config and drills only. It stops when
+// ctx ends, as a replica that has gone; its listeners close with the test.
 func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string) replica {
 	t.Helper()
-	srv, _ := newConsulServer(t, ctx, cl, key)
-	ts := httptest.NewServer(srv.AdminHandler())
-	t.Cleanup(ts.Close)
-	return replica{admin: ts.URL, metricsURL: ts.URL}
+	src := configs.NewConsulSource(cl, key)
+	src.MaxBackoff = 200 * time.Millisecond
+	o := gatewayd.Options{ConfigSource: src, Tokens: gateway.DevTokens(), DrillRefresh: 50 * time.Millisecond}
+	o.UseConsul(cl, "regiongate/")
+	gw, err := gatewayd.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	ls, err := gatewayd.Listen("127.0.0.1:0", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.ServeInBackground(ls)
+	return replica{admin: ls.AdminURL(), metricsURL: ls.AdminURL()}
 }
 
 func (r replica) etag(t *testing.T) string {

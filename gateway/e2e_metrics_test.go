@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -130,4 +132,44 @@ func TestTransitionAndDrillMetrics(t *testing.T) {
 	poll.Until(t, 30*time.Second, "the drill to end", func() bool {
 		return find(scrape(t, stack.ClientURL), "regiongate_drill_active_seconds", map[string]string{"drill": id}) < 0
 	})
+}
+
+// TestMetricsStayBoundedUnderInventedInput: methods, paths and tenant
+// names are the client's to invent; none of them may become a label value,
+// or every request could add a series that /metrics keeps forever.
+func TestMetricsStayBoundedUnderInventedInput(t *testing.T) {
+	needStack(t)
+	invent := func(n, from int) {
+		for i := from; i < from+n; i++ {
+			req, err := http.NewRequest(fmt.Sprintf("M%05d", i), fmt.Sprintf("%s/v1/workflows/x-%d/y-%d", stack.ClientURL, i, i), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := testClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode < 400 {
+				t.Fatalf("invented method %s answered %d", req.Method, resp.StatusCode)
+			}
+			body := booking(uniqueID(t), "JP", "pii")
+			body["tenant"] = fmt.Sprintf("tenant-%05d", i)
+			do(t, "POST", stack.ClientURL+"/v1/workflows", body)
+			do(t, "GET", fmt.Sprintf("%s/no/such/path/%d", stack.ClientURL, i), nil)
+		}
+	}
+	series := func() int {
+		n := 0
+		for _, f := range scrape(t, stack.ClientURL) {
+			n += len(f.GetMetric())
+		}
+		return n
+	}
+	invent(20, 0) // every kind of label value these requests can make exists now
+	before := series()
+	invent(1000, 20)
+	if after := series(); after != before {
+		t.Fatalf("/metrics grew from %d to %d series under invented methods, paths and tenants", before, after)
+	}
 }

@@ -244,3 +244,55 @@ func TestIsolatedTenantGetsItsOwnNamespace(t *testing.T) {
 		t.Fatalf("retry: %d %s", again.Status, again.Body)
 	}
 }
+
+// TestBadPathNamesAreRefusedBeforeAnyRegion: ids and names in paths meet
+// the rules of ids in bodies, checked before any region is asked (a 200 KB
+// id used to fan out to every region and answer 503).
+func TestBadPathNamesAreRefusedBeforeAnyRegion(t *testing.T) {
+	needStack(t)
+	long := strings.Repeat("a", 200<<10)
+	for _, tt := range []struct{ name, method, path, detail string }{
+		{"a 200 KB id", "GET", "/v1/workflows/" + long, "workflowId"},
+		{"an id one byte over", "GET", "/v1/workflows/" + strings.Repeat("b", 256), "workflowId"},
+		{"a control character in the id", "GET", "/v1/workflows/a%01b", "workflowId"},
+		{"a long id to cancel", "POST", "/v1/workflows/" + long + "/cancel", "workflowId"},
+		{"a long query name", "GET", "/v1/workflows/wf-1/queries/" + strings.Repeat("q", 300), "query name"},
+		{"a control character in a signal name", "POST", "/v1/workflows/wf-1/signals/a%7Fb", "signal name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := checkProblem(t, do(t, tt.method, stack.ClientURL+tt.path, nil), 400)
+			if !strings.Contains(p["detail"].(string), tt.detail) {
+				t.Fatalf("detail %q does not name the %s", p["detail"], tt.detail)
+			}
+		})
+	}
+}
+
+// TestBrowserRequestsAcrossOrigins: a cross-site "simple" POST (form or
+// text/plain, no preflight) cannot reach routing, and a cross-origin
+// request from an origin not allowed is refused; the same request from
+// curl or a server passes.
+func TestBrowserRequestsAcrossOrigins(t *testing.T) {
+	needStack(t)
+	body := `{"workflowType":"PropertyBooking","userLocation":"JP","dataClassification":"pii"}`
+	for _, tt := range []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"form post", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415},
+		{"text/plain post", []string{"Content-Type", "text/plain"}, 415},
+		{"no content type", []string{"Content-Type", ""}, 415},
+		{"json with a charset reaches routing", []string{"Content-Type", "application/json; charset=utf-8"}, 422},
+		{"another site's page", []string{"Origin", "https://evil.example"}, 403},
+		{"the listener's own origin", []string{"Origin", stack.ClientURL}, 422},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			checkProblem(t, do(t, "POST", stack.ClientURL+"/v1/workflows", body, tt.header...), tt.status)
+		})
+	}
+	pre := do(t, "OPTIONS", stack.ClientURL+"/v1/workflows", nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+	if pre.Status != 403 || pre.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from a refused origin: %d, allow-origin %q", pre.Status, pre.Header.Get("Access-Control-Allow-Origin"))
+	}
+}

@@ -38,7 +38,9 @@ func explainServer(t *testing.T) string {
 location:
   precedence: [header, request]
   headers: [CF-IPCountry]
-  trustedProxies: [127.0.0.0/8, "::1/128"]
+  trustedProxies:
+    - {cidr: 127.0.0.0/8, headers: [CF-IPCountry]}
+    - {cidr: "::1/128", headers: [CF-IPCountry]}
 `
 	cfg, err := configs.Parse([]byte(text))
 	if err != nil {

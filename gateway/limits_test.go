@@ -14,20 +14,9 @@ import (
 // other tenants and anonymous requests are not held back by it. The
 // regions point at a closed port, so admitted starts fail fast with 503.
 func TestTenantRateLimit(t *testing.T) {
-	port, err := devstack.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	text := strings.ReplaceAll(string(configs.DefaultYAML()), "tenantRatePerSecond: 100", "tenantRatePerSecond: 0.001")
 	text = strings.ReplaceAll(text, "tenantBurst: 200", "tenantBurst: 2")
-	for _, p := range []string{"7233", "7234", "7235", "7236"} {
-		text = strings.ReplaceAll(text, "127.0.0.1:"+p, "127.0.0.1:"+strconv.Itoa(port))
-	}
-	cfg, err := configs.Parse([]byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(offlineServer(t, cfg).ClientHandler())
+	ts := httptest.NewServer(offlineServer(t, closedRegions(t, text)).ClientHandler())
 	t.Cleanup(ts.Close)
 	start := func(tenant string) response {
 		return do(t, "POST", ts.URL+"/v1/workflows", map[string]any{"workflowType": "DataProcessing",
@@ -49,6 +38,24 @@ func TestTenantRateLimit(t *testing.T) {
 	if r := start(""); r.Status == 429 {
 		t.Fatal("a request without a tenant was limited")
 	}
+}
+
+// closedRegions parses config text with every region's endpoint moved to
+// a closed port, so a call that reaches a region fails fast.
+func closedRegions(t *testing.T, text string) *configs.Config {
+	t.Helper()
+	port, err := devstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"7233", "7234", "7235", "7236"} {
+		text = strings.ReplaceAll(text, "127.0.0.1:"+p, "127.0.0.1:"+strconv.Itoa(port))
+	}
+	cfg, err := configs.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // TestConfigPutIgnoresTheClientBodyLimit: the config's maxBodyBytes caps

@@ -49,7 +49,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("panic serving request", "request_id", c.GetString(requestIDHeader), "panic", fmt.Sprint(v))
-				fail(c, 500, "internal error; request id "+c.GetString(requestIDHeader))
+				fail(c, kindInternal, "internal error; request id "+c.GetString(requestIDHeader))
 			}
 		}()
 		c.Next()

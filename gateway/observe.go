@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +30,14 @@ type instruments struct {
 	refusals  metric.Int64Counter
 	// configRejects counts configs refused by validation or apply.
 	configRejects metric.Int64Counter
+	// ignoredHeaders counts location headers from peers not trusted for them.
+	ignoredHeaders metric.Int64Counter
+}
+
+// ignoredHeader counts one location header that was not believed; the
+// resolver only reports configured header names, so the label is bounded.
+func (in *instruments) ignoredHeader(header string) {
+	in.ignoredHeaders.Add(context.Background(), 1, metric.WithAttributes(attribute.String("header", header)))
 }
 
 func newInstruments(m metric.Meter) *instruments {
@@ -47,6 +57,8 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Routing refusals by reason (no_lawful_region, no_region_available) and classification"))
 	in.configRejects, _ = m.Int64Counter("regiongate.config.reload.failures",
 		metric.WithDescription("Region configs refused (invalid or not applicable); the old config stayed in force"))
+	in.ignoredHeaders, _ = m.Int64Counter("regiongate.location.ignored.headers",
+		metric.WithDescription("Location headers (X-Forwarded-For, CDN country headers) sent by a peer not trusted to set them, by header"))
 	return in
 }
 
@@ -65,7 +77,7 @@ func (s *Server) observe() gin.HandlerFunc {
 		}
 		attrs := metric.WithAttributes(
 			attribute.String("route", route),
-			attribute.String("method", c.Request.Method),
+			attribute.String("method", methodLabel(c.Request.Method)),
 			attribute.Int("status", c.Writer.Status()),
 			attribute.String("region", c.GetString(ctxRegion)),
 			attribute.String("classification", c.GetString(ctxClass)),
@@ -76,6 +88,18 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
+// methodLabel keeps the method label to a fixed set: the method is the
+// client's to invent, and every new label value is a new series that
+// /metrics keeps forever.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
 // recordDecision counts the decision and notes it on the request's span,
 // so a trace shows where the request went and why.
 func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Decision, err error) {
@@ -84,7 +108,7 @@ func (s *Server) recordDecision(c *gin.Context, req router.Request, d router.Dec
 	span := trace.SpanFromContext(ctx)
 	if err != nil {
 		reason := "no_region_available"
-		if d.Region == "" && len(d.Lawful) == 0 {
+		if errors.Is(err, router.ErrNoLawfulRegion) {
 			reason = "no_lawful_region"
 		}
 		s.inst.refusals.Add(ctx, 1, metric.WithAttributes(

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/base/jsonbody"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -28,34 +30,62 @@ type Problem struct {
 	WouldRefuse []string `json:"wouldRefuse,omitempty"`
 }
 
-// problemTypes gives every status we send a stable type URI and title.
-var problemTypes = map[int][2]string{
-	http.StatusBadRequest:            {"bad-request", "Bad request"},
-	http.StatusUnauthorized:          {"unauthorized", "Missing or invalid token"},
-	http.StatusForbidden:             {"forbidden", "Token lacks the role"},
-	http.StatusNotFound:              {"not-found", "Not found"},
-	http.StatusMethodNotAllowed:      {"method-not-allowed", "Method not allowed"},
-	http.StatusConflict:              {"conflict", "Conflict"},
-	http.StatusPreconditionFailed:    {"precondition-failed", "Precondition failed"},
-	http.StatusRequestEntityTooLarge: {"body-too-large", "Request body too large"},
-	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
-	http.StatusUnprocessableEntity:   {"no-lawful-region", "No region may lawfully hold this data"},
-	428:                              {"precondition-required", "Precondition required"},
-	http.StatusTooManyRequests:       {"rate-limited", "Tenant rate limit exceeded"},
-	http.StatusInternalServerError:   {"internal", "Internal error"},
-	http.StatusBadGateway:            {"upstream-error", "Regional cluster error"},
-	http.StatusServiceUnavailable:    {"unavailable", "No lawful region is available now"},
+// problemKind is why a request failed. Each kind has its own type URI
+// and title, so causes that share a status stay apart for clients: a 503
+// after an unknown outcome must be retried with the same id, one from
+// /readyz means "send traffic elsewhere". docs/api.md lists them all.
+// It is a struct, not a number, so that fail(c, 503, ...) does not compile.
+type problemKind struct {
+	slug   string // the type URI after problemTypeBase
+	title  string // stable; the detail says what happened
+	status int
 }
+
+// problemKinds is every kind in declaration order, for the tests.
+var problemKinds []problemKind
+
+func newKind(slug, title string, status int) problemKind {
+	k := problemKind{slug: slug, title: title, status: status}
+	problemKinds = append(problemKinds, k)
+	return k
+}
+
+var (
+	kindBadRequest           = newKind("bad-request", "Bad request", http.StatusBadRequest)
+	kindConfigInvalid        = newKind("config-invalid", "Config refused", http.StatusBadRequest)
+	kindUnauthorized         = newKind("unauthorized", "Missing or invalid token", http.StatusUnauthorized)
+	kindForbidden            = newKind("forbidden", "Token lacks the role", http.StatusForbidden)
+	kindOriginRefused        = newKind("origin-refused", "Cross-origin request refused", http.StatusForbidden)
+	kindWorkflowNotFound     = newKind("workflow-not-found", "No region holds this workflow", http.StatusNotFound)
+	kindRegionNotFound       = newKind("region-not-found", "No such region", http.StatusNotFound)
+	kindDrillNotFound        = newKind("drill-not-found", "No such drill", http.StatusNotFound)
+	kindNoSuchEndpoint       = newKind("no-such-endpoint", "No such endpoint", http.StatusNotFound)
+	kindMethodNotAllowed     = newKind("method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed)
+	kindWorkflowIDConflict   = newKind("workflow-id-conflict", "Workflow id held by another region", http.StatusConflict)
+	kindDrillConflict        = newKind("drill-conflict", "Region already has an active drill", http.StatusConflict)
+	kindDrillWouldRefuse     = newKind("drill-would-refuse", "Drill would leave resident data without a region", http.StatusConflict)
+	kindPreconditionFailed   = newKind("precondition-failed", "Config changed since it was read", http.StatusPreconditionFailed)
+	kindBodyTooLarge         = newKind("body-too-large", "Request body too large", http.StatusRequestEntityTooLarge)
+	kindUnsupportedMediaType = newKind("unsupported-media-type", "Body must be JSON", http.StatusUnsupportedMediaType)
+	kindNoLawfulRegion       = newKind("no-lawful-region", "No region may lawfully hold this data", http.StatusUnprocessableEntity)
+	kindPreconditionRequired = newKind("precondition-required", "If-Match required", http.StatusPreconditionRequired)
+	kindRateLimited          = newKind("rate-limited", "Tenant rate limit exceeded", http.StatusTooManyRequests)
+	kindInternal             = newKind("internal", "Internal error", http.StatusInternalServerError)
+	kindDrainNotStored       = newKind("drain-not-stored", "Drain state not stored", http.StatusInternalServerError)
+	kindConfigNotApplied     = newKind("config-not-applied", "Config stored but not applied", http.StatusInternalServerError)
+	kindUpstreamError        = newKind("upstream-error", "Regional cluster error", http.StatusBadGateway)
+	kindStoreError           = newKind("store-error", "Shared store unavailable", http.StatusBadGateway)
+	kindNoRegionAvailable    = newKind("no-region-available", "No lawful region is available now", http.StatusServiceUnavailable)
+	kindRegionUnreachable    = newKind("region-unreachable", "The workflow's region cannot be reached now", http.StatusServiceUnavailable)
+	kindUnknownOutcome       = newKind("unknown-outcome", "Start outcome unknown", http.StatusServiceUnavailable)
+	kindNotReady             = newKind("not-ready", "Not ready", http.StatusServiceUnavailable)
+)
 
 // problemTypeBase prefixes every problem type URI.
 const problemTypeBase = "https://regiongate.dev/problems/"
 
-func newProblem(status int, detail string) Problem {
-	t, ok := problemTypes[status]
-	if !ok {
-		t = [2]string{"error", http.StatusText(status)}
-	}
-	return Problem{Type: problemTypeBase + t[0], Title: t[1], Status: status, Detail: detail}
+func newProblem(k problemKind, detail string) Problem {
+	return Problem{Type: problemTypeBase + k.slug, Title: k.title, Status: k.status, Detail: detail}
 }
 
 // writeProblem sends p as application/problem+json and stops the chain.
@@ -68,8 +98,18 @@ func writeProblem(c *gin.Context, p Problem) {
 	c.Abort()
 }
 
-func fail(c *gin.Context, status int, detail string) {
-	writeProblem(c, newProblem(status, detail))
+func fail(c *gin.Context, k problemKind, detail string) {
+	writeProblem(c, newProblem(k, detail))
+}
+
+// failBody answers a body that could not be read (jsonbody's errors): 413
+// when it is over the limit, else 400.
+func failBody(c *gin.Context, err error) {
+	if errors.Is(err, jsonbody.ErrTooLarge) {
+		fail(c, kindBodyTooLarge, err.Error())
+		return
+	}
+	fail(c, kindBadRequest, err.Error())
 }
 
 // retryAfterSeconds is what 503 and 429 ask clients to wait: about one

@@ -50,6 +50,10 @@ type Options struct {
 	// Codec, when set, is served under /codec/ on the admin listener (the
 	// Temporal UI's codec server); it authenticates requests itself.
 	Codec http.Handler
+	// AllowOrigins are the browser origins (e.g. "https://app.example")
+	// allowed to call both APIs across origins; none means only same-origin
+	// browser requests (and every non-browser client).
+	AllowOrigins []string
 }
 
 // Server holds what both listeners share. Any replica can serve any request:
@@ -66,6 +70,7 @@ type Server struct {
 	codec         http.Handler
 	inst          *instruments
 	tracer        trace.TracerProvider
+	origins       []string
 	watcher       *configs.Watcher
 	auditLog      audit.Store
 	drills        *drills
@@ -79,12 +84,14 @@ type live struct {
 	resolver *location.Resolver
 }
 
-func compile(cfg *configs.Config, types []string) (*live, error) {
-	res, err := location.New(cfg.Location)
+// compile builds what serving cfg needs: the routing policy and the
+// location resolver (which counts the location headers it ignores).
+func (s *Server) compile(cfg *configs.Config) (*live, error) {
+	res, err := location.New(cfg.Location, location.Options{Ignored: s.inst.ignoredHeader})
 	if err != nil {
 		return nil, err
 	}
-	return &live{cfg: cfg, policy: router.New(cfg, types...), resolver: res}, nil
+	return &live{cfg: cfg, policy: router.New(cfg, s.workflowTypes...), resolver: res}, nil
 }
 
 // New builds a Server. It fails only when the config's location sources
@@ -104,13 +111,13 @@ func New(opts Options) (*Server, error) {
 		s.types[t] = true
 	}
 	s.workflowTypes = opts.WorkflowTypes
-	l, err := compile(opts.Config, opts.WorkflowTypes)
+	s.inst = newInstruments(opts.Meter)
+	l, err := s.compile(opts.Config)
 	if err != nil {
 		return nil, err
 	}
 	s.live.Store(l)
 	s.limits = newTenantLimits(opts.Config.Limits)
-	s.inst = newInstruments(opts.Meter)
 	s.tracer = opts.TracerProvider
 	if s.tracer == nil {
 		s.tracer = otel.GetTracerProvider()
@@ -124,6 +131,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.lat = &latencies{}
 	s.codec = opts.Codec
+	s.origins = opts.AllowOrigins
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -151,7 +159,7 @@ func (s *Server) Policy() *router.Policy { return s.live.Load().policy }
 // setConfig swaps in a validated config; on error the old one stays. Only
 // the watcher calls it, so the ETag it keeps stays true.
 func (s *Server) setConfig(cfg *configs.Config) error {
-	l, err := compile(cfg, s.workflowTypes)
+	l, err := s.compile(cfg)
 	if err != nil {
 		return err
 	}
@@ -179,14 +187,18 @@ func (s *Server) engine(service string) *gin.Engine {
 	// span (otelgin) and its metrics, and one log line.
 	e.Use(recovery(s.log), requestID(),
 		otelgin.Middleware(service, otelgin.WithTracerProvider(s.tracer)),
-		s.observe(), accessLog(s.log))
-	e.NoRoute(func(c *gin.Context) { fail(c, 404, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path) })
-	e.NoMethod(func(c *gin.Context) { fail(c, 405, c.Request.Method+" is not allowed on "+c.Request.URL.Path) })
+		s.observe(), accessLog(s.log), checkOrigin(s.origins))
+	e.NoRoute(func(c *gin.Context) {
+		fail(c, kindNoSuchEndpoint, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		fail(c, kindMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", func(c *gin.Context) {
 		if s.metrics == nil {
-			fail(c, 404, "metrics are not enabled")
+			fail(c, kindNoSuchEndpoint, "metrics are not enabled")
 			return
 		}
 		s.metrics.ServeHTTP(c.Writer, c.Request)
@@ -198,11 +210,11 @@ func (s *Server) engine(service string) *gin.Engine {
 func (s *Server) ClientHandler() http.Handler {
 	e := s.engine("regiongate-client-api")
 	v1 := e.Group("/v1/workflows")
-	v1.POST("", s.start)
+	v1.POST("", requireJSON(), s.start)
 	v1.GET("/:id", s.describe)
 	v1.GET("/:id/queries/:query", s.query)
-	v1.POST("/:id/signals/:signal", s.signal)
-	v1.POST("/:id/cancel", s.cancel)
+	v1.POST("/:id/signals/:signal", requireJSON(), s.signal)
+	v1.POST("/:id/cancel", requireJSON(), s.cancel)
 	return e
 }
 
@@ -213,11 +225,11 @@ func (s *Server) AdminHandler() http.Handler {
 	a.GET("/regions", s.requireRole(RoleViewer), s.listRegions)
 	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))
 	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
-	a.POST("/route/explain", s.requireRole(RoleViewer), s.explain)
+	a.POST("/route/explain", s.requireRole(RoleViewer), requireJSON(), s.explain)
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
 	a.PUT("/config", s.requireRole(RoleCompliance), s.putConfig)
 	a.GET("/audit", s.requireRole(RoleViewer), s.listAudit)
-	a.POST("/drills", s.requireRole(RoleOperator), s.startDrill)
+	a.POST("/drills", s.requireRole(RoleOperator), requireJSON(), s.startDrill)
 	a.GET("/drills", s.requireRole(RoleViewer), s.listDrills)
 	a.GET("/drills/:id", s.requireRole(RoleViewer), s.drillReport)
 	if s.codec != nil {
@@ -234,7 +246,7 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	if reachable == 0 {
-		fail(c, 503, "config not loaded or no region reachable")
+		fail(c, kindNotReady, "config not loaded or no region reachable")
 		return
 	}
 	c.JSON(200, gin.H{"status": "ready", "regionsReachable": reachable, "configVersion": s.Policy().Config().Version()})

@@ -99,3 +99,46 @@ func TestCheckRefusesWhatApplyWould(t *testing.T) {
 		t.Fatalf("check changed the manager or re-asked kept regions: %v", asked)
 	}
 }
+
+// TestApplyRebuildsTheClientWhenTheConnectionChanges: anything in
+// configs.Region.Connection gives the region a new client (and the old one
+// is closed); the drain state is kept.
+func TestApplyRebuildsTheClientWhenTheConnectionChanges(t *testing.T) {
+	for _, tt := range []struct{ name, from, to string }{
+		{"endpoint", "    endpoint: 127.0.0.1:7235\n", "    endpoint: 127.0.0.1:7299\n"},
+		{"namespace", "    namespace: dev-eu-west\n", "    namespace: dev-eu-west-2\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := NewManager(configs.Default(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.SetDrained("eu-west", true); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := m.Region("eu-west")
+			text := string(configs.DefaultYAML())
+			if !strings.Contains(text, tt.from) {
+				t.Fatalf("dev config lacks %q", tt.from)
+			}
+			cfg, err := configs.Parse([]byte(strings.Replace(text, tt.from, tt.to, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Apply(cfg); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := m.Region("eu-west")
+			if after == before || after.client == before.client {
+				t.Fatalf("a %s change kept the old client", tt.name)
+			}
+			if !after.Drained() {
+				t.Fatal("the new region lost its drain")
+			}
+			if other, _ := m.Region("eu-central"); other.conn != configs.Default().Regions[3].Connection() {
+				t.Fatal("another region's connection changed")
+			}
+		})
+	}
+}

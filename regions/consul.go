@@ -24,12 +24,12 @@ func NewConsulRecords(c *api.Client, prefix string) *ConsulRecords {
 	return &ConsulRecords{kv: c.KV(), txn: c.Txn(), prefix: prefix}
 }
 
-// cas writes region under id's key if its ModifyIndex is still index (0:
-// only if absent) and returns the version it wrote, taken from the same
+// cas writes at under id's key if its ModifyIndex is still index (0: only
+// if absent) and returns the version it wrote, taken from the same
 // transaction: reading it back afterwards could pick up another replica's
-// write and adopt it as ours.
-func (c *ConsulRecords) cas(ctx context.Context, id, region string, index uint64) (Record, bool, error) {
-	ops := api.TxnOps{{KV: &api.KVTxnOp{Verb: api.KVCAS, Key: c.key(id), Value: []byte(region), Index: index}}}
+// write and adopt it as ours. The value is the placement (Placement.String).
+func (c *ConsulRecords) cas(ctx context.Context, id string, at Placement, index uint64) (Record, bool, error) {
+	ops := api.TxnOps{{KV: &api.KVTxnOp{Verb: api.KVCAS, Key: c.key(id), Value: []byte(at.String()), Index: index}}}
 	ok, resp, _, err := c.txn.Txn(ops, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
 		return Record{}, false, err
@@ -37,7 +37,7 @@ func (c *ConsulRecords) cas(ctx context.Context, id, region string, index uint64
 	if !ok || resp == nil || len(resp.Results) != 1 || resp.Results[0].KV == nil {
 		return Record{}, false, nil
 	}
-	return Record{Region: region, Version: resp.Results[0].KV.ModifyIndex}, true, nil
+	return Record{Placement: at, Version: resp.Results[0].KV.ModifyIndex}, true, nil
 }
 
 // key escapes the id: workflow ids may hold "/" and other characters
@@ -54,14 +54,14 @@ func (c *ConsulRecords) Lookup(ctx context.Context, id string) (Record, error) {
 	if p == nil {
 		return Record{}, nil
 	}
-	return Record{Region: string(p.Value), Version: p.ModifyIndex}, nil
+	return Record{Placement: parsePlacement(string(p.Value)), Version: p.ModifyIndex}, nil
 }
 
 // Claim implements Records (CAS with index 0: create only).
-func (c *ConsulRecords) Claim(ctx context.Context, id, region string) (Record, error) {
-	rec, ok, err := c.cas(ctx, id, region, 0)
+func (c *ConsulRecords) Claim(ctx context.Context, id string, at Placement) (Record, error) {
+	rec, ok, err := c.cas(ctx, id, at, 0)
 	if err != nil {
-		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, region, err)
+		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, at, err)
 	}
 	if ok {
 		return rec, nil
@@ -78,7 +78,7 @@ func (c *ConsulRecords) Claim(ctx context.Context, id, region string) (Record, e
 }
 
 // Move implements Records.
-func (c *ConsulRecords) Move(ctx context.Context, id string, from Record, to string) (Record, error) {
+func (c *ConsulRecords) Move(ctx context.Context, id string, from Record, to Placement) (Record, error) {
 	if from.Version == 0 {
 		return Record{}, ErrRecordChanged
 	}

@@ -50,7 +50,7 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 				if i%2 == 1 {
 					store, region = b, "eu-central"
 				}
-				winners[i], results[i] = store.Claim(ctx, id, region)
+				winners[i], results[i] = store.Claim(ctx, id, regions.Placement{Region: region, Namespace: "dev-" + region})
 			}()
 		}
 		wg.Wait()
@@ -75,15 +75,15 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 	})
 
 	t.Run("move and release are check-and-set", func(t *testing.T) {
-		rec, err := a.Claim(ctx, "wf-move", "eu-west")
+		rec, err := a.Claim(ctx, "wf-move", regions.Placement{Region: "eu-west"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		moved, err := b.Move(ctx, "wf-move", rec, "eu-central")
+		moved, err := b.Move(ctx, "wf-move", rec, regions.Placement{Region: "eu-central"})
 		if err != nil || moved.Region != "eu-central" || moved.Version == rec.Version {
 			t.Fatalf("move: %+v %v", moved, err)
 		}
-		if _, err := a.Move(ctx, "wf-move", rec, "us-east"); !errors.Is(err, regions.ErrRecordChanged) {
+		if _, err := a.Move(ctx, "wf-move", rec, regions.Placement{Region: "us-east"}); !errors.Is(err, regions.ErrRecordChanged) {
 			t.Fatalf("a stale move must fail: %v", err)
 		}
 		if err := a.Release(ctx, "wf-move", rec); !errors.Is(err, regions.ErrRecordChanged) {

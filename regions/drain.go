@@ -8,10 +8,11 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/base/atomicfile"
 )
 
 // DrainStore keeps which regions are drained, so a restarted gateway (and,
@@ -57,8 +58,8 @@ func setDrained(m map[string]bool, region string, drained bool) {
 }
 
 // FileDrains keeps drain state in a small JSON file, replaced atomically
-// (temporary file, fsync, rename) so a crash leaves the old or the new
-// state, never half of one. One gateway process owns the file.
+// (atomicfile.Write) so a crash leaves the old or the new state, never
+// half of one. One gateway process owns the file.
 type FileDrains struct {
 	path string
 	mu   sync.Mutex
@@ -112,44 +113,10 @@ func (f *FileDrains) Set(_ context.Context, region string, drained bool) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(f.path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(f.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving drain state: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data: readers see the old file or the
-// new one, and after a crash the file is one of them.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable.
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // SyncDrains reloads the drain store every interval until ctx ends, so a

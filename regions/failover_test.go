@@ -14,7 +14,6 @@ import (
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
-	"github.com/regiongate/regiongate/regions"
 )
 
 // start is one start the traffic sent.
@@ -59,10 +58,8 @@ func TestKillingARegionUnderTraffic(t *testing.T) {
 	t.Logf("breaker opened %s after kill -9", openedAt.Sub(killedAt).Round(time.Millisecond))
 	where := checkStarts(t, st, starts, killedAt, openedAt)
 
-	// The health checks notice too, and keep eu-west out of rotation.
-	ctx, stopHealth := context.WithCancel(context.Background())
-	defer stopHealth()
-	go st.Manager.RunHealthChecks(ctx, regions.HealthOptions{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond})
+	// The gateway's health checks (the stack runs serve's) notice too, and
+	// keep eu-west out of rotation.
 	poll.Until(t, 30*time.Second, "eu-west to be marked unhealthy", func() bool { return !adminRegion(t, st, "eu-west").Healthy })
 
 	refused := bothEUDown(t, st)

@@ -111,7 +111,7 @@ func TestGroupCommitConcurrentClaimsAllDurable(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			recs[i], errs[i] = rs.Claim(context.Background(), "wf-"+strconv.Itoa(i), "eu-west")
+			recs[i], errs[i] = rs.Claim(context.Background(), "wf-"+strconv.Itoa(i), at("eu-west"))
 		})
 	}
 	wg.Wait()

@@ -60,7 +60,6 @@ type Manager struct {
 	regions map[string]*Region
 	order   []string
 	drained map[string]bool // as loaded from and written to drains
-	cfg     *configs.Config // the config last applied
 	inst    *instruments    // nil without a Meter
 }
 
@@ -105,8 +104,8 @@ func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 }
 
 // Apply brings the set of regions in line with cfg: new regions get a
-// client, removed ones are closed, changed endpoints or namespaces get a new
-// client, and every other change (call timeout, breaker, residency,
+// client, removed ones are closed, a region whose connection changed
+// (configs.Region.Connection) gets a new client, and every other change (call timeout, breaker, residency,
 // failover) applies to the region in place, keeping its client, health and
 // breaker state (a new breaker if its settings changed). Drain state
 // survives, also for a region removed and added back.
@@ -143,7 +142,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 			old.close()
 		}
 	}
-	m.regions, m.order, m.cfg = next, order, cfg
+	m.regions, m.order = next, order
 	return nil
 }
 

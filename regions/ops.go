@@ -39,13 +39,12 @@ func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 	if err != nil {
 		return Location{}, fmt.Errorf("looking up routing record: %w", err)
 	}
-	name, namespace := splitPlacement(rec.Region)
-	if r, ok := m.Region(name); ok {
-		c, ns, err := r.clientFor(ctx, namespace)
+	if r, ok := m.Region(rec.Region); ok {
+		c, err := r.clientFor(ctx, rec.Namespace)
 		if err != nil {
 			return Location{}, fmt.Errorf("locating %s: %w", id, err)
 		}
-		return Location{Region: r, Client: c, Namespace: ns}, nil
+		return Location{Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement)}, nil
 	}
 	var unreachable error
 	for _, r := range m.All() {
@@ -56,7 +55,7 @@ func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 			return err
 		})
 		if err == nil {
-			_, _ = m.records.Claim(ctx, id, r.Name())
+			_, _ = m.records.Claim(ctx, id, Placement{Region: r.Name(), Namespace: r.namespace})
 			return Location{Region: r, Client: r.client, Namespace: r.namespace}, nil
 		}
 		if !isNotFound(err) {

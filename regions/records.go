@@ -21,9 +21,35 @@ var (
 	ErrRecordChanged = errors.New("routing record changed meanwhile")
 )
 
-// Record is the region a workflow id belongs to.
-type Record struct {
+// Placement is where a workflow lives: the region, and the namespace
+// there. Lookups by id carry no tenant, so the record must say which
+// namespace to ask.
+type Placement struct {
 	Region string
+	// Namespace is empty only in records written before namespaces were
+	// recorded; it then means the region's own.
+	Namespace string
+}
+
+// String is the placement as stores keep it: "region@namespace", or
+// "region" alone for an empty namespace.
+func (p Placement) String() string {
+	if p.Namespace == "" {
+		return p.Region
+	}
+	return p.Region + "@" + p.Namespace
+}
+
+// parsePlacement reads what String wrote.
+func parsePlacement(s string) Placement {
+	region, namespace, _ := strings.Cut(s, "@")
+	return Placement{Region: region, Namespace: namespace}
+}
+
+// Record is a workflow id's routing record: where it lives, and the
+// version a compare-and-set checks.
+type Record struct {
+	Placement
 	// Version changes on every write of any record and never repeats, like
 	// Consul's ModifyIndex. Zero means there is no record.
 	Version uint64
@@ -37,13 +63,13 @@ type Record struct {
 type Records interface {
 	// Lookup returns id's record; a zero Record when there is none.
 	Lookup(ctx context.Context, id string) (Record, error)
-	// Claim records region for id if id has no record yet; otherwise it
+	// Claim records at for id if id has no record yet; otherwise it
 	// returns the existing record and ErrRecordExists.
-	Claim(ctx context.Context, id, region string) (Record, error)
-	// Move rewrites id's record to name region to, only if the record is
-	// still from (same region and version); otherwise ErrRecordChanged.
-	// Moving to the same region just takes a new version.
-	Move(ctx context.Context, id string, from Record, to string) (Record, error)
+	Claim(ctx context.Context, id string, at Placement) (Record, error)
+	// Move rewrites id's record to name to, only if the record is still
+	// from (same placement and version); otherwise ErrRecordChanged.
+	// Moving to the same placement just takes a new version.
+	Move(ctx context.Context, id string, from Record, to Placement) (Record, error)
 	// Release deletes id's record, only if it is still from; otherwise
 	// ErrRecordChanged.
 	Release(ctx context.Context, id string, from Record) error
@@ -80,28 +106,28 @@ func OpenBoltRecords(path string) (*BoltRecords, error) {
 // Close closes the file.
 func (b *BoltRecords) Close() error { return b.db.Close() }
 
-// A stored record is "region version". Files written before records had
-// versions hold only the region; they read as version 1, which the
-// bucket's sequence never hands out again.
+// A stored record is "placement version" (see Placement.String). Files
+// written before records had versions hold only the placement; they read
+// as version 1, which the bucket's sequence never hands out again.
 func decodeRecord(v []byte) Record {
 	if v == nil {
 		return Record{}
 	}
-	region, ver, ok := strings.Cut(string(v), " ")
+	at, ver, ok := strings.Cut(string(v), " ")
 	n, err := strconv.ParseUint(ver, 10, 64)
 	if !ok || err != nil {
-		return Record{Region: region, Version: 1}
+		return Record{Placement: parsePlacement(at), Version: 1}
 	}
-	return Record{Region: region, Version: n}
+	return Record{Placement: parsePlacement(at), Version: n}
 }
 
-func (b *BoltRecords) put(bk *bolt.Bucket, id, region string) (Record, error) {
+func (b *BoltRecords) put(bk *bolt.Bucket, id string, at Placement) (Record, error) {
 	seq, err := bk.NextSequence()
 	if err != nil {
 		return Record{}, err
 	}
-	rec := Record{Region: region, Version: seq + 1} // 1 is the legacy version
-	return rec, bk.Put([]byte(id), []byte(region+" "+strconv.FormatUint(rec.Version, 10)))
+	rec := Record{Placement: at, Version: seq + 1} // 1 is the legacy version
+	return rec, bk.Put([]byte(id), []byte(at.String()+" "+strconv.FormatUint(rec.Version, 10)))
 }
 
 // Lookup implements Records.
@@ -115,27 +141,27 @@ func (b *BoltRecords) Lookup(_ context.Context, id string) (Record, error) {
 }
 
 // Claim implements Records.
-func (b *BoltRecords) Claim(_ context.Context, id, region string) (Record, error) {
+func (b *BoltRecords) Claim(_ context.Context, id string, at Placement) (Record, error) {
 	var rec Record
 	err := b.writes.do(func(bk *bolt.Bucket) error {
 		if rec = decodeRecord(bk.Get([]byte(id))); rec.Region != "" {
 			return ErrRecordExists
 		}
 		var err error
-		rec, err = b.put(bk, id, region)
+		rec, err = b.put(bk, id, at)
 		return err
 	})
 	switch {
 	case errors.Is(err, ErrRecordExists):
 		return rec, err
 	case err != nil:
-		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, region, err)
+		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, at, err)
 	}
 	return rec, nil
 }
 
 // Move implements Records.
-func (b *BoltRecords) Move(_ context.Context, id string, from Record, to string) (Record, error) {
+func (b *BoltRecords) Move(_ context.Context, id string, from Record, to Placement) (Record, error) {
 	var rec Record
 	err := b.writes.do(func(bk *bolt.Bucket) error {
 		if decodeRecord(bk.Get([]byte(id))) != from || from.Region == "" {
@@ -172,9 +198,9 @@ type MemoryRecords struct {
 // NewMemoryRecords returns an empty store.
 func NewMemoryRecords() *MemoryRecords { return &MemoryRecords{m: map[string]Record{}} }
 
-func (m *MemoryRecords) put(id, region string) Record {
+func (m *MemoryRecords) put(id string, at Placement) Record {
 	m.version++
-	rec := Record{Region: region, Version: m.version}
+	rec := Record{Placement: at, Version: m.version}
 	m.m[id] = rec
 	return rec
 }
@@ -187,17 +213,17 @@ func (m *MemoryRecords) Lookup(_ context.Context, id string) (Record, error) {
 }
 
 // Claim implements Records.
-func (m *MemoryRecords) Claim(_ context.Context, id, region string) (Record, error) {
+func (m *MemoryRecords) Claim(_ context.Context, id string, at Placement) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r, ok := m.m[id]; ok {
 		return r, ErrRecordExists
 	}
-	return m.put(id, region), nil
+	return m.put(id, at), nil
 }
 
 // Move implements Records.
-func (m *MemoryRecords) Move(_ context.Context, id string, from Record, to string) (Record, error) {
+func (m *MemoryRecords) Move(_ context.Context, id string, from Record, to Placement) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r, ok := m.m[id]; !ok || r != from {

@@ -43,9 +43,12 @@ func lookupRecord(t *testing.T, rs Records, id string) Record {
 	return rec
 }
 
+// at is a region's placement in its own dev namespace.
+func at(region string) Placement { return Placement{Region: region, Namespace: "dev-" + region} }
+
 func mustClaim(t *testing.T, rs Records, id, region string) Record {
 	t.Helper()
-	rec, err := rs.Claim(context.Background(), id, region)
+	rec, err := rs.Claim(context.Background(), id, at(region))
 	if err != nil || rec.Region != region || rec.Version == 0 {
 		t.Fatalf("claim %s for %s: %+v, %v", id, region, rec, err)
 	}
@@ -66,7 +69,7 @@ func TestRecordsBehaveAlike(t *testing.T) {
 		{"first claim wins and later claims see it", func(t *testing.T, rs Records) {
 			first := mustClaim(t, rs, "wf-1", "us-east")
 			for _, region := range []string{"eu-west", "us-east"} {
-				got, err := rs.Claim(ctx, "wf-1", region)
+				got, err := rs.Claim(ctx, "wf-1", at(region))
 				if !errors.Is(err, ErrRecordExists) || got != first {
 					t.Fatalf("claim for %s: %+v, %v; want %+v, ErrRecordExists", region, got, err, first)
 				}
@@ -93,7 +96,7 @@ func TestRecordsBehaveAlike(t *testing.T) {
 			a := mustClaim(t, rs, "wf-a", "us-east")
 			note(a)
 			note(mustClaim(t, rs, "wf-b", "us-east"))
-			moved, err := rs.Move(ctx, "wf-a", a, "us-west")
+			moved, err := rs.Move(ctx, "wf-a", a, at("us-west"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,41 +108,41 @@ func TestRecordsBehaveAlike(t *testing.T) {
 		}},
 		{"move from the current record succeeds", func(t *testing.T, rs Records) {
 			from := mustClaim(t, rs, "wf-m", "us-east")
-			to, err := rs.Move(ctx, "wf-m", from, "us-west")
+			to, err := rs.Move(ctx, "wf-m", from, at("us-west"))
 			if err != nil || to.Region != "us-west" || to.Version == from.Version {
 				t.Fatalf("move: %+v, %v", to, err)
 			}
 			if got := lookupRecord(t, rs, "wf-m"); got != to {
 				t.Fatalf("after move: %+v, want %+v", got, to)
 			}
-			if got, err := rs.Claim(ctx, "wf-m", "eu-west"); !errors.Is(err, ErrRecordExists) || got != to {
+			if got, err := rs.Claim(ctx, "wf-m", at("eu-west")); !errors.Is(err, ErrRecordExists) || got != to {
 				t.Fatalf("claim after move: %+v, %v", got, err)
 			}
 		}},
 		{"move to the same region takes a new version", func(t *testing.T, rs Records) {
 			from := mustClaim(t, rs, "wf-same", "us-east")
-			to, err := rs.Move(ctx, "wf-same", from, "us-east")
+			to, err := rs.Move(ctx, "wf-same", from, at("us-east"))
 			if err != nil || to.Region != "us-east" || to.Version == from.Version {
 				t.Fatalf("move: %+v, %v", to, err)
 			}
-			if _, err := rs.Move(ctx, "wf-same", from, "us-west"); !errors.Is(err, ErrRecordChanged) {
+			if _, err := rs.Move(ctx, "wf-same", from, at("us-west")); !errors.Is(err, ErrRecordChanged) {
 				t.Fatalf("move from the old version: %v, want ErrRecordChanged", err)
 			}
 		}},
 		{"move from a stale record is refused and changes nothing", func(t *testing.T, rs Records) {
 			from := mustClaim(t, rs, "wf-s", "us-east")
-			now, err := rs.Move(ctx, "wf-s", from, "us-west")
+			now, err := rs.Move(ctx, "wf-s", from, at("us-west"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			stale := []Record{
 				from, // an earlier version
-				{Region: "eu-west", Version: now.Version}, // the right version, another region
-				{Region: "us-west", Version: now.Version + 1},
+				{Placement: at("eu-west"), Version: now.Version}, // the right version, another region
+				{Placement: at("us-west"), Version: now.Version + 1},
 				{}, // "there is no record"
 			}
 			for _, s := range stale {
-				if _, err := rs.Move(ctx, "wf-s", s, "eu-west"); !errors.Is(err, ErrRecordChanged) {
+				if _, err := rs.Move(ctx, "wf-s", s, at("eu-west")); !errors.Is(err, ErrRecordChanged) {
 					t.Errorf("move from %+v: %v, want ErrRecordChanged", s, err)
 				}
 			}
@@ -148,8 +151,8 @@ func TestRecordsBehaveAlike(t *testing.T) {
 			}
 		}},
 		{"move of an unknown id is refused", func(t *testing.T, rs Records) {
-			for _, from := range []Record{{}, {Region: "us-east", Version: 1}} {
-				if _, err := rs.Move(ctx, "wf-none", from, "us-west"); !errors.Is(err, ErrRecordChanged) {
+			for _, from := range []Record{{}, {Placement: at("us-east"), Version: 1}} {
+				if _, err := rs.Move(ctx, "wf-none", from, at("us-west")); !errors.Is(err, ErrRecordChanged) {
 					t.Errorf("move from %+v: %v, want ErrRecordChanged", from, err)
 				}
 			}
@@ -172,7 +175,7 @@ func TestRecordsBehaveAlike(t *testing.T) {
 		}},
 		{"release of a stale record is refused", func(t *testing.T, rs Records) {
 			from := mustClaim(t, rs, "wf-rs", "us-east")
-			now, err := rs.Move(ctx, "wf-rs", from, "us-east")
+			now, err := rs.Move(ctx, "wf-rs", from, at("us-east"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +220,7 @@ func TestRecordsConcurrentClaimsHaveOneWinner(t *testing.T) {
 			got := make([]Record, n)
 			errs := make([]error, n)
 			race(n, func(i int) {
-				got[i], errs[i] = rs.Claim(context.Background(), "wf-race", fmt.Sprintf("region-%d", i))
+				got[i], errs[i] = rs.Claim(context.Background(), "wf-race", at(fmt.Sprintf("region-%d", i)))
 			})
 			winner := lookupRecord(t, rs, "wf-race")
 			wins := 0
@@ -254,7 +257,7 @@ func TestRecordsConcurrentMovesHaveOneWinner(t *testing.T) {
 			got := make([]Record, n)
 			errs := make([]error, n)
 			race(n, func(i int) {
-				got[i], errs[i] = rs.Move(context.Background(), "wf-move", from, fmt.Sprintf("region-%d", i))
+				got[i], errs[i] = rs.Move(context.Background(), "wf-move", from, at(fmt.Sprintf("region-%d", i)))
 			})
 			final := lookupRecord(t, rs, "wf-move")
 			wins := 0
@@ -285,7 +288,7 @@ func TestBoltRecordsSurviveARestart(t *testing.T) {
 	}
 	a := mustClaim(t, first, "wf-a", "us-east")
 	b := mustClaim(t, first, "wf-b", "eu-west")
-	b, err = first.Move(ctx, "wf-b", b, "eu-central")
+	b, err = first.Move(ctx, "wf-b", b, at("eu-central"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +306,7 @@ func TestBoltRecordsSurviveARestart(t *testing.T) {
 			t.Errorf("after restart, %s -> %+v, want %+v", id, got, want)
 		}
 	}
-	if got, err := second.Claim(ctx, "wf-a", "us-west"); !errors.Is(err, ErrRecordExists) || got != a {
+	if got, err := second.Claim(ctx, "wf-a", at("us-west")); !errors.Is(err, ErrRecordExists) || got != a {
 		t.Errorf("claim after restart: %+v, %v; want %+v, ErrRecordExists", got, err, a)
 	}
 	if c := mustClaim(t, second, "wf-c", "us-east"); c.Version <= b.Version {
@@ -337,10 +340,10 @@ func TestBoltRecordsReadLegacyRecords(t *testing.T) {
 	}
 	defer rs.Close()
 	old := lookupRecord(t, rs, "wf-old")
-	if want := (Record{Region: "us-east", Version: 1}); old != want {
+	if want := (Record{Placement: Placement{Region: "us-east"}, Version: 1}); old != want {
 		t.Fatalf("legacy record reads as %+v, want %+v", old, want)
 	}
-	moved, err := rs.Move(context.Background(), "wf-old", old, "us-west")
+	moved, err := rs.Move(context.Background(), "wf-old", old, at("us-west"))
 	if err != nil || moved.Version == 1 {
 		t.Fatalf("moving a legacy record: %+v, %v", moved, err)
 	}

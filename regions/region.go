@@ -38,9 +38,10 @@ var reconnect = grpc.ConnectParams{
 
 // Region is one regional Temporal cluster as the gateway sees it.
 type Region struct {
-	// name and namespace never change: a new endpoint or namespace is a
-	// new Region (Manager.Apply).
+	// name, namespace and conn never change: a new connection is a new
+	// Region (Manager.Apply).
 	name, namespace string
+	conn            configs.Connection
 	client          client.Client
 	onChange        func(StateChange)
 	// settings are the rest of the region's config, swapped whole when a
@@ -78,7 +79,7 @@ func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChang
 	if onChange == nil {
 		onChange = func(StateChange) {}
 	}
-	r := &Region{name: cfg.Name, namespace: cfg.Namespace, client: c, opts: opts, onChange: onChange}
+	r := &Region{name: cfg.Name, namespace: cfg.Namespace, conn: cfg.Connection(), client: c, opts: opts, onChange: onChange}
 	r.reconfigure(cfg)
 	return r, nil
 }
@@ -91,13 +92,13 @@ type regionSettings struct {
 	breaker *gobreaker.CircuitBreaker[any]
 }
 
-// keepsClient says whether cfg can apply to this region in place: same
-// endpoint and namespace, so the same client.
+// keepsClient says whether cfg can apply to this region in place: nothing
+// that shapes the connection changed, so the same client.
 func (r *Region) keepsClient(cfg configs.Region) bool {
-	return r.Config().Endpoint == cfg.Endpoint && r.namespace == cfg.Namespace
+	return r.conn == cfg.Connection()
 }
 
-// reconfigure takes cfg's settings (same name, endpoint and namespace). The
+// reconfigure takes cfg's settings (same name and connection). The
 // breaker, and its state, is kept unless its settings changed.
 func (r *Region) reconfigure(cfg configs.Region) {
 	next := &regionSettings{cfg: cfg, timeout: time.Duration(cfg.CallTimeout)}

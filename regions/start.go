@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -14,12 +13,11 @@ import (
 	"github.com/regiongate/regiongate/router"
 )
 
-// StartRequest is one workflow start.
+// StartRequest is one workflow start; where it goes is the decision's.
 type StartRequest struct {
 	WorkflowID   string
 	WorkflowType string
 	Input        json.RawMessage // nil means no argument
-	Request      router.Request  // to name the task queue in a fallback region
 }
 
 // Started says where a workflow runs.
@@ -37,24 +35,25 @@ type Started struct {
 // requests for the same id keep rewriting.
 const recordRaces = 3
 
-// Start starts the workflow in the first of the decision's candidates that
-// can be reached, claiming the workflow id for that region first.
+// Start starts the workflow at the first of the decision's candidate
+// destinations that can be reached, claiming the workflow id for that
+// destination first.
 //
 // Failover within the call happens only when the start provably never
 // reached a region. When the outcome is unknown it returns an error wrapping
 // ErrUnknownOutcome and the id stays with that region, so a retry finds it.
-// An id already recorded for a region is only ever started there.
+// An id already recorded for a destination is only ever started there.
 func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest) (Started, error) {
 	for range recordRaces {
-		rec, err := m.claim(ctx, d, req)
+		rec, err := m.claim(ctx, &d, req.WorkflowID)
 		if err == nil {
-			return m.startNew(ctx, d, req, rec)
+			return m.startNew(ctx, &d, req, rec)
 		}
 		if errors.Is(err, ErrRecordExists) {
 			// Started before, or being started now: only ever there.
-			rec, err = m.pin(ctx, d, req.WorkflowID, rec)
-			if err == nil {
-				return m.startIn(ctx, rec.Region, req, false)
+			var dest router.Destination
+			if dest, err = m.pin(ctx, &d, req.WorkflowID, rec); err == nil {
+				return m.startIn(ctx, dest, req, false)
 			}
 		}
 		if !errors.Is(err, ErrRecordChanged) {
@@ -67,12 +66,12 @@ func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest
 
 // claim records the decision's first candidate for a new id in one write;
 // for an id that has a record it returns that record and ErrRecordExists.
-func (m *Manager) claim(ctx context.Context, d router.Decision, req StartRequest) (Record, error) {
+func (m *Manager) claim(ctx context.Context, d *router.Decision, id string) (Record, error) {
 	if len(d.Candidates) > 0 {
-		return m.records.Claim(ctx, req.WorkflowID, m.placementFor(d.Candidates[0], req.Request.Tenant))
+		return m.records.Claim(ctx, id, placementOf(d.Destination(0)))
 	}
 	// Nowhere to start a new id, but a recorded one may still be reachable.
-	rec, err := m.records.Lookup(ctx, req.WorkflowID)
+	rec, err := m.records.Lookup(ctx, id)
 	switch {
 	case err != nil:
 		return Record{}, fmt.Errorf("looking up routing record: %w", err)
@@ -82,43 +81,63 @@ func (m *Manager) claim(ctx context.Context, d router.Decision, req StartRequest
 	return Record{}, ErrNoCandidates
 }
 
-// pin checks that an id's recorded region is lawful for this request and
+func placementOf(dst router.Destination) Placement {
+	return Placement{Region: dst.Region, Namespace: dst.Namespace}
+}
+
+// pin checks that an id's recorded placement is where this request may go
+// (a lawful region, and the namespace this request's tenant has there) and
 // gives the record a new version before anything is sent there. A request
 // that claimed the id and is still failing over then cannot move the record
 // away from a region this request may have reached.
-func (m *Manager) pin(ctx context.Context, d router.Decision, id string, rec Record) (Record, error) {
-	if region, _ := splitPlacement(rec.Region); !slices.Contains(d.Lawful, region) {
-		return rec, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, region, id)
+func (m *Manager) pin(ctx context.Context, d *router.Decision, id string, rec Record) (router.Destination, error) {
+	dest, ok := d.LawfulDestination(rec.Region)
+	if !ok {
+		return dest, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, rec.Region, id)
 	}
-	rec, err := m.records.Move(ctx, id, rec, rec.Region)
+	if ns := m.namespaceOf(rec.Placement); ns != dest.Namespace {
+		return dest, fmt.Errorf("%w: %q lives in namespace %s of %s, not in this request's %s", ErrConflict, id, ns, rec.Region, dest.Namespace)
+	}
+	_, err := m.records.Move(ctx, id, rec, rec.Placement)
 	if err != nil && !errors.Is(err, ErrRecordChanged) {
-		return rec, fmt.Errorf("pinning routing record of %s: %w", id, err)
+		return dest, fmt.Errorf("pinning routing record of %s: %w", id, err)
 	}
-	return rec, err
+	return dest, err
+}
+
+// namespaceOf is a placement's namespace, the region's own for records
+// written before namespaces were recorded.
+func (m *Manager) namespaceOf(p Placement) string {
+	if p.Namespace != "" {
+		return p.Namespace
+	}
+	if r, ok := m.Region(p.Region); ok {
+		return r.namespace
+	}
+	return ""
 }
 
 // startNew walks the candidates of a fresh claim. The record moves to the
 // next candidate only while every start so far provably reached nobody,
 // and only if no other request has touched it since (compare-and-set on its
 // version).
-func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequest, rec Record) (Started, error) {
+func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartRequest, rec Record) (Started, error) {
 	var lastErr error
-	for i, region := range d.Candidates {
-		name := rec.Region // the claim named the first candidate's placement
-		if i > 0 {
+	for k := range d.Candidates {
+		dest := d.Destination(k)
+		if k > 0 {
 			if ctx.Err() != nil {
 				break
 			}
-			name = m.placementFor(region, req.Request.Tenant)
 			var err error
-			if rec, err = m.records.Move(ctx, req.WorkflowID, rec, name); err != nil {
+			if rec, err = m.records.Move(ctx, req.WorkflowID, rec, placementOf(dest)); err != nil {
 				// Another request for this id pinned it and may be
 				// starting it: only a retry can say where it went.
 				return Started{}, fmt.Errorf("%w: another request took over %q (%v) after %v", ErrUnknownOutcome, req.WorkflowID, err, lastErr)
 			}
 		}
-		last := i == len(d.Candidates)-1
-		s, err := m.startIn(ctx, name, req, !last)
+		last := k == len(d.Candidates)-1
+		s, err := m.startIn(ctx, dest, req, !last)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
 			return s, err
 		}
@@ -136,28 +155,22 @@ func (m *Manager) startNew(ctx context.Context, d router.Decision, req StartRequ
 	return Started{}, lastErr
 }
 
-// startIn starts (or finds) the workflow at one placement (a region, and
-// the namespace when it is not the region's own). failFast gives up at the
-// first refused connection, for a start that has somewhere else to go.
-func (m *Manager) startIn(ctx context.Context, place string, req StartRequest, failFast bool) (Started, error) {
-	name, namespace := splitPlacement(place)
-	r, ok := m.Region(name)
+// startIn starts (or finds) the workflow at one destination. failFast
+// gives up at the first refused connection, for a start that has somewhere
+// else to go.
+func (m *Manager) startIn(ctx context.Context, dest router.Destination, req StartRequest, failFast bool) (Started, error) {
+	r, ok := m.Region(dest.Region)
 	if !ok {
-		return Started{}, fmt.Errorf("%w %q", ErrUnknownRegion, name)
+		return Started{}, fmt.Errorf("%w %q", ErrUnknownRegion, dest.Region)
 	}
-	c, namespace, err := r.clientFor(ctx, namespace)
+	c, err := r.clientFor(ctx, dest.Namespace)
 	if err != nil {
-		return Started{}, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)
+		return Started{}, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
 	}
-	s := Started{
-		WorkflowID: req.WorkflowID,
-		Region:     name,
-		Namespace:  namespace,
-		TaskQueue:  router.TaskQueue(name, req.WorkflowType, req.Request.Priority),
-	}
+	s := Started{WorkflowID: req.WorkflowID, Region: dest.Region, Namespace: dest.Namespace, TaskQueue: dest.TaskQueue}
 	opts := client.StartWorkflowOptions{
 		ID:        req.WorkflowID,
-		TaskQueue: s.TaskQueue,
+		TaskQueue: dest.TaskQueue,
 		// A finished run with the same id is a retry of the same request,
 		// not a request for a new run.
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -183,9 +196,9 @@ func (m *Manager) startIn(ctx context.Context, place string, req StartRequest, f
 		s.RunID, s.Existing = already.RunId, true
 		return s, nil
 	case errors.Is(err, ErrUnavailable):
-		return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)
+		return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
 	case sick(err), errors.As(err, &gone):
-		return s, fmt.Errorf("starting %s in %s: %w: %w", req.WorkflowID, name, ErrUnknownOutcome, err)
+		return s, fmt.Errorf("starting %s in %s: %w: %w", req.WorkflowID, dest.Region, ErrUnknownOutcome, err)
 	}
-	return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, name, err)
+	return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
 }

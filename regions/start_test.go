@@ -3,20 +3,52 @@ package regions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/router"
 )
 
+// decision is the router's decision for German pii when the lawful regions
+// are lawful, in that order, and only candidates among them are available.
+// Each region's namespace is fakeRegion's ("ns-<name>").
 func decision(lawful, candidates []string) router.Decision {
-	return router.Decision{Lawful: lawful, Candidates: candidates}
+	var b strings.Builder
+	b.WriteString("environment: dev\nclassifications: [{name: pii, resident: true}]\nregions:\n")
+	names := slices.Concat(lawful, []string{"us-east", "eu-west", "eu-central"})
+	snap := router.Snapshot{}
+	for i, n := range names {
+		if slices.Index(names, n) != i {
+			continue
+		}
+		residency := "US"
+		if slices.Contains(lawful, n) {
+			residency = "DE"
+		}
+		fmt.Fprintf(&b, "  - {name: %s, endpoint: 127.0.0.1:1, namespace: ns-%s, residency: [%s], failover: [%s]}\n",
+			n, n, residency, strings.Join(slices.DeleteFunc(slices.Clone(lawful), func(l string) bool { return l == n }), ", "))
+		if !slices.Contains(candidates, n) {
+			snap[n] = router.RegionState{Drained: true}
+		}
+	}
+	cfg, err := configs.Parse([]byte(b.String()))
+	if err != nil {
+		panic(err)
+	}
+	d, _ := router.New(cfg, "PropertyBooking").Decide(router.Request{Location: "DE", Class: "pii", WorkflowType: "PropertyBooking"}, snap)
+	if !slices.Equal(d.Lawful, lawful) || !slices.Equal(d.Candidates, candidates) {
+		panic(fmt.Sprintf("decision lawful %v candidates %v, want %v and %v", d.Lawful, d.Candidates, lawful, candidates))
+	}
+	return d
 }
 
 var eu = []string{"eu-west", "eu-central"}
 
 func startReq(id string) StartRequest {
-	return StartRequest{WorkflowID: id, WorkflowType: "PropertyBooking", Request: router.Request{Location: "DE", Class: "pii"}}
+	return StartRequest{WorkflowID: id, WorkflowType: "PropertyBooking"}
 }
 
 func recordOf(t *testing.T, m *Manager, id string) string {

@@ -26,6 +26,12 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 		Candidates:    none,
 		Jurisdictions: p.jurisdictions(req.Location),
 		Resident:      p.classes[class].Resident,
+		policy:        p,
+		lawful:        rt.order,
+		sel:           selector{workflowType: req.WorkflowType, priority: pr},
+	}
+	if req.Tenant != "" {
+		d.sel.slot = p.slots[req.Tenant]
 	}
 	if len(rt.order) == 0 {
 		return d, ErrNoLawfulRegion
@@ -33,37 +39,43 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 	// Walk the lawful regions in order, keeping at most MaxCandidates
 	// available ones. While they form an unbroken prefix of the lawful list
 	// the decision shares that list instead of allocating.
-	first, kept, prefix := -1, 0, true
+	var own *candidateBuf
+	kept := 0
 	for k, i := range rt.order {
 		if kept == MaxCandidates {
 			break
 		}
 		if !p.available(snap, i) {
-			if prefix {
-				d.Candidates = append(make([]string, 0, MaxCandidates), rt.lawful[:kept]...)
+			if own == nil {
+				own = &candidateBuf{}
+				d.Candidates = append(own.names[:0], rt.lawful[:kept]...)
+				d.candidates = append(own.order[:0], rt.order[:kept]...)
 			}
-			prefix = false
 			continue
 		}
-		if first < 0 {
-			first = i
-		}
-		if prefix {
+		if own == nil {
 			d.Candidates = rt.lawful[: k+1 : k+1] // capped: see Lawful
+			d.candidates = rt.order[: k+1 : k+1]
 		} else {
 			d.Candidates = append(d.Candidates, rt.lawful[k])
+			d.candidates = append(d.candidates, i)
 		}
 		kept++
 	}
-	if first < 0 {
-		d.Candidates = none
+	if kept == 0 {
+		d.Candidates, d.candidates = none, nil
 		return d, ErrNoRegionAvailable
 	}
-	ri := &p.regions[first]
-	d.Region = ri.name
-	d.Namespace = p.namespace(ri, req.Tenant)
-	d.TaskQueue = ri.queue(req.WorkflowType, pr)
+	first := d.Destination(0)
+	d.Region, d.Namespace, d.TaskQueue = first.Region, first.Namespace, first.TaskQueue
 	return d, nil
+}
+
+// candidateBuf holds a decision's own candidate lists when they are not a
+// prefix of the compiled ones: one allocation for both.
+type candidateBuf struct {
+	names [MaxCandidates]string
+	order [MaxCandidates]int
 }
 
 func (p *Policy) jurisdictions(country string) []string {
@@ -80,13 +92,6 @@ const MaxCandidates = 8
 func (p *Policy) available(snap Snapshot, i int) bool {
 	st, ok := snap[p.regions[i].name]
 	return !ok || st.Available()
-}
-
-func (p *Policy) namespace(ri *regionInfo, tenant string) string {
-	if tenant != "" && p.isolated[tenant] {
-		return ri.namespace + "-" + tenant
-	}
-	return ri.namespace
 }
 
 func (ri *regionInfo) queue(workflowType string, pr Priority) string {
@@ -119,6 +124,9 @@ func (p *Policy) Explain(req Request, snap Snapshot) (Decision, error) {
 			r.Kept, r.Why = false, unavailability(snap[name])
 		}
 		d.Reasons = append(d.Reasons, r)
+	}
+	if len(d.candidates) > 0 {
+		d.Destinations = d.destinations()
 	}
 	return d, err
 }

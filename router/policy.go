@@ -16,12 +16,18 @@ type Policy struct {
 	classes  []configs.Classification
 	routes   [][]route // [class][country]
 	groupsOf map[string][]string
-	isolated map[string]bool
+	// slots numbers the isolated tenants from 1; every other tenant is
+	// slot 0, the region's own namespace.
+	slots map[string]int
 }
 
+// regionInfo is a region's compiled names: the region x tenant-slot
+// table of namespaces and the workflow type x priority table of task
+// queues, so a decision names its destinations without building strings.
 type regionInfo struct {
-	name, namespace string
-	queues          map[string]*[3]string // workflow type -> normal, high, low
+	name       string
+	namespaces []string              // by tenant slot; [0] is the region's own
+	queues     map[string]*[3]string // workflow type -> normal, high, low
 }
 
 // route is the precomputed answer for one class and country.
@@ -42,17 +48,25 @@ type verdict struct {
 // New compiles a validated config. workflowTypes lets it name task queues
 // without building strings per request; other types still work.
 func New(cfg *configs.Config, workflowTypes ...string) *Policy {
-	p := &Policy{cfg: cfg, classes: cfg.Classifications, groupsOf: map[string][]string{}, isolated: map[string]bool{}}
+	p := &Policy{cfg: cfg, classes: cfg.Classifications, groupsOf: map[string][]string{}, slots: map[string]int{}}
 	for _, g := range sortedKeys(cfg.Jurisdictions) {
 		for _, c := range cfg.Jurisdictions[g] {
 			p.groupsOf[c] = append(p.groupsOf[c], g)
 		}
 	}
+	var isolated []string
 	for _, t := range cfg.Tenants {
-		p.isolated[t.Name] = t.Isolated
+		if t.Isolated {
+			isolated = append(isolated, t.Name)
+			p.slots[t.Name] = len(isolated)
+		}
 	}
 	for _, r := range cfg.Regions {
-		ri := regionInfo{name: r.Name, namespace: r.Namespace, queues: map[string]*[3]string{}}
+		ri := regionInfo{name: r.Name, namespaces: make([]string, 1+len(isolated)), queues: map[string]*[3]string{}}
+		ri.namespaces[0] = r.Namespace
+		for i, t := range isolated {
+			ri.namespaces[i+1] = TenantNamespace(r.Namespace, t)
+		}
 		for _, t := range workflowTypes {
 			ri.queues[t] = &[3]string{
 				TaskQueue(r.Name, t, PriorityNormal), TaskQueue(r.Name, t, PriorityHigh), TaskQueue(r.Name, t, PriorityLow),

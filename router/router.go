@@ -78,19 +78,32 @@ type Reason struct {
 // Decision is the outcome of Decide. Its slices may be shared with the
 // Policy: read them, never modify them.
 type Decision struct {
+	// Region, Namespace and TaskQueue are the first candidate's
+	// destination (Destination(0)), for people and logs.
 	Region    string `json:"region,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 	TaskQueue string `json:"taskQueue,omitempty"`
 	// Lawful lists every region that may hold the data, in preference order.
 	Lawful []string `json:"lawful"`
 	// Candidates are the lawful regions available now, in preference order;
-	// Region is the first.
+	// Region is the first. Destination(k) is where a start goes in
+	// Candidates[k].
 	Candidates []string `json:"candidates"`
+	// Destinations are the candidates' destinations; only Explain fills it.
+	Destinations []Destination `json:"destinations,omitempty"`
 	// Reasons has one entry per configured region; only Explain fills it.
 	Reasons []Reason `json:"reasons,omitempty"`
 	// Jurisdictions the user's country belongs to.
 	Jurisdictions []string `json:"jurisdictions"`
 	Resident      bool     `json:"resident"`
+
+	// What Destination needs: the compiled policy, the region indexes of
+	// Lawful and Candidates, and the request's tenant slot, type and
+	// priority. Nil policy: the request was refused before routing.
+	policy     *Policy
+	lawful     []int
+	candidates []int
+	sel        selector
 }
 
 // Validate checks the request's attributes against the policy.

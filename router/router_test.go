@@ -196,3 +196,41 @@ func TestDecisionSlicesAreTheCallers(t *testing.T) {
 		t.Fatalf("appends to one decision changed the next: lawful %v, candidates %v", after.Lawful, after.Candidates)
 	}
 }
+
+// TestTenantNamespaces: the one naming rule, as Decide applies it and as
+// Namespaces lists it for the workers.
+func TestTenantNamespaces(t *testing.T) {
+	cfg, err := configs.Parse([]byte(`environment: prod
+jurisdictions:
+  EU: [FR, DE]
+classifications:
+  - {name: public, resident: false}
+regions:
+  - name: eu
+    endpoint: eu.example:7233
+    residency: [EU]
+tenants: [{name: acme, isolated: true}, {name: beta, isolated: false}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(cfg, "PropertyBooking")
+	for _, tt := range []struct{ tenant, want string }{
+		{"acme", "prod-eu-acme"}, // isolated: a namespace of its own
+		{"beta", "prod-eu"},      // listed, not isolated
+		{"other", "prod-eu"},     // not listed
+		{"", "prod-eu"},          // no tenant
+	} {
+		d, err := p.Decide(Request{Location: "DE", Class: "public", Tenant: tt.tenant, WorkflowType: "PropertyBooking"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Namespace != tt.want || d.Destination(0).Namespace != tt.want {
+			t.Errorf("tenant %q: namespace %q (destination %+v), want %q", tt.tenant, d.Namespace, d.Destination(0), tt.want)
+		}
+	}
+	eu, _ := cfg.Region("eu")
+	if got := Namespaces(cfg, eu); !slices.Equal(got, []string{"prod-eu", "prod-eu-acme"}) {
+		t.Errorf("Namespaces(eu) = %v", got)
+	}
+}

@@ -80,7 +80,7 @@ func configCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("unknown region %q", args[0])
 			}
-			for _, n := range cfg.Namespaces(rc) {
+			for _, n := range router.Namespaces(cfg, rc) {
 				fmt.Fprintln(cmd.OutOrStdout(), n)
 			}
 			return nil

@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/workflows/codec"
@@ -101,38 +96,29 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStores(ctx, f)
+	o := gatewayd.Options{
+		Tokens: tokens, Logger: logger,
+		CodecKeys:    codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
+		CodecOrigins: f.codecOrigins,
+	}
+	closeStores, err := openStores(ctx, f, &o)
 	if err != nil {
 		return err
 	}
-	defer st.close()
-	rev, err := st.config.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("reading config from %s: %w", st.config, err)
-	}
-	cfg, err := configs.Parse(rev.Data)
-	if err != nil {
-		return fmt.Errorf("config from %s: %w", st.config, err)
-	}
-	gw, err := gatewayd.Start(ctx, gatewayd.Options{
-		Config: cfg, ConfigSource: st.config, Records: st.records, Drains: st.drains,
-		Audit: st.audit, Drills: st.drills, Tokens: tokens, Logger: logger,
-		CodecKeys:    codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
-		CodecOrigins: f.codecOrigins,
-	})
+	defer closeStores()
+	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
-	srv := gw.Server
-	if err := srv.WatchConfig(ctx); err != nil {
+	ls, err := gatewayd.Listen(f.clientAddr, f.adminAddr)
+	if err != nil {
 		return err
 	}
-	go reloadOnSIGHUP(ctx, srv, logger)
-	go srv.RunDrills(ctx, 500*time.Millisecond)
+	go reloadOnSIGHUP(ctx, gw.Server, logger)
 	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,
-		"config_source", st.config.String(), "config_version", cfg.Version(), "admin_tokens", len(tokens))
-	return runServers(ctx, map[string]http.Handler{f.clientAddr: srv.ClientHandler(), f.adminAddr: srv.AdminHandler()})
+		"config_source", o.ConfigSource.String(), "config_version", gw.Server.Config().Version(), "admin_tokens", len(tokens))
+	return gw.Serve(ctx, ls)
 }
 
 // reloadOnSIGHUP re-reads the config source on SIGHUP, as operators expect.
@@ -149,40 +135,5 @@ func reloadOnSIGHUP(ctx context.Context, srv *gateway.Server, logger *slog.Logge
 				logger.Error("reload on SIGHUP refused; the previous config stays in force", "error", err)
 			}
 		}
-	}
-}
-
-// runServers serves each handler on its address until ctx ends, then shuts
-// them down gracefully. A listener that fails stops them all.
-func runServers(ctx context.Context, handlers map[string]http.Handler) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(handlers))
-	var servers []*http.Server
-	for addr, h := range handlers {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listening on %s: %w", addr, err)
-		}
-		s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, s)
-		go func() {
-			if err := s.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				errs <- fmt.Errorf("serving %s: %w", addr, err)
-				cancel()
-			}
-		}()
-	}
-	<-ctx.Done()
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
-	defer done()
-	for _, s := range servers {
-		_ = s.Shutdown(shutdownCtx)
-	}
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -36,7 +37,7 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 	base := configs.Default()
 	var namespaces []string
 	for _, r := range base.Regions {
-		namespaces = append(namespaces, base.Namespaces(r)...)
+		namespaces = append(namespaces, router.Namespaces(base, r)...)
 	}
 	temporal, err := devstack.StartTemporal(ctx, t.TempDir(), namespaces...)
 	if err != nil {

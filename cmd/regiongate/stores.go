@@ -11,33 +11,26 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 )
 
-// stores are where a gateway keeps what replicas share: the config, the
-// routing records, drain state and the audit log. With Consul they live in
-// its KV under one prefix; without it, in files under the state dir.
-type stores struct {
-	config  configs.Source
-	records regions.Records
-	drains  regions.DrainStore
-	audit   audit.Store
-	drills  gateway.DrillStore
-	close   func()
-}
-
-func openStores(ctx context.Context, f serveFlags) (*stores, error) {
+// openStores sets where the gateway keeps what replicas share: the config,
+// the routing records, drain state, the audit log and drills. With Consul
+// they live in its KV under one prefix; without it, in files under the
+// state dir. close releases them once the gateway is closed.
+func openStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (close func(), err error) {
 	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
 	if f.consulAddr != "" {
-		return consulStores(ctx, f)
+		return func() {}, consulStores(ctx, f, o)
 	}
-	return localStores(ctx, f)
+	return localStores(ctx, f, o)
 }
 
-func localStores(ctx context.Context, f serveFlags) (*stores, error) {
+func localStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (func(), error) {
 	path := f.config
 	if path == "" {
 		// The embedded dev config seeds a local copy, so a PUT has
@@ -52,43 +45,36 @@ func localStores(ctx context.Context, f serveFlags) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stores{
-		config:  configs.NewFileSource(path),
-		records: records,
-		drains:  regions.NewFileDrains(filepath.Join(f.stateDir, "drains.json")),
-		audit:   &audit.FileStore{Path: filepath.Join(f.stateDir, "audit.jsonl")},
-		drills:  &gateway.MemoryDrills{Path: filepath.Join(f.stateDir, "drills.json")},
-		close:   func() { records.Close() },
-	}, nil
+	o.ConfigSource = configs.NewFileSource(path)
+	o.Records = records
+	o.Drains = regions.NewFileDrains(filepath.Join(f.stateDir, "drains.json"))
+	o.Audit = &audit.FileStore{Path: filepath.Join(f.stateDir, "audit.jsonl")}
+	o.Drills = &gateway.MemoryDrills{Path: filepath.Join(f.stateDir, "drills.json")}
+	return func() { records.Close() }, nil
 }
 
-func consulStores(ctx context.Context, f serveFlags) (*stores, error) {
+func consulStores(ctx context.Context, f serveFlags, o *gatewayd.Options) error {
 	cc := api.DefaultConfig()
 	cc.Address = f.consulAddr
 	c, err := api.NewClient(cc)
 	if err != nil {
-		return nil, fmt.Errorf("consul client: %w", err)
+		return fmt.Errorf("consul client: %w", err)
 	}
 	src := configs.NewConsulSource(c, f.consulPrefix+"config")
 	if f.config != "" {
 		// Seed an empty key from the given file; never overwrite.
 		data, err := os.ReadFile(f.config)
 		if err != nil {
-			return nil, fmt.Errorf("reading seed config: %w", err)
+			return fmt.Errorf("reading seed config: %w", err)
 		}
 		if _, err := configs.Parse(data); err != nil {
-			return nil, fmt.Errorf("seed config %s: %w", f.config, err)
+			return fmt.Errorf("seed config %s: %w", f.config, err)
 		}
 		if _, err := src.Seed(ctx, data); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return &stores{
-		config:  src,
-		records: regions.NewConsulRecords(c, f.consulPrefix+"records/"),
-		drains:  regions.NewConsulDrains(c, f.consulPrefix+"drains/"),
-		audit:   &audit.ConsulStore{KV: c.KV(), Prefix: f.consulPrefix + "audit/"},
-		drills:  &gateway.ConsulDrills{KV: c.KV(), Prefix: f.consulPrefix + "drills/"},
-		close:   func() {},
-	}, nil
+	o.ConfigSource = src
+	o.UseConsul(c, f.consulPrefix)
+	return nil
 }

@@ -1,31 +1,20 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
-	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/base/telemetry"
-	"github.com/regiongate/regiongate/router"
-	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/internal/assembly/workerd"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -119,73 +108,28 @@ func applyEnv(cmd *cobra.Command, env map[string]string, getenv func(string) str
 	return nil
 }
 
-// workerPlan is what a worker process will poll and how, resolved from the
-// flags and the region config before anything is dialled.
-type workerPlan struct {
-	region, address string
-	namespaces      []string
-	queues          []string
-	options         worker.Options
-}
-
-func planWorker(cfg *configs.Config, f workerFlags) (workerPlan, error) {
+// workerOptions turns the flags into the worker assembly's options; a
+// missing region or a bad TLS file is an error naming its flag.
+func workerOptions(cfg *configs.Config, f workerFlags, logger *slog.Logger) (workerd.Options, error) {
 	if f.region == "" {
-		return workerPlan{}, errors.New("--region is required")
+		return workerd.Options{}, errors.New("--region is required")
 	}
-	rc, ok := cfg.Region(f.region)
-	if !ok {
-		return workerPlan{}, fmt.Errorf("--region %q is not in the config", f.region)
+	tlsConfig, err := buildTLS(f)
+	if err != nil {
+		return workerd.Options{}, err
 	}
-	if f.maxActivities < 0 || f.maxWorkflowTasks < 0 || f.stopTimeout < 0 {
-		return workerPlan{}, errors.New("concurrency limits and --stop-timeout must not be negative")
-	}
-	p := workerPlan{
-		region:     f.region,
-		address:    cmp.Or(f.address, rc.Endpoint),
-		namespaces: cleanList(f.namespaces),
-		queues:     cleanList(f.taskQueues),
-		options: worker.Options{
+	return workerd.Options{
+		Config: cfg, Region: f.region, Address: f.address,
+		Namespaces: f.namespaces, TaskQueues: f.taskQueues,
+		Worker: worker.Options{
 			MaxConcurrentActivityExecutionSize:     f.maxActivities,
 			MaxConcurrentWorkflowTaskExecutionSize: f.maxWorkflowTasks,
 			WorkerStopTimeout:                      f.stopTimeout,
 		},
-	}
-	if len(p.namespaces) == 0 {
-		p.namespaces = cfg.Namespaces(rc) // the region's own and every isolated tenant's
-	}
-	if len(p.queues) == 0 {
-		p.queues = router.TaskQueues(f.region, workflows.Names)
-	}
-	return p, nil
-}
-
-// cleanList trims, drops empties and duplicates, keeping the order.
-func cleanList(in []string) []string {
-	var out []string
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// clientOptions builds the connection: TLS and the API key from the flags,
-// the codec if any.
-func clientOptions(f workerFlags, p workerPlan, c *codec.Codec, logger *slog.Logger) (client.Options, error) {
-	opts := client.Options{
-		HostPort: p.address,
-		Logger:   log.NewStructuredLogger(logger.With("component", "temporal")),
-	}
-	tlsConfig, err := buildTLS(f)
-	if err != nil {
-		return client.Options{}, err
-	}
-	opts.ConnectionOptions.TLS = tlsConfig
-	if f.apiKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(f.apiKey)
-	}
-	return codec.ClientOptions(opts, c), nil
+		TLS: tlsConfig, APIKey: f.apiKey,
+		CodecKeys:   codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
+		MetricsAddr: f.metricsAddr, Logger: logger,
+	}, nil
 }
 
 // buildTLS returns nil (plain text, or TLS the SDK turns on for an API key)
@@ -223,130 +167,17 @@ func runWorker(ctx context.Context, f workerFlags) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planWorker(cfg, f)
+	logger := newLogger(f.logFormat)
+	opts, err := workerOptions(cfg, f, logger)
 	if err != nil {
 		return err
 	}
-	logger := newLogger(f.logFormat).With("region", plan.region)
-	cdc, err := regionCodec(f, plan.region, logger)
+	w, err := workerd.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
-	opts, err := clientOptions(f, plan, cdc, logger)
-	if err != nil {
-		return err
-	}
-	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-worker", plan.region)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) }()
-	tracing, err := telemetry.TemporalTracing(tp)
-	if err != nil {
-		return err
-	}
-	opts.Interceptors = append(opts.Interceptors, tracing) // also traces the workers
-	if f.metricsAddr != "" {
-		if opts.MetricsHandler, err = serveWorkerMetrics(ctx, f.metricsAddr, logger); err != nil {
-			return err
-		}
-	}
-	clients, err := dialNamespaces(ctx, opts, plan.namespaces)
-	if err != nil {
-		return err
-	}
-	defer closeAll(clients)
-
-	// One set of activities for the process: their idempotency keys hold
-	// the run id, so namespaces cannot collide in them.
-	acts := workflows.NewActivities()
-	var pools []*workflows.Pool
-	defer func() { stopAll(pools) }()
-	for i, c := range clients {
-		pool, err := workflows.StartPool(c, plan.queues, acts, plan.options)
-		if err != nil {
-			return fmt.Errorf("namespace %s: %w", plan.namespaces[i], err)
-		}
-		pools = append(pools, pool)
-	}
-	logger.Info("worker polling", "address", plan.address, "namespaces", plan.namespaces, "task_queues", len(plan.queues))
 	<-ctx.Done()
-	logger.Info("stopping: running activities get to finish", "stop_timeout", plan.options.WorkerStopTimeout)
+	logger.Info("stopping: running activities get to finish", "region", w.Plan.Region, "stop_timeout", f.stopTimeout)
+	w.Stop()
 	return nil
-}
-
-// serveWorkerMetrics exposes the SDK's own metrics (poll, task and
-// activity latencies, slots, errors) through the otel Prometheus exporter.
-func serveWorkerMetrics(ctx context.Context, addr string, logger *slog.Logger) (client.MetricsHandler, error) {
-	m, err := telemetry.NewMetrics()
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listening for metrics on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", m.Handler)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	context.AfterFunc(ctx, func() { _ = srv.Close() })
-	logger.Info("worker metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
-		Meter:   m.Meter("temporal-sdk"),
-		OnError: func(err error) { logger.Warn("recording an SDK metric", "error", err) },
-	}), nil
-}
-
-// regionCodec loads the region's payload codec, nil when encryption is off,
-// and says which in the log (the key ids and their source, never the keys).
-func regionCodec(f workerFlags, region string, logger *slog.Logger) (*codec.Codec, error) {
-	cdc, from, err := codec.Source{File: f.codecKeysFile, Require: f.requireEncryption}.Codec(region)
-	switch {
-	case err != nil:
-		return nil, err
-	case cdc == nil:
-		logger.Warn("payload encryption is off: no codec keys configured")
-	default:
-		logger.Info("payload encryption on", "active_key", cdc.ActiveKeyID(), "keys", len(cdc.KeyIDs()), "from", from)
-	}
-	return cdc, nil
-}
-
-// dialNamespaces dials once and shares that connection with a client per
-// further namespace.
-func dialNamespaces(ctx context.Context, opts client.Options, namespaces []string) ([]client.Client, error) {
-	opts.Namespace = namespaces[0]
-	first, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("dialing %s: %w", opts.HostPort, err)
-	}
-	clients := []client.Client{first}
-	for _, ns := range namespaces[1:] {
-		opts.Namespace = ns
-		c, err := client.NewClientFromExistingWithContext(ctx, first, opts)
-		if err != nil {
-			closeAll(clients)
-			return nil, fmt.Errorf("client for namespace %s: %w", ns, err)
-		}
-		clients = append(clients, c)
-	}
-	return clients, nil
-}
-
-// closeAll closes the shared connection's owner last.
-func closeAll(clients []client.Client) {
-	for _, c := range slices.Backward(clients) {
-		c.Close()
-	}
-}
-
-// stopAll stops the pools at once, so a shutdown takes one stop timeout,
-// not one per namespace.
-func stopAll(pools []*workflows.Pool) {
-	var wg sync.WaitGroup
-	for _, p := range pools {
-		wg.Go(p.Stop)
-	}
-	wg.Wait()
 }

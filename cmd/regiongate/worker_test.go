@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -24,48 +23,29 @@ import (
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
-func TestPlanWorker(t *testing.T) {
+// The flags reach the worker assembly's options; what they leave out is
+// planned there (internal/assembly/workerd's tests).
+func TestWorkerOptions(t *testing.T) {
 	cfg := configs.Default()
-	tests := []struct {
-		name      string
-		f         workerFlags
-		wantAddr  string
-		wantNS    []string
-		wantQueue []string // nil means the 12 routed queues
-		wantErr   string
-	}{
-		{name: "defaults from the config", f: workerFlags{region: "eu-west"},
-			wantAddr: "127.0.0.1:7235", wantNS: []string{"dev-eu-west", "dev-eu-west-northwind"}},
-		{name: "overrides, trimmed and deduplicated", f: workerFlags{region: "eu-west", address: "t:7233",
-			namespaces: []string{"a", " b", "a", ""}, taskQueues: []string{"q1", "q1", "q2"}},
-			wantAddr: "t:7233", wantNS: []string{"a", "b"}, wantQueue: []string{"q1", "q2"}},
-		{name: "no region", f: workerFlags{}, wantErr: "--region is required"},
-		{name: "unknown region", f: workerFlags{region: "mars"}, wantErr: `"mars" is not in the config`},
-		{name: "negative limit", f: workerFlags{region: "eu-west", maxActivities: -1}, wantErr: "must not be negative"},
+	f := workerFlags{region: "eu-west", address: "t:7233", namespaces: []string{"a"}, taskQueues: []string{"q"},
+		maxActivities: 3, maxWorkflowTasks: 4, stopTimeout: time.Second, apiKey: "secret", tls: true,
+		codecKeysFile: "keys", requireEncryption: true, metricsAddr: "m:1"}
+	o, err := workerOptions(cfg, f, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := planWorker(cfg, tt.f)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.address != tt.wantAddr || !slices.Equal(p.namespaces, tt.wantNS) {
-				t.Fatalf("got %s %v", p.address, p.namespaces)
-			}
-			if tt.wantQueue == nil {
-				if len(p.queues) != 12 || !slices.Contains(p.queues, "eu-west-PropertyBooking-priority") {
-					t.Fatalf("routed queues: %v", p.queues)
-				}
-			} else if !slices.Equal(p.queues, tt.wantQueue) {
-				t.Fatalf("queues %v", p.queues)
-			}
-		})
+	if o.Config != cfg || o.Region != "eu-west" || o.Address != "t:7233" || !slices.Equal(o.Namespaces, []string{"a"}) ||
+		!slices.Equal(o.TaskQueues, []string{"q"}) || o.APIKey != "secret" || o.TLS == nil || o.MetricsAddr != "m:1" {
+		t.Fatalf("options %+v", o)
+	}
+	if w := o.Worker; w.MaxConcurrentActivityExecutionSize != 3 || w.MaxConcurrentWorkflowTaskExecutionSize != 4 || w.WorkerStopTimeout != time.Second {
+		t.Fatalf("worker options %+v", w)
+	}
+	if o.CodecKeys.File != "keys" || !o.CodecKeys.Require {
+		t.Fatalf("codec keys %+v", o.CodecKeys)
+	}
+	if _, err := workerOptions(cfg, workerFlags{}, nil); err == nil || !strings.Contains(err.Error(), "--region is required") {
+		t.Fatalf("no region: %v", err)
 	}
 }
 
@@ -135,24 +115,17 @@ func mustWrite(t *testing.T, path string, data []byte) {
 	}
 }
 
-func TestClientOptions(t *testing.T) {
+func TestBuildTLS(t *testing.T) {
 	cert, key := writePKI(t)
 	notPEM := filepath.Join(t.TempDir(), "ca.txt")
 	mustWrite(t, notPEM, []byte("not a certificate"))
-	cdc, err := codec.New([]codec.Key{{ID: "k", Secret: make([]byte, codec.KeySize)}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name      string
 		f         workerFlags
-		codec     *codec.Codec
 		wantTLS   bool
 		wantCerts int
 		wantCA    bool
 		wantSNI   string
-		wantCreds bool
-		wantCodec bool
 		wantErr   string
 	}{
 		{name: "plain"},
@@ -160,18 +133,16 @@ func TestClientOptions(t *testing.T) {
 		{name: "mtls", f: workerFlags{tlsCert: cert, tlsKey: key, tlsCA: cert, tlsServerName: "temporal.internal"},
 			wantTLS: true, wantCerts: 1, wantCA: true, wantSNI: "temporal.internal"},
 		{name: "server name alone turns tls on", f: workerFlags{tlsServerName: "x"}, wantTLS: true, wantSNI: "x"},
-		{name: "api key", f: workerFlags{apiKey: "secret"}, wantCreds: true},
-		{name: "api key and a private CA", f: workerFlags{apiKey: "secret", tlsCA: cert}, wantTLS: true, wantCA: true, wantCreds: true},
-		{name: "codec", codec: cdc, wantCodec: true},
+		{name: "api key alone leaves tls to the SDK", f: workerFlags{apiKey: "secret"}},
+		{name: "api key and a private CA", f: workerFlags{apiKey: "secret", tlsCA: cert}, wantTLS: true, wantCA: true},
 		{name: "cert without key", f: workerFlags{tlsCert: cert}, wantErr: "go together"},
 		{name: "missing cert file", f: workerFlags{tlsCert: "/nope", tlsKey: key}, wantErr: "client certificate"},
 		{name: "CA without PEM", f: workerFlags{tlsCA: notPEM}, wantErr: "holds no PEM"},
 		{name: "missing CA", f: workerFlags{tlsCA: "/nope"}, wantErr: "--tls-ca"},
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts, err := clientOptions(tt.f, workerPlan{address: "h:1"}, tt.codec, logger)
+			tlsCfg, err := buildTLS(tt.f)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want %q", err, tt.wantErr)
@@ -181,15 +152,11 @@ func TestClientOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tlsCfg := opts.ConnectionOptions.TLS
 			if (tlsCfg != nil) != tt.wantTLS {
 				t.Fatalf("TLS %v, want %v", tlsCfg != nil, tt.wantTLS)
 			}
 			if tlsCfg != nil && (len(tlsCfg.Certificates) != tt.wantCerts || (tlsCfg.RootCAs != nil) != tt.wantCA || tlsCfg.ServerName != tt.wantSNI) {
 				t.Fatalf("TLS config: %d certs, CA %v, server name %q", len(tlsCfg.Certificates), tlsCfg.RootCAs != nil, tlsCfg.ServerName)
-			}
-			if (opts.Credentials != nil) != tt.wantCreds || (opts.DataConverter != nil) != tt.wantCodec || opts.HostPort != "h:1" {
-				t.Fatalf("credentials %v, codec %v, host %s", opts.Credentials != nil, opts.DataConverter != nil, opts.HostPort)
 			}
 		})
 	}

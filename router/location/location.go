@@ -4,6 +4,7 @@ package location
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
 
@@ -29,30 +30,60 @@ var (
 
 // Input is what a request offers to locate its user.
 type Input struct {
-	Body       string              // userLocation from the body, may be empty
-	Header     func(string) string // request header lookup, may be nil
-	RemoteAddr string              // the peer's "ip:port" or "ip"
+	Body       string      // userLocation from the body, may be empty
+	Header     http.Header // the request's headers, may be nil
+	RemoteAddr string      // the peer's "ip:port" or "ip"
 }
 
 // Resolver tries the configured sources in order. It is safe for
 // concurrent use; Close releases the GeoIP database.
 type Resolver struct {
 	precedence []string
-	headers    []string
-	trusted    []netip.Prefix
+	headers    []header // the country headers, in the config's order
+	trusted    []proxy
 	geo        *maxminddb.Reader
+	ignored    func(header string)
+}
+
+// header is a country header as configured (for reports) and canonical
+// (to compare).
+type header struct{ name, canonical string }
+
+// proxy is a trusted proxy and the headers it is believed for.
+type proxy struct {
+	prefix  netip.Prefix
+	headers map[string]bool // canonical header names
+}
+
+// Options are what New needs besides the config.
+type Options struct {
+	// Ignored, when set, hears every location header a request carried
+	// that was not believed (the peer is not a proxy trusted for it). It
+	// is only ever called with X-Forwarded-For or a configured country
+	// header, so a counter labelled with it stays bounded.
+	Ignored func(header string)
 }
 
 // New builds a resolver from a validated config, opening the GeoIP
 // database when one is configured.
-func New(cfg configs.Location) (*Resolver, error) {
-	r := &Resolver{precedence: cfg.Precedence, headers: cfg.Headers}
-	for _, c := range cfg.TrustedProxies {
-		p, err := netip.ParsePrefix(c)
+func New(cfg configs.Location, opts Options) (*Resolver, error) {
+	r := &Resolver{precedence: cfg.Precedence, ignored: opts.Ignored}
+	if r.ignored == nil {
+		r.ignored = func(string) {}
+	}
+	for _, h := range cfg.Headers {
+		r.headers = append(r.headers, header{name: h, canonical: http.CanonicalHeaderKey(h)})
+	}
+	for _, tp := range cfg.TrustedProxies {
+		p, err := netip.ParsePrefix(tp.CIDR)
 		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
+			return nil, fmt.Errorf("trusted proxy %q: %w", tp.CIDR, err)
 		}
-		r.trusted = append(r.trusted, p.Masked())
+		px := proxy{prefix: p.Masked(), headers: map[string]bool{}}
+		for _, h := range tp.Headers {
+			px.headers[http.CanonicalHeaderKey(h)] = true
+		}
+		r.trusted = append(r.trusted, px)
 	}
 	if cfg.GeoIPDatabase != "" {
 		db, err := maxminddb.Open(cfg.GeoIPDatabase)
@@ -102,15 +133,25 @@ func (r *Resolver) Resolve(in Input) (country, source string, err error) {
 }
 
 // fromHeader reads the first configured header that holds a real country
-// code, only when the peer is a trusted proxy: anyone else could forge it.
-// CDN placeholders such as "XX" (unknown) or "T1" (Tor) are skipped.
+// code, only from a peer that is a proxy trusted for that header: anyone
+// else could forge it. A header sent by anyone else is ignored (and
+// reported). CDN placeholders such as "XX" (unknown) or "T1" (Tor) are
+// skipped.
 func (r *Resolver) fromHeader(in Input) string {
-	if in.Header == nil || !r.isTrusted(peer(in.RemoteAddr)) {
+	if in.Header == nil {
 		return ""
 	}
+	from := peer(in.RemoteAddr)
 	for _, h := range r.headers {
-		v := strings.ToUpper(strings.TrimSpace(in.Header(h)))
-		if iso3166.Valid(v) {
+		raw := in.Header.Get(h.canonical)
+		if raw == "" {
+			continue
+		}
+		if !r.believes(from, h.canonical) {
+			r.ignored(h.name)
+			continue
+		}
+		if v := strings.ToUpper(strings.TrimSpace(raw)); iso3166.Valid(v) {
 			return v
 		}
 	}
@@ -136,32 +177,45 @@ func (r *Resolver) fromGeoIP(in Input) string {
 	return rec.Country.ISOCode
 }
 
-// clientIP is the peer, or, when the peer is a trusted proxy, the
-// right-most address in X-Forwarded-For that is not itself trusted.
+// clientIP is the peer, or, when the peer is a proxy trusted for
+// X-Forwarded-For, the right-most address in it that is not itself such a
+// proxy. Every X-Forwarded-For line counts, as one list in order: a proxy
+// may append a line of its own, and reading only the first would let the
+// client's forged line win.
 func (r *Resolver) clientIP(in Input) netip.Addr {
 	ip := peer(in.RemoteAddr)
-	if !r.isTrusted(ip) || in.Header == nil {
+	if in.Header == nil {
 		return ip
 	}
-	hops := strings.Split(in.Header("X-Forwarded-For"), ",")
+	lines := in.Header.Values(configs.ForwardedFor)
+	if len(lines) == 0 {
+		return ip
+	}
+	if !r.believes(ip, configs.ForwardedFor) {
+		r.ignored(configs.ForwardedFor)
+		return ip
+	}
+	hops := strings.Split(strings.Join(lines, ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
 			return ip
 		}
-		if !r.isTrusted(hop.Unmap()) {
+		if !r.believes(hop.Unmap(), configs.ForwardedFor) {
 			return hop.Unmap()
 		}
 	}
 	return ip
 }
 
-func (r *Resolver) isTrusted(ip netip.Addr) bool {
+// believes reports whether ip is a proxy trusted for header (canonical):
+// any trusted proxy entry holding ip that names it.
+func (r *Resolver) believes(ip netip.Addr, header string) bool {
 	if !ip.IsValid() {
 		return false
 	}
-	for _, p := range r.trusted {
-		if p.Contains(ip) {
+	for _, px := range r.trusted {
+		if px.headers[header] && px.prefix.Contains(ip) {
 			return true
 		}
 	}

@@ -1,19 +1,24 @@
 // Package gatewayd assembles a gateway process from its stores and
 // settings: telemetry, one Temporal client per region with its payload
-// codec, health checks, drain sync and the gateway's handlers. `regiongate
-// serve` and `regiongate bench` build their gateways here, so the bench
-// measures what serve runs.
+// codec, health checks, drain sync, drill refresh, the config watch, the
+// codec endpoint and the two listeners. `regiongate serve`, `regiongate
+// bench` and the test stack (internal/tool/devstack) all build their
+// gateways here, so what the bench measures and the tests exercise is what
+// serve runs.
 package gatewayd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
-	"slices"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/consul/api"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
@@ -27,94 +32,116 @@ import (
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
+// Defaults for zero durations in Options.
+const (
+	// DefaultDrainSync is how often drains other replicas set are re-read.
+	DefaultDrainSync = time.Second
+	// DefaultDrillRefresh is how often drills are re-read, so a drill's
+	// end is honoured by every replica within it.
+	DefaultDrillRefresh = 500 * time.Millisecond
+)
+
 // Options are a gateway's stores and settings. Nil stores are kept in
-// memory (see regions.Options and gateway.Options).
+// memory (see regions.Options and gateway.Options); every other zero value
+// is what `regiongate serve` runs with.
 type Options struct {
-	Config       *configs.Config
-	ConfigSource configs.Source // nil: the config cannot be changed at run time
+	// Config is the config in force at start; nil reads it from
+	// ConfigSource.
+	Config *configs.Config
+	// ConfigSource is watched for changes and written by a config PUT;
+	// nil keeps Config in memory only (then Config is required).
+	ConfigSource configs.Source
 	Records      regions.Records
 	Drains       regions.DrainStore
 	Audit        audit.Store
 	Drills       gateway.DrillStore
-	Tokens       []gateway.Token
-	Logger       *slog.Logger // nil: discard
+	// Tokens authenticate the admin API and the codec endpoint.
+	Tokens []gateway.Token
+	Logger *slog.Logger // nil: discard
 
 	// CodecKeys finds each region's payload encryption keys; CodecOrigins
 	// are the browser origins allowed to call the codec endpoint.
 	CodecKeys    codec.Source
 	CodecOrigins []string
 
+	// TracerProvider traces the HTTP listeners and the regional clients;
+	// nil builds one from the OTEL_* environment (telemetry), shut down by
+	// Close. A given one is the caller's to shut down.
+	TracerProvider *sdktrace.TracerProvider
+	// OnStateChange hears every region state change (regions.Options).
+	OnStateChange func(regions.StateChange)
+	// Health tunes the health checks; the zero value takes the defaults.
+	Health regions.HealthOptions
+	// DrainSync and DrillRefresh are the intervals of those loops; zero
+	// takes DefaultDrainSync and DefaultDrillRefresh.
+	DrainSync, DrillRefresh time.Duration
 	// DialOptions are added to every regional client's gRPC options (the
 	// bench times the start RPCs with one).
 	DialOptions []grpc.DialOption
+	// WrapClient, when set, wraps the client API's handler (the bench
+	// times it); nil serves it as it is.
+	WrapClient func(http.Handler) http.Handler
 }
 
-// Gateway is an assembled gateway: serve Server's handlers, Close when done.
+// UseConsul puts the stores that replicas share (routing records, drains,
+// audit, drills) in Consul KV under prefix, as `regiongate serve --consul`
+// keeps them. The config source is set apart: where it lives and how it is
+// seeded is the caller's.
+func (o *Options) UseConsul(c *api.Client, prefix string) {
+	o.Records = regions.NewConsulRecords(c, prefix+"records/")
+	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
+	o.Audit = audit.NewConsulStore(c, prefix+"audit/")
+	o.Drills = gateway.NewConsulDrills(c, prefix+"drills/")
+}
+
+// Gateway is an assembled gateway: serve it with Serve or
+// ServeInBackground, Close it when done.
 type Gateway struct {
 	Server  *gateway.Server
 	Manager *regions.Manager
-	closers []func()
+
+	log        *slog.Logger
+	wrapClient func(http.Handler) http.Handler
+	closers    []func()
 }
 
-// Start assembles the gateway and starts its background work (health
-// checks, drain sync), which runs until ctx ends or Close.
+// Start assembles the gateway, applies the config source's current config
+// (a bad one is an error) and starts the background work: health checks,
+// drain sync, drill refresh and the config watch. It runs until ctx ends or
+// Close.
 func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
-	g := &Gateway{}
+	g := &Gateway{log: o.Logger, wrapClient: o.WrapClient}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
 	defer func() {
 		if err != nil {
 			g.Close()
 		}
 	}()
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if o.Config == nil {
+		if o.Config, err = readConfig(ctx, o.ConfigSource); err != nil {
+			return nil, err
+		}
 	}
 	metrics, err := telemetry.NewMetrics()
 	if err != nil {
 		return nil, err
 	}
-	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
+	tp, err := g.tracerProvider(ctx, o.TracerProvider)
 	if err != nil {
 		return nil, err
 	}
-	g.closers = append(g.closers, func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) })
-	tracing, err := telemetry.TemporalTracing(tp)
-	if err != nil {
+	if err := logCodecs(o.Config, o.CodecKeys, g.log); err != nil {
 		return nil, err
 	}
-	if err := logCodecs(o.Config, o.CodecKeys, logger); err != nil {
-		return nil, err
-	}
-	base := client.Options{
-		Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
-		Interceptors: []interceptor.ClientInterceptor{tracing},
-	}
-	base.ConnectionOptions.DialOptions = o.DialOptions
-	g.Manager, err = regions.NewManager(o.Config, regions.Options{
-		Records: o.Records,
-		Drains:  o.Drains,
-		Meter:   metrics.Meter("regiongate/regions"),
-		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
-			c, _, err := o.CodecKeys.Codec(rc.Name)
-			return codec.ClientOptions(base, c), err
-		},
-		ClientOptions: base,
-	})
-	if err != nil {
+	if g.Manager, err = newManager(o, g.log, tp, metrics); err != nil {
 		return nil, err
 	}
 	g.closers = append(g.closers, g.Manager.Close)
-
-	bg, stop := context.WithCancel(ctx)
-	g.closers = append(g.closers, stop)
-	g.Manager.CheckHealthOnce(bg, regions.HealthOptions{})
-	go g.Manager.RunHealthChecks(bg, regions.HealthOptions{})
-	// Re-read drains every second, for those other replicas set.
-	go g.Manager.SyncDrains(bg, time.Second)
-
 	g.Server, err = gateway.New(gateway.Options{
 		Regions: g.Manager, Config: o.Config, WorkflowTypes: workflows.Names,
-		Tokens: o.Tokens, Logger: logger, Metrics: metrics.Handler,
+		Tokens: o.Tokens, Logger: g.log, Metrics: metrics.Handler,
 		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
 		ConfigSource: o.ConfigSource, Audit: o.Audit, Drills: o.Drills,
 		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
@@ -125,57 +152,88 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
+	return g, g.startBackground(ctx, o)
 }
 
-// Close stops the background work, closes the regional clients and
-// flushes the tracer. It leaves the stores open: they are the caller's.
+func readConfig(ctx context.Context, src configs.Source) (*configs.Config, error) {
+	if src == nil {
+		return nil, errors.New("gatewayd: neither a config nor a config source")
+	}
+	rev, err := src.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading config from %s: %w", src, err)
+	}
+	cfg, err := configs.Parse(rev.Data)
+	if err != nil {
+		return nil, fmt.Errorf("config from %s: %w", src, err)
+	}
+	return cfg, nil
+}
+
+// tracerProvider is the given provider, or one built from the environment
+// and shut down (flushed) on Close.
+func (g *Gateway) tracerProvider(ctx context.Context, given *sdktrace.TracerProvider) (*sdktrace.TracerProvider, error) {
+	if given != nil {
+		return given, nil
+	}
+	tp, err := telemetry.NewTracerProvider(ctx, "regiongate-gateway", "")
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) })
+	return tp, nil
+}
+
+// newManager builds the regional clients: traced, with the extra dial
+// options, each with its region's payload codec.
+func newManager(o Options, logger *slog.Logger, tp *sdktrace.TracerProvider, metrics *telemetry.Metrics) (*regions.Manager, error) {
+	tracing, err := telemetry.TemporalTracing(tp)
+	if err != nil {
+		return nil, err
+	}
+	base := client.Options{
+		Logger:       log.NewStructuredLogger(logger.With("component", "temporal")),
+		Interceptors: []interceptor.ClientInterceptor{tracing},
+	}
+	base.ConnectionOptions.DialOptions = o.DialOptions
+	return regions.NewManager(o.Config, regions.Options{
+		Records: o.Records, Drains: o.Drains, OnStateChange: o.OnStateChange,
+		Meter: metrics.Meter("regiongate/regions"),
+		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
+			c, _, err := o.CodecKeys.Codec(rc.Name)
+			return codec.ClientOptions(base, c), err
+		},
+		ClientOptions: base,
+	})
+}
+
+// startBackground checks every region once (so the first requests see
+// real health), starts the loops and the config watch. Close stops the
+// loops and waits for them before the clients are closed.
+func (g *Gateway) startBackground(ctx context.Context, o Options) error {
+	bg, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	g.closers = append(g.closers, func() { stop(); wg.Wait() })
+	g.Manager.CheckHealthOnce(bg, o.Health)
+	wg.Go(func() { g.Manager.RunHealthChecks(bg, o.Health) })
+	wg.Go(func() { g.Manager.SyncDrains(bg, orDefault(o.DrainSync, DefaultDrainSync)) })
+	wg.Go(func() { g.Server.RunDrills(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })
+	return g.Server.WatchConfig(bg)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Close stops serving and the background work, closes the regional
+// clients and flushes the tracer it built. It leaves the stores open: they
+// are the caller's.
 func (g *Gateway) Close() {
 	for i := len(g.closers) - 1; i >= 0; i-- {
 		g.closers[i]()
 	}
 	g.closers = nil
-}
-
-// logCodecs says which regions encrypt (key ids, never keys); a region
-// without keys is an error when keys.Require.
-func logCodecs(cfg *configs.Config, keys codec.Source, logger *slog.Logger) error {
-	for _, rc := range cfg.Regions {
-		c, from, err := keys.Codec(rc.Name)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			logger.Warn("payload encryption is off: no codec keys", "region", rc.Name)
-			continue
-		}
-		logger.Info("payload encryption on", "region", rc.Name, "active_key", c.ActiveKeyID(), "from", from)
-	}
-	return nil
-}
-
-// codecLookup finds the codec of a namespace for the codec endpoint from
-// the config in force: the region's own namespace and its isolated
-// tenants' share the region's keys, and a region added by a config change
-// is served without a restart. Codecs are built once per region.
-func (g *Gateway) codecLookup(keys codec.Source) func(string) (converter.PayloadCodec, bool) {
-	var built sync.Map // region name -> *codec.Codec
-	return func(namespace string) (converter.PayloadCodec, bool) {
-		cfg := g.Server.Config()
-		for _, rc := range cfg.Regions {
-			if !slices.Contains(cfg.Namespaces(rc), namespace) {
-				continue
-			}
-			if c, ok := built.Load(rc.Name); ok {
-				return c.(*codec.Codec), true
-			}
-			c, _, err := keys.Codec(rc.Name)
-			if err != nil || c == nil {
-				return nil, false
-			}
-			built.Store(rc.Name, c)
-			return c, true
-		}
-		return nil, false
-	}
 }

@@ -86,10 +86,14 @@ func (f *FileStore) List(context.Context) ([]Entry, error) {
 // ConsulStore keeps one KV entry per audit entry under a prefix, so every
 // gateway replica sees every change.
 type ConsulStore struct {
-	KV     *api.KV
-	Prefix string // e.g. "regiongate/audit/"
+	kv     *api.KV
+	prefix string
+	seq    atomic.Uint64 // orders this replica's entries within one instant
+}
 
-	seq atomic.Uint64 // orders this replica's entries within one instant
+// NewConsulStore keeps entries under prefix (e.g. "regiongate/audit/").
+func NewConsulStore(c *api.Client, prefix string) *ConsulStore {
+	return &ConsulStore{kv: c.KV(), prefix: prefix}
 }
 
 // Append implements Store. Keys sort by time, then by this replica's
@@ -102,11 +106,11 @@ func (c *ConsulStore) Append(ctx context.Context, e Entry) error {
 	}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	key := fmt.Sprintf("%s%020d-%012d-%s", c.Prefix, e.Time.UnixNano(), c.seq.Add(1), hex.EncodeToString(r[:]))
+	key := fmt.Sprintf("%s%020d-%012d-%s", c.prefix, e.Time.UnixNano(), c.seq.Add(1), hex.EncodeToString(r[:]))
 	// CAS with index 0: create only, never overwrite.
-	ok, _, err := c.KV.CAS(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
+	ok, _, err := c.kv.CAS(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("writing audit entry to consul: %w", err)
+		return fmt.Errorf("writing audit entry: %w", err)
 	}
 	if !ok {
 		return fmt.Errorf("audit key %s already exists", key)
@@ -114,9 +118,10 @@ func (c *ConsulStore) Append(ctx context.Context, e Entry) error {
 	return nil
 }
 
-// List implements Store.
+// List implements Store. It reads consistently: an auditor asking right
+// after a change, on any replica, must see it.
 func (c *ConsulStore) List(ctx context.Context) ([]Entry, error) {
-	pairs, _, err := c.KV.List(c.Prefix, (&api.QueryOptions{}).WithContext(ctx))
+	pairs, _, err := c.kv.List(c.prefix, (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("listing audit entries: %w", err)
 	}

@@ -70,5 +70,5 @@ func TestConsulStoreIsSharedAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStore(t, &audit.ConsulStore{KV: a.KV(), Prefix: "rg/audit/"}, &audit.ConsulStore{KV: b.KV(), Prefix: "rg/audit/"})
+	checkStore(t, audit.NewConsulStore(a, "rg/audit/"), audit.NewConsulStore(b, "rg/audit/"))
 }

@@ -2,13 +2,8 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"google.golang.org/grpc"
 
@@ -20,12 +15,17 @@ import (
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
-// servedGateway is a gateway built by internal/gatewayd, as `regiongate
-// serve` builds one in its default local mode: routing records in bbolt and
-// drains in a file under dir, tracing on (no exporter), the Temporal
-// tracing interceptor on its clients, health checks at their defaults, and
-// its client and admin APIs on free loopback ports; payload encryption off,
-// as in the direct modes.
+// noEncryption finds no payload keys, whatever the environment holds: the
+// direct modes do not encrypt either, and the modes must do the same work.
+var noEncryption = codec.Source{Getenv: func(string) string { return "" }}
+
+// servedGateway is a gateway built and served by internal/assembly/gatewayd, as
+// `regiongate serve` builds and serves one in its default local mode:
+// routing records in bbolt and drains in a file under dir, tracing on (no
+// exporter), the Temporal tracing interceptor on its clients, health
+// checks, drain sync, drill refresh and config watch at their defaults, and
+// its client and admin APIs on free loopback ports; payload encryption
+// off, as in the direct modes.
 type servedGateway struct {
 	ClientURL, AdminURL string
 	Manager             *regions.Manager
@@ -57,37 +57,21 @@ func startGateway(ctx context.Context, cfg *configs.Config, dir string, memoryRe
 	}
 	gw, err := gatewayd.Start(ctx, gatewayd.Options{
 		Config: cfg, Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")),
-		Audit: &audit.Memory{}, Tokens: gateway.DevTokens(),
-		// No payload encryption, whatever the environment holds: the direct
-		// modes do not encrypt either, and the modes must do the same work.
-		CodecKeys:   codec.Source{Getenv: func(string) string { return "" }},
-		DialOptions: []grpc.DialOption{ov.DialOption()},
+		Audit: &audit.Memory{}, Tokens: gateway.DevTokens(), CodecKeys: noEncryption,
+		DialOptions: []grpc.DialOption{ov.DialOption()}, WrapClient: ov.Handler,
 	})
 	if err != nil {
 		return nil, err
 	}
 	g.closers = append(g.closers, gw.Close)
 	g.Manager = gw.Manager
-	if g.ClientURL, err = g.serve(ov.Handler(gw.Server.ClientHandler())); err != nil {
+	ls, err := gatewayd.Listen("127.0.0.1:0", "127.0.0.1:0")
+	if err != nil {
 		return nil, err
 	}
-	g.AdminURL, err = g.serve(gw.Server.AdminHandler())
-	return g, err
-}
-
-func (g *servedGateway) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			slog.Debug("bench gateway stopped serving", "error", err)
-		}
-	}()
-	g.closers = append(g.closers, func() { _ = hs.Close() })
-	return "http://" + ln.Addr().String(), nil
+	gw.ServeInBackground(ls)
+	g.ClientURL, g.AdminURL = ls.ClientURL(), ls.AdminURL()
+	return g, nil
 }
 
 // Close stops serving, then closes the clients and the records.

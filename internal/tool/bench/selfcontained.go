@@ -3,22 +3,19 @@ package bench
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
-	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
-	"github.com/regiongate/regiongate/workflows"
 )
 
 // selfContained starts its own stack, measures, and stops it all.
@@ -59,7 +56,7 @@ func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) err
 		return err
 	}
 	fmt.Fprintf(o.Progress, "stack up in %.1fs: gateway %s\n", time.Since(began).Seconds(), gateways[ModeGateway].url)
-	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers and workers from internal/devstack.StartStack; the gateway built by internal/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
+	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers from internal/tool/devstack, their workers built by internal/assembly/workerd as `regiongate worker` builds them; the gateway built and served by internal/assembly/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
 		regions.DefaultHealthInterval, regions.DefaultHealthTimeout, regions.DefaultHealthFailThreshold, regions.DefaultHealthPassThreshold))
 
 	w, fallback, err := resolveWorkload(st.Config, o)
@@ -165,47 +162,25 @@ func measurePropagation(ctx context.Context, o Options, r *Report, kv *api.KV, b
 	return nil
 }
 
-// startReplica is a gateway replica whose config lives under key, built
-// as `regiongate serve --consul` builds one (the parts config needs), with
-// its admin API on a free loopback port.
+// startReplica is a gateway replica as `regiongate serve --consul` runs
+// one: built and served by internal/assembly/gatewayd, its config under key and its
+// shared stores (records, drains, audit, drills) in Consul beside it, its
+// APIs on free loopback ports. Its regions are the dev config's, which need
+// not answer: propagation needs the config only.
 func startReplica(ctx context.Context, cl *api.Client, key string) (adminURL string, stop func(), err error) {
-	src := configs.NewConsulSource(cl, key)
-	rev, err := src.Read(ctx)
+	o := gatewayd.Options{ConfigSource: configs.NewConsulSource(cl, key), Tokens: gateway.DevTokens(), CodecKeys: noEncryption}
+	o.UseConsul(cl, key[:strings.LastIndex(key, "/")+1]) // beside the config key, as serve keeps them
+	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, err := configs.Parse(rev.Data)
+	ls, err := gatewayd.Listen("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
+		gw.Close()
 		return "", nil, err
 	}
-	mgr, err := regions.NewManager(cfg, regions.Options{ClientOptions: client.Options{Logger: QuietLogger()}})
-	if err != nil {
-		return "", nil, err
-	}
-	srv, err := gateway.New(gateway.Options{
-		Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
-		Logger: slog.New(slog.DiscardHandler), ConfigSource: src,
-	})
-	if err != nil {
-		mgr.Close()
-		return "", nil, err
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err == nil {
-		err = srv.WatchConfig(wctx)
-	}
-	if err != nil {
-		cancel()
-		mgr.Close()
-		if ln != nil {
-			ln.Close()
-		}
-		return "", nil, err
-	}
-	hs := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() { hs.Close(); cancel(); mgr.Close() }, nil
+	gw.ServeInBackground(ls)
+	return ls.AdminURL(), gw.Close, nil
 }
 
 // devPropagation measures a running `make dev CONSUL=1`: it writes

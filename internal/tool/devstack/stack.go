@@ -4,31 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/base/telemetry"
+	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
+	"github.com/regiongate/regiongate/internal/assembly/workerd"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
-	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
 // Stack is the product end to end, as make dev runs it, on free ports: a
 // Temporal dev server and a worker per region of configs/dev.yaml, and the
-// gateway's client and admin APIs on real listeners.
+// gateway's client and admin APIs on real listeners. The gateway and the
+// workers are assembled by internal/assembly, as `regiongate serve` and
+// `regiongate worker` assemble theirs: health checks, drain sync, drill
+// refresh, config watch and codec endpoint included.
 type Stack struct {
 	Config    *configs.Config
 	Temporal  map[string]*Temporal     // region -> its dev server
@@ -41,9 +40,8 @@ type Stack struct {
 	// encryption on, a random key per region, as production does.
 	Codecs map[string]*codec.Codec
 
-	pools     []*workflows.Pool
-	nsClients []client.Client
-	servers   []*http.Server
+	gateway *gatewayd.Gateway
+	workers []*workerd.Worker
 }
 
 // StackOptions change what StartStackWith builds; the zero value is the
@@ -58,8 +56,12 @@ type StackOptions struct {
 	// OnStateChange is passed to the gateway's regions.Manager.
 	OnStateChange func(regions.StateChange)
 	// TracerProvider, when set, traces the gateway's HTTP listeners, its
-	// Temporal clients and the workers (the Temporal SDK's interceptor).
+	// Temporal clients and the workers (the Temporal SDK's interceptor);
+	// nil gives each its own, as in production.
 	TracerProvider *sdktrace.TracerProvider
+	// Health tunes the gateway's health checks; the zero value takes the
+	// product's defaults.
+	Health regions.HealthOptions
 }
 
 // RegionTuning is a region's gateway settings; zero values are left out of
@@ -111,10 +113,14 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 	if s.Config, err = gatewayConfig(base, s.Temporal, opts); err != nil {
 		return nil, err
 	}
-	if err := s.startWorkers(opts); err != nil {
+	keys, err := s.keys()
+	if err != nil {
 		return nil, err
 	}
-	return s, s.startGateway(ctx, opts)
+	if err := s.startWorkers(ctx, opts, keys); err != nil {
+		return nil, err
+	}
+	return s, s.startGateway(ctx, opts, keys)
 }
 
 // gatewayConfig is the dev config with each region's endpoint and tuning.
@@ -146,7 +152,7 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t, err := StartTemporal(ctx, dir, cfg.Namespaces(r)...)
+			t, err := StartTemporal(ctx, dir, router.Namespaces(cfg, r)...)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -160,137 +166,89 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 	return errors.Join(errs...)
 }
 
-func (s *Stack) startWorkers(opts StackOptions) error {
+// keys gives every region a random payload key, as production gives each
+// its own, and returns the key source the gateway and the workers read
+// them from: the variables `regiongate serve` and `worker` read, held in
+// memory instead of the process's environment.
+func (s *Stack) keys() (codec.Source, error) {
+	env := map[string]string{}
 	s.Codecs = map[string]*codec.Codec{}
 	for _, r := range s.Config.Regions {
 		key, err := codec.GenerateKey("test-" + r.Name)
 		if err != nil {
-			return err
+			return codec.Source{}, err
 		}
 		if s.Codecs[r.Name], err = codec.New([]codec.Key{key}); err != nil {
-			return err
+			return codec.Source{}, err
 		}
+		env[codec.EnvName(r.Name)] = key.Encode()
 	}
-	var interceptors []interceptor.WorkerInterceptor
-	if opts.TracerProvider != nil {
-		tracing, err := telemetry.TemporalTracing(opts.TracerProvider)
-		if err != nil {
-			return err
-		}
-		interceptors = append(interceptors, tracing)
-	}
+	return codec.Source{Require: true, Getenv: func(name string) string { return env[name] }}, nil
+}
+
+// startWorkers starts each region's worker as `regiongate worker` does
+// (its namespace and every isolated tenant's, every routed queue), against
+// the region's dev server even when the gateway goes through Via, and a
+// Direct client for assertions.
+func (s *Stack) startWorkers(ctx context.Context, opts StackOptions, keys codec.Source) error {
 	for _, r := range s.Config.Regions {
-		c, err := client.Dial(codec.ClientOptions(client.Options{
-			HostPort: s.Temporal[r.Name].Addr, Namespace: r.Namespace, Logger: quiet(),
+		w, err := workerd.Start(ctx, workerd.Options{
+			Config: s.Config, Region: r.Name, Address: s.Temporal[r.Name].Addr,
+			Worker:    worker.Options{WorkerStopTimeout: time.Second},
+			CodecKeys: keys, TracerProvider: opts.TracerProvider,
+		})
+		if err != nil {
+			return fmt.Errorf("worker of %s: %w", r.Name, err)
+		}
+		s.workers = append(s.workers, w)
+		c, err := client.DialContext(ctx, codec.ClientOptions(client.Options{
+			HostPort: s.Temporal[r.Name].Addr, Namespace: r.Namespace, Logger: log.NewStructuredLogger(nopLogger()),
 		}, s.Codecs[r.Name]))
 		if err != nil {
 			return fmt.Errorf("dialing %s: %w", r.Name, err)
 		}
 		s.Direct[r.Name] = c
-		// Workers poll the region's namespace and every isolated tenant's,
-		// as `regiongate worker` does.
-		for _, ns := range s.Config.Namespaces(r) {
-			nc := c
-			if ns != r.Namespace {
-				opts := codec.ClientOptions(client.Options{Namespace: ns, Logger: quiet()}, s.Codecs[r.Name])
-				if nc, err = client.NewClientFromExisting(c, opts); err != nil {
-					return fmt.Errorf("client for %s: %w", ns, err)
-				}
-				s.nsClients = append(s.nsClients, nc)
-			}
-			pool, err := workflows.StartPool(nc, router.TaskQueues(r.Name, workflows.Names), workflows.NewActivities(),
-				worker.Options{WorkerStopTimeout: time.Second, Interceptors: interceptors})
-			if err != nil {
-				return err
-			}
-			s.pools = append(s.pools, pool)
-		}
 	}
 	return nil
 }
 
-func (s *Stack) startGateway(ctx context.Context, opts StackOptions) error {
+// startGateway starts the gateway as `regiongate serve` does, with the
+// dev tokens and its stores in memory, on free loopback ports. It outlives
+// ctx, which bounds only the start: Close stops it.
+func (s *Stack) startGateway(ctx context.Context, opts StackOptions, keys codec.Source) error {
 	var err error
-	base := client.Options{Logger: quiet()}
-	if opts.TracerProvider != nil {
-		tracing, err := telemetry.TemporalTracing(opts.TracerProvider)
-		if err != nil {
-			return err
-		}
-		base.Interceptors = []interceptor.ClientInterceptor{tracing}
-	}
-	metrics, err := telemetry.NewMetrics()
-	if err != nil {
-		return err
-	}
-	s.Manager, err = regions.NewManager(s.Config, regions.Options{
-		ClientOptions: base, OnStateChange: opts.OnStateChange, Meter: metrics.Meter("regiongate/regions"),
-		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
-			return codec.ClientOptions(base, s.Codecs[rc.Name]), nil
-		},
+	s.gateway, err = gatewayd.Start(context.WithoutCancel(ctx), gatewayd.Options{
+		Config: s.Config, Tokens: gateway.DevTokens(), CodecKeys: keys,
+		TracerProvider: opts.TracerProvider, OnStateChange: opts.OnStateChange, Health: opts.Health,
 	})
 	if err != nil {
 		return err
 	}
-	s.Manager.CheckHealthOnce(ctx, regions.HealthOptions{})
-	s.Server, err = gateway.New(gateway.Options{
-		Regions: s.Manager, Config: s.Config, WorkflowTypes: workflows.Names,
-		Tokens: gateway.DevTokens(), Logger: nopLogger(), Metrics: metrics.Handler,
-		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tracerProvider(opts),
-	})
+	s.Manager, s.Server = s.gateway.Manager, s.gateway.Server
+	ls, err := gatewayd.Listen("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	if s.ClientURL, err = s.serve(s.Server.ClientHandler()); err != nil {
-		return err
-	}
-	s.AdminURL, err = s.serve(s.Server.AdminHandler())
-	return err
-}
-
-func (s *Stack) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	s.servers = append(s.servers, srv)
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
+	s.gateway.ServeInBackground(ls)
+	s.ClientURL, s.AdminURL = ls.ClientURL(), ls.AdminURL()
+	return nil
 }
 
 // Close stops the gateway, the workers and the servers.
 func (s *Stack) Close() {
-	for _, srv := range s.servers {
-		_ = srv.Close()
+	if s.gateway != nil {
+		s.gateway.Close()
 	}
-	if s.Manager != nil {
-		s.Manager.Close()
+	var wg sync.WaitGroup
+	for _, w := range s.workers {
+		wg.Go(w.Stop)
 	}
-	for _, p := range s.pools {
-		p.Stop()
-	}
-	for _, c := range s.nsClients {
-		c.Close()
-	}
+	wg.Wait()
 	for _, c := range s.Direct {
 		c.Close()
 	}
-	var wg sync.WaitGroup
 	for _, t := range s.Temporal {
-		wg.Add(1)
-		go func() { defer wg.Done(); t.Stop() }()
+		wg.Go(t.Stop)
 	}
 	wg.Wait()
-}
-
-func quiet() log.Logger { return log.NewStructuredLogger(nopLogger()) }
-
-// tracerProvider is the option's provider, or nil (the global one) as an
-// interface value the gateway can take.
-func tracerProvider(opts StackOptions) trace.TracerProvider {
-	if opts.TracerProvider == nil {
-		return nil
-	}
-	return opts.TracerProvider
 }

@@ -1,0 +1,80 @@
+package router
+
+import (
+	"github.com/regiongate/regiongate/configs"
+)
+
+// Destination is where a start goes: the region, the namespace there and
+// the task queue. The router works it out once per request; nothing below
+// it names namespaces or queues again.
+type Destination struct {
+	Region    string `json:"region"`
+	Namespace string `json:"namespace"`
+	TaskQueue string `json:"taskQueue"`
+}
+
+// TenantNamespace is the one naming rule for an isolated tenant's
+// namespace in a region: "<region's namespace>-<tenant>".
+func TenantNamespace(regionNamespace, tenant string) string {
+	return regionNamespace + "-" + tenant
+}
+
+// Namespaces lists every namespace of a region that workers must poll and
+// the cluster must have: the region's own, then each isolated tenant's, in
+// config order.
+func Namespaces(cfg *configs.Config, region configs.Region) []string {
+	out := []string{region.Namespace}
+	for _, t := range cfg.Tenants {
+		if t.Isolated {
+			out = append(out, TenantNamespace(region.Namespace, t.Name))
+		}
+	}
+	return out
+}
+
+// destinationOf is region i's destination for the decision's tenant,
+// workflow type and priority, from the compiled tables: no strings are
+// built unless the workflow type was not known when the policy was
+// compiled.
+func (p *Policy) destinationOf(i int, sel selector) Destination {
+	ri := &p.regions[i]
+	return Destination{Region: ri.name, Namespace: ri.namespaces[sel.slot], TaskQueue: ri.queue(sel.workflowType, sel.priority)}
+}
+
+// selector is what, besides the region, decides a destination.
+type selector struct {
+	slot         int // 0: the region's own namespace; else an isolated tenant's
+	workflowType string
+	priority     Priority
+}
+
+// Destination returns the destination of the k-th candidate
+// (Candidates[k]). It does not allocate for workflow types the policy was
+// compiled with.
+func (d *Decision) Destination(k int) Destination {
+	return d.policy.destinationOf(d.candidates[k], d.sel)
+}
+
+// LawfulDestination returns the destination in a lawful region, available
+// or not: where a retry of an id recorded there goes.
+func (d *Decision) LawfulDestination(region string) (Destination, bool) {
+	if d.policy == nil {
+		return Destination{}, false
+	}
+	for _, i := range d.lawful {
+		if d.policy.regions[i].name == region {
+			return d.policy.destinationOf(i, d.sel), true
+		}
+	}
+	return Destination{}, false
+}
+
+// destinations lists every candidate's destination, in order, for
+// Explain. It allocates; the request path uses Destination.
+func (d *Decision) destinations() []Destination {
+	out := make([]Destination, len(d.candidates))
+	for k := range d.candidates {
+		out[k] = d.Destination(k)
+	}
+	return out
+}
