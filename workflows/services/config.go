@@ -1,10 +1,8 @@
 package services
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/url"
 	"os"
@@ -12,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/regiongate/regiongate/internal/base/strictyaml"
 )
 
 // Endpoint timeouts: the default, and the longest allowed (a request that
@@ -75,18 +73,9 @@ func LoadFile(path string) (*File, error) {
 // field is an error, as is a second document. Every problem found is
 // reported, each with its path.
 func ParseFile(data []byte) (*File, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var f File
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty")
-		}
+	if err := strictyaml.Decode(data, &f); err != nil {
 		return nil, fmt.Errorf("decoding: %w", err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("decoding: more than one YAML document")
 	}
 	if err := f.validate(); err != nil {
 		return nil, err
