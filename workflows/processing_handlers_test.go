@@ -12,11 +12,7 @@ import (
 
 func queryNotes(t *testing.T, env *testsuite.TestWorkflowEnvironment) []string {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryNotes)
-	require.NoError(t, err)
-	var notes []string
-	require.NoError(t, v.Get(&notes))
-	return notes
+	return queryAs[[]string](t, env, QueryNotes)
 }
 
 func TestDataProcessingKeepsNotesInOrder(t *testing.T) {

@@ -47,11 +47,7 @@ func (fs *fieldSyncs) all() [][]string {
 
 func queryUpdates(t *testing.T, env *testsuite.TestWorkflowEnvironment) PropertyUpdates {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryUpdates)
-	require.NoError(t, err)
-	var u PropertyUpdates
-	require.NoError(t, v.Get(&u))
-	return u
+	return queryAs[PropertyUpdates](t, env, QueryUpdates)
 }
 
 func signalAt(env *testsuite.TestWorkflowEnvironment, at time.Duration, u any) {

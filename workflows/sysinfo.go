@@ -52,23 +52,23 @@ func newSysInfo(root string, now func() time.Time) (*sysInfo, error) {
 
 // MemoryUsage is the SDK's question: the share of memory in use.
 func (s *sysInfo) MemoryUsage(*worker.SysInfoContext) (float64, error) {
-	if err := s.maybeRefresh(); err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mem, nil
+	return s.read(func() float64 { return s.mem })
 }
 
 // CpuUsage is the SDK's question: the share of CPU in use since the last
 // reading.
 func (s *sysInfo) CpuUsage(*worker.SysInfoContext) (float64, error) {
+	return s.read(func() float64 { return s.cpu })
+}
+
+// read refreshes the readings if they are stale and returns one of them.
+func (s *sysInfo) read(reading func() float64) (float64, error) {
 	if err := s.maybeRefresh(); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cpu, nil
+	return reading(), nil
 }
 
 func (s *sysInfo) maybeRefresh() error {
