@@ -79,7 +79,8 @@ func TestPropertyDataSyncReactsToUpdatesOnAServer(t *testing.T) {
 	startPool(t, c, queue, workflows.NewActivitiesWith(workflows.Services{Properties: props}))
 	ctx := ctxFor(t, time.Minute)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: queue, TaskQueue: queue}, "PropertyDataSync",
-		workflows.PropertyDataSyncInput{PropertyID: "p-7", Pages: 20, PageDelayMs: 100})
+		// 5 s of pages: the re-sync, a moment's work, is done long before.
+		workflows.PropertyDataSyncInput{PropertyID: "p-7", Pages: 50, PageDelayMs: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestPropertyDataSyncReactsToUpdatesOnAServer(t *testing.T) {
 		}
 	}
 	var got workflows.PropertyUpdates
-	poll.Until(t, 10*time.Second, "the re-sync while the pages sync", func() bool {
+	poll.Until(t, 20*time.Second, "the re-sync while the pages sync", func() bool {
 		var status string
 		return query(ctx, c, queue, workflows.QueryUpdates, &got) && got.FieldsResynced == 2 &&
 			query(ctx, c, queue, workflows.QueryStatus, &status) && status == "syncing"
@@ -102,7 +103,7 @@ func TestPropertyDataSyncReactsToUpdatesOnAServer(t *testing.T) {
 		t.Fatalf("getUpdates %+v: want 2 received, 1 ignored", got)
 	}
 	var res workflows.PropertyDataSyncResult
-	if err := run.Get(ctx, &res); err != nil || res.FieldsResynced != 2 || res.PagesSynced != 20 {
+	if err := run.Get(ctx, &res); err != nil || res.FieldsResynced != 2 || res.PagesSynced != 50 {
 		t.Fatalf("result %+v, %v", res, err)
 	}
 	if f := props.FieldsFetched("p-7"); !slices.Equal(f, []string{"price", "title"}) {
