@@ -12,6 +12,12 @@ TEMPORAL_STAMP    := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 CONSUL_STAMP      := $(BIN)/.consul-$(CONSUL_VERSION)
 STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
+# What `regiongate --version` prints, set at link time (the Dockerfile does
+# the same with --build-arg VERSION). One static build for make dev, make bench
+# and the image: no cgo, no build paths in the binary.
+VERSION  := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+GO_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
+
 .PHONY: all tools build dev test test-short lint fmt bench clean record-histories
 
 all: build
@@ -41,7 +47,7 @@ $(STATICCHECK_STAMP):
 ## build: the regiongate binary (gateway, worker, CLI)
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/regiongate ./cmd/regiongate
+	$(GO_BUILD) -o $(BIN)/regiongate ./cmd/regiongate
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
 ## records and drains in a Consul agent, two gateway replicas (8080/8081, 8090/8091)
