@@ -17,8 +17,9 @@ STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 # and the image: no cgo, no build paths in the binary.
 VERSION  := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 GO_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
+IMAGE    ?= regiongate:dev
 
-.PHONY: all tools build dev test test-short lint fmt bench clean record-histories
+.PHONY: all tools build dev test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
@@ -82,6 +83,28 @@ bench: tools build
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
 record-histories: $(TEMPORAL_STAMP)
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal $(GO) test -count=1 -run TestHistoryScenariosRecorded ./workflows -record-histories
+
+## image-tools: Debian's buildah, installed with apt-get when missing (root only)
+image-tools:
+	@command -v buildah >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make image needs buildah: install it as root (Debian 12: apt-get install -y buildah, or sudo make image-tools)" >&2; \
+			exit 1; \
+		fi; \
+		echo "installing buildah from Debian's packages"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y buildah || { apt-get update && apt-get install -y buildah; }; \
+	}
+
+## image: the regiongate:dev image FROM scratch around bin/regiongate, with
+## buildah (no registry needed; the Dockerfile is the same image for Docker)
+image: image-tools build
+	IMAGE=$(IMAGE) VERSION=$(VERSION) bash deploy/image/build.sh
+
+## image-test: run the binary in the image: --version, config validate of the
+## dev config, as its non-root user
+image-test: image
+	IMAGE=$(IMAGE) VERSION=$(VERSION) bash deploy/image/test.sh
 
 clean:
 	rm -rf .dev .regiongate
