@@ -19,6 +19,10 @@ VERSION  := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null
 GO_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
 IMAGE    ?= regiongate:dev
 
+# The Kubernetes manifests' render test lives in its own module
+# (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
+K8S_MOD := deploy/kubernetes
+
 .PHONY: all tools build dev test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
@@ -59,10 +63,12 @@ dev: tools build
 test: tools lint
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
 		$(GO) test -count=1 -timeout 25m ./...
+	cd $(K8S_MOD) && $(GO) test -count=1 ./...
 
 ## test-short: unit tests only, no servers
 test-short:
 	$(GO) test -short ./...
+	cd $(K8S_MOD) && $(GO) test -short ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK_STAMP)
@@ -70,6 +76,7 @@ lint: $(STATICCHECK_STAMP)
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+	cd $(K8S_MOD) && $(GO) vet ./... && $(BIN)/staticcheck ./...
 
 fmt:
 	gofmt -w .
