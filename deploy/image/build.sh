@@ -33,8 +33,14 @@ chmod 1777 "$ctx"/rootfs/tmp
 chmod 0700 "$ctx"/state
 cp deploy/image/Containerfile "$ctx"/
 
+previous=$("${BUILDAH[@]}" images --quiet --no-trunc "$IMAGE" 2>/dev/null || true)
 start=$(date +%s)
 "${BUILDAH[@]}" bud --isolation chroot --layers=false --build-arg VERSION="$VERSION" \
 	-f "$ctx"/Containerfile -t "$IMAGE" "$ctx"
 echo "built $IMAGE ($VERSION) in $(($(date +%s) - start)) s"
+# vfs keeps a full copy per image: drop the one this build replaced.
+current=$("${BUILDAH[@]}" images --quiet --no-trunc "$IMAGE")
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+	"${BUILDAH[@]}" rmi "$previous" >/dev/null || true
+fi
 "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}} {{.ID}} {{.Size}}' "$IMAGE"
