@@ -23,7 +23,7 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools build dev test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
@@ -55,12 +55,18 @@ build:
 	$(GO_BUILD) -o $(BIN)/regiongate ./cmd/regiongate
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
-## records and drains in a Consul agent, two gateway replicas (8080/8081, 8090/8091)
+## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
 dev: tools build
 	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
 
-## test: what CI runs: lint, then every test against real servers
-test: tools lint
+## dev-restart: bring back a process of the running dev stack that died, on
+## its port with its state: NAME=us-east (a region), worker-us-east, consul, gateway-2
+dev-restart:
+	@bash deploy/dev/restart.sh "$(NAME)"
+
+## test: what CI runs: lint, then every test against real servers (the dev
+## stack's test runs bin/regiongate)
+test: tools build lint
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
 		$(GO) test -count=1 -timeout 25m ./...
 	cd $(K8S_MOD) && $(GO) test -count=1 ./...
