@@ -113,7 +113,7 @@ func (s *Server) audit(c *gin.Context, action, target, detail string) {
 		actor = t.(Token).Name
 	}
 	e := audit.Entry{Time: time.Now().UTC(), Actor: actor, Action: action, Target: target, Detail: detail}
-	if err := s.auditLog.Append(context.WithoutCancel(c.Request.Context()), e); err != nil {
+	if _, err := audit.Add(context.WithoutCancel(c.Request.Context()), s.auditLog, e); err != nil {
 		s.log.Error("audit entry not recorded", "action", action, "target", target, "actor", actor, "error", err)
 	}
 }
