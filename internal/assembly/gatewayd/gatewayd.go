@@ -92,8 +92,14 @@ type Options struct {
 func (o *Options) UseConsul(c *api.Client, prefix string) {
 	o.Records = regions.NewConsulRecords(c, prefix+"records/")
 	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
-	o.Audit = audit.NewConsulStore(c, prefix+"audit/")
+	o.Audit = ConsulAudit(c, prefix)
 	o.Drills = gateway.NewConsulDrills(c, prefix+"drills/")
+}
+
+// ConsulAudit is the audit log of the gateways keeping their shared stores
+// under prefix (UseConsul), for `regiongate audit verify` to read.
+func ConsulAudit(c *api.Client, prefix string) *audit.ConsulStore {
+	return audit.NewConsulStore(c, prefix+"audit/")
 }
 
 // Gateway is an assembled gateway: serve it with Serve or
