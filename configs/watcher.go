@@ -23,8 +23,9 @@ var (
 )
 
 // Watcher is the one place a config is applied from a source: it decodes
-// strictly, validates completely, hands the new config to Apply, and keeps
-// the old one on any error. Unchanged configs are dropped.
+// strictly, validates completely, has the change recorded (Audit), hands
+// the new config to Apply, and keeps the old one on any error. Unchanged
+// configs are dropped.
 type Watcher struct {
 	// Source is where the config text lives.
 	Source Source
@@ -46,8 +47,9 @@ type Watcher struct {
 	// Retry is how often a revision held back by Audit is offered again;
 	// zero means 2s.
 	Retry time.Duration
-	// OnReject, if set, hears about every refused revision (for metrics
-	// and logs); the old config stays in force.
+	// OnReject, if set, hears about every refused revision, and every
+	// offer of a held-back one (for metrics and logs); the old config
+	// stays in force.
 	OnReject func(error)
 	// OnApply, if set, hears about every applied config.
 	OnApply func(*Config)

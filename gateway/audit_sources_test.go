@@ -144,3 +144,33 @@ func TestDrillEndIsRecordedOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("drill.end entries: %+v", got)
 	}
 }
+
+// TestAFailedConfigPUTDoesNotHideTheNextChange: a PUT recorded and then
+// refused as stale (the source moved on unseen) is followed by its
+// failure, and the same config written later by other means is recorded.
+func TestAFailedConfigPUTDoesNotHideTheNextChange(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st := newShared()
+	mem := configs.NewMemorySource(configs.DefaultYAML())
+	st.config = quietSource{mem}
+	r := startReplica(t, ctx, st)
+	if _, err := mem.Write(ctx, withBurst("300"), 1); err != nil { // unseen by the gateway
+		t.Fatal(err)
+	}
+	wanted := configs.VersionOf(withBurst("400"))
+	checkProblem(t, do(t, "PUT", r.admin+"/config", string(withBurst("400")), append(compliance, "If-Match", r.etag(t))...), 412)
+	got := st.audit.entries(t, func(e audit.Entry) bool { return e.Target == wanted })
+	if len(got) != 2 || got[1].Outcome != "failed" || got[1].Refers != got[0].Seq {
+		t.Fatalf("a PUT refused after its entry: %+v", got)
+	}
+	if _, err := mem.Write(ctx, withBurst("400"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.srv.ReloadConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := configEntries(t, st, wanted); len(got) != 2 || got[1].Source != "sighup (memory)" {
+		t.Fatalf("the same config written later: %+v", got)
+	}
+}

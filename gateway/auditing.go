@@ -50,7 +50,7 @@ func (s *Server) record(ctx context.Context, e audit.Entry, when audit.Condition
 }
 
 // recordFailure follows an attempt whose change did not take effect. mark,
-// if set, puts the attempt's mark back to the state still in force.
+// if set, replaces the attempt's mark.
 func (s *Server) recordFailure(attempt audit.Entry, mark string, cause error) {
 	e := audit.Entry{Actor: attempt.Actor, Action: attempt.Action, Target: attempt.Target, Source: attempt.Source,
 		Outcome: "failed", Refers: attempt.Seq, Mark: mark, Detail: cause.Error()}
@@ -75,8 +75,8 @@ func (s *Server) auditRequest(c *gin.Context, e audit.Entry) (audit.Entry, bool)
 // change from the source offers the same entry, marked with the version;
 // the first writes it, and a PUT's entry (written before the source is)
 // already holds the mark, so the replicas that see the PUT's write add
-// nothing. If the change then fails, the mark goes back to the version
-// still in force, so a later write of the same version is recorded again.
+// nothing. If the change then fails, the mark is cleared, so a later write
+// of the same version is recorded again.
 func (s *Server) auditConfig(src configs.Source) func(context.Context, configs.Change) (func(error), error) {
 	return func(ctx context.Context, ch configs.Change) (func(error), error) {
 		e := audit.Entry{Action: "config.replace", Target: ch.New.Version(), Actor: actorUnknown,
@@ -103,11 +103,11 @@ func (s *Server) auditConfig(src configs.Source) func(context.Context, configs.C
 			if err == nil || !appended {
 				return
 			}
-			mark := ""
-			if ch.Old != nil {
-				mark = "config=" + ch.Old.Version()
-			}
-			s.recordFailure(stored, mark, err)
+			// Clearing the mark, rather than setting it back to the old
+			// version, stays right if another replica has recorded a
+			// third version meanwhile: at worst the next one is recorded
+			// twice, never not at all.
+			s.recordFailure(stored, "config=", err)
 		}, nil
 	}
 }

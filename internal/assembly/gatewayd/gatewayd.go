@@ -116,8 +116,8 @@ type Gateway struct {
 // Start assembles the gateway, applies the config source's current config
 // (a bad one, or one the audit log cannot record, is an error) and starts
 // the background work: health checks, drain sync, drill refresh, the
-// gateway's own audit entries and the config watch. It runs until ctx ends or
-// Close.
+// gateway's own audit entries and the config watch. It runs until ctx ends
+// or Close.
 func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 	g := &Gateway{log: o.Logger, wrapClient: o.WrapClient}
 	if g.log == nil {
