@@ -73,6 +73,7 @@ type Server struct {
 	origins       []string
 	watcher       *configs.Watcher
 	auditLog      audit.Store
+	refused       *refusals
 	drills        *drills
 	lat           *latencies
 }
@@ -136,6 +137,7 @@ func New(opts Options) (*Server, error) {
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
 	}
+	s.refused = newRefusals()
 	src := opts.ConfigSource
 	if src == nil {
 		src = configs.NewMemorySource(opts.Config.Raw())
