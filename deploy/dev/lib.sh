@@ -65,8 +65,11 @@ running() {
   if [ -n "${2:-}" ] && read -r comm 2>/dev/null <"/proc/$1/comm"; then [ "$comm" = "${2:0:15}" ]; fi
 }
 
-# alive NAME: NAME's recorded process is running.
-alive() { load "$1" && running "$pid" "${cmd[0]##*/}"; }
+# alive NAME: NAME's recorded process is running. For a moment after
+# launch the recorded pid is still the wrapper's bash, about to exec the
+# program: that counts as running too, or a restart would be reported as
+# "exited while starting" (seen under load).
+alive() { load "$1" && { running "$pid" "${cmd[0]##*/}" || running "$pid" bash; }; }
 
 # entries: the names in the process table.
 entries() {
