@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,7 +77,33 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkDecodeSmallTokens is the costliest body under the default
 // limit: a megabyte of one-byte numbers, each a token of its own.
 func BenchmarkDecodeSmallTokens(b *testing.B) {
-	body := `{"input":{"a":[0` + strings.Repeat(",0", (jsonbody.DefaultLimit-20)/2) + `]}}`
+	benchmarkBody(b, `{"input":{"a":[0`+strings.Repeat(",0", (jsonbody.DefaultLimit-20)/2)+`]}}`)
+}
+
+// BenchmarkDecodeManyKeys is a megabyte of input in one object of about
+// 90,000 distinct keys: duplicate detection must stay linear.
+func BenchmarkDecodeManyKeys(b *testing.B) {
+	body := []byte(`{"input":{"k0":0`)
+	for i := 1; len(body) < jsonbody.DefaultLimit-20; i++ {
+		body = strconv.AppendInt(append(body, `,"k`...), int64(i), 10)
+		body = append(body, `":0`...)
+	}
+	benchmarkBody(b, string(append(body, "}}"...)))
+}
+
+// BenchmarkDecodeManyObjects is a megabyte of input in small objects: the
+// cost per object.
+func BenchmarkDecodeManyObjects(b *testing.B) {
+	benchmarkBody(b, `{"input":{"a":[{"k":0}`+strings.Repeat(`,{"k":0}`, (jsonbody.DefaultLimit-30)/8)+`]}}`)
+}
+
+// BenchmarkDecodeEscapedKeys is a megabyte of small objects whose one key
+// is spelt with an escape: the costliest key to compare.
+func BenchmarkDecodeEscapedKeys(b *testing.B) {
+	benchmarkBody(b, `{"input":{"a":[{"\u0061":0}`+strings.Repeat(`,{"\u0061":0}`, (jsonbody.DefaultLimit-30)/13)+`]}}`)
+}
+
+func benchmarkBody(b *testing.B, body string) {
 	r := strings.NewReader(body)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
