@@ -25,6 +25,7 @@ func FuzzDecode(f *testing.F) {
 		`{"workflowType":"T"}}`, `{"workflowType":"T"} {}`, `{"a":1,}`,
 		`{"workflowId":"\u00ff\ud800","input":{"n":-0.5e-3}}`,
 		nested("[", "]", 32), nested("[", "]", 33), strings.Repeat(`{"a":`, 40),
+		`1x`, `truex`, `01`, `"a""b"`, `{"workflowType":"T}`,
 		"{\"workflowType\":\"a\xffb\"}", `{"input":{"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1,"K9":1}}`,
 	} {
 		f.Add([]byte(seed))
