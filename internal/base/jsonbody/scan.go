@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -127,10 +128,9 @@ func (s *scanner) value() (int, error) {
 func (s *scanner) key(keys [][]byte, obj *container, quoted []byte, escaped bool) ([][]byte, error) {
 	key := quoted[1 : len(quoted)-1]
 	if escaped {
-		// Rare: let encoding/json unescape it, exactly as the decode will.
-		var k string
-		if err := json.Unmarshal(quoted, &k); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		k, err := unquote(quoted)
+		if err != nil {
+			return nil, err
 		}
 		key = []byte(k)
 	}
@@ -138,6 +138,21 @@ func (s *scanner) key(keys [][]byte, obj *container, quoted []byte, escaped bool
 		return nil, fmt.Errorf("%w: duplicate key %q (keys differing only in case count as the same)", ErrMalformed, key)
 	}
 	return append(keys, key), nil
+}
+
+// unquote unescapes a key as encoding/json does. strconv.Unquote does
+// the same for every escape of JSON but "\/" and surrogates ("\ud83d"),
+// and refuses those; encoding/json itself, several times slower, is for
+// them.
+func unquote(quoted []byte) (string, error) {
+	if k, err := strconv.Unquote(string(quoted)); err == nil {
+		return k, nil
+	}
+	var k string
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return k, nil
 }
 
 // seen reports whether obj, whose keys so far are own, has key already.
