@@ -156,7 +156,8 @@ func TestScanManyKeys(t *testing.T) {
 
 // FuzzScan: the scanner never panics, and for valid JSON it says what the
 // tokenizer-based oracle says, with its hashed path taken past 16 keys
-// and for every object alike.
+// and for every object alike. Mutation seldom keeps JSON valid, so each
+// input is also read as a recipe for a valid document (validFrom).
 func FuzzScan(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `[]`, `{"a":{"b":[1,{"c":2}]}}`, `{"a":1,"A":2}`, "{\"k\":1,\"\u212a\":2}",
@@ -166,20 +167,83 @@ func FuzzScan(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		valid := json.Valid(data)
-		for _, depth := range []int{3, DefaultMaxDepth} {
-			for _, linear := range []int{linearKeys, 0} {
-				got := scanWith(data, depth, linear)
-				if got != nil && !errors.Is(got, ErrMalformed) && !errors.Is(got, ErrTooDeep) {
-					t.Fatalf("refusal without a sentinel: %v", got)
-				}
-				if !valid {
-					continue
-				}
-				if want := tokenScan(data, depth); verdict(got) != verdict(want) {
-					t.Fatalf("%q at depth %d, linear %d: %v; the oracle says %v", data, depth, linear, got, want)
-				}
+		doc := validFrom(data)
+		if !json.Valid(doc) {
+			t.Fatalf("validFrom made invalid JSON: %q", doc)
+		}
+		checkScan(t, data, json.Valid(data))
+		checkScan(t, doc, true)
+	})
+}
+
+func checkScan(t *testing.T, data []byte, valid bool) {
+	t.Helper()
+	for _, depth := range []int{3, DefaultMaxDepth} {
+		for _, linear := range []int{linearKeys, 0} {
+			got := scanWith(data, depth, linear)
+			if got != nil && !errors.Is(got, ErrMalformed) && !errors.Is(got, ErrTooDeep) {
+				t.Fatalf("refusal without a sentinel: %v", got)
+			}
+			if !valid {
+				continue
+			}
+			if want := tokenScan(data, depth); verdict(got) != verdict(want) {
+				t.Fatalf("%q at depth %d, linear %d: %v; the oracle says %v", data, depth, linear, got, want)
 			}
 		}
-	})
+	}
+}
+
+// fuzzKeys are keys that fold together in every way the scanner must see:
+// case, the Kelvin sign, the long s, escapes, invalid UTF-8 against U+FFFD.
+var fuzzKeys = []string{`a`, `A`, `ab`, `aB`, `k`, `K`, "\u212a", `\u004b`, `\u212A`, `s`, "\u017f", `S`,
+	"\xff", "\xfe", "\ufffd", `\ufffd`, `a/b`, `A\/B`, `\ud800`, ``}
+
+// validFrom reads data as a recipe for a valid JSON object: each byte
+// opens an object or an array, closes one, or adds a number, under a key
+// from fuzzKeys when in an object.
+func validFrom(data []byte) []byte {
+	type container struct {
+		object  bool
+		members int
+	}
+	closer := func(c container) byte {
+		if c.object {
+			return '}'
+		}
+		return ']'
+	}
+	out := []byte{'{'}
+	open := []container{{object: true}}
+	for _, b := range data {
+		op, arg := b%5, int(b/5)
+		if op == 2 {
+			if len(open) > 1 {
+				out = append(out, closer(open[len(open)-1]))
+				open = open[:len(open)-1]
+			}
+			continue
+		}
+		top := &open[len(open)-1]
+		if top.members++; top.members > 1 {
+			out = append(out, ',')
+		}
+		if top.object {
+			out = append(append(append(out, '"'), fuzzKeys[arg%len(fuzzKeys)]...), `":`...)
+		}
+		switch op {
+		case 0:
+			out = append(out, '{')
+			open = append(open, container{object: true})
+		case 1:
+			out = append(out, '[')
+			open = append(open, container{})
+		default:
+			out = append(out, '0')
+		}
+	}
+	for i := len(open) - 1; i >= 0; i-- {
+		out = append(out, closer(open[i]))
+	}
+	return out
 }
