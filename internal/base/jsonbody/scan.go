@@ -196,7 +196,9 @@ func containsFold(keys [][]byte, key []byte) bool {
 // appendFolded appends key with every rune replaced by the least rune of
 // its unicode.SimpleFold orbit, the runes bytes.EqualFold takes as one:
 // "K", "k" and the Kelvin sign all become "K". Invalid UTF-8 becomes
-// U+FFFD byte by byte, as EqualFold reads it.
+// U+FFFD byte by byte, as EqualFold reads it. It is the fold by which
+// encoding/json looks a key up among the fields (appendFoldedName in its
+// fold.go).
 func appendFolded(dst, key []byte) []byte {
 	for i := 0; i < len(key); {
 		if c := key[i]; c < utf8.RuneSelf {
