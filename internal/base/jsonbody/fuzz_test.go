@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,6 +25,7 @@ func FuzzDecode(f *testing.F) {
 		`{"workflowType":"T"}}`, `{"workflowType":"T"} {}`, `{"a":1,}`,
 		`{"workflowId":"\u00ff\ud800","input":{"n":-0.5e-3}}`,
 		nested("[", "]", 32), nested("[", "]", 33), strings.Repeat(`{"a":`, 40),
+		`1x`, `truex`, `01`, `"a""b"`, `{"workflowType":"T}`,
 		"{\"workflowType\":\"a\xffb\"}", `{"input":{"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1,"K9":1}}`,
 	} {
 		f.Add([]byte(seed))
@@ -76,7 +78,33 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkDecodeSmallTokens is the costliest body under the default
 // limit: a megabyte of one-byte numbers, each a token of its own.
 func BenchmarkDecodeSmallTokens(b *testing.B) {
-	body := `{"input":{"a":[0` + strings.Repeat(",0", (jsonbody.DefaultLimit-20)/2) + `]}}`
+	benchmarkBody(b, `{"input":{"a":[0`+strings.Repeat(",0", (jsonbody.DefaultLimit-20)/2)+`]}}`)
+}
+
+// BenchmarkDecodeManyKeys is a megabyte of input in one object of about
+// 90,000 distinct keys: duplicate detection must stay linear.
+func BenchmarkDecodeManyKeys(b *testing.B) {
+	body := []byte(`{"input":{"k0":0`)
+	for i := 1; len(body) < jsonbody.DefaultLimit-20; i++ {
+		body = strconv.AppendInt(append(body, `,"k`...), int64(i), 10)
+		body = append(body, `":0`...)
+	}
+	benchmarkBody(b, string(append(body, "}}"...)))
+}
+
+// BenchmarkDecodeManyObjects is a megabyte of input in small objects: the
+// cost per object.
+func BenchmarkDecodeManyObjects(b *testing.B) {
+	benchmarkBody(b, `{"input":{"a":[{"k":0}`+strings.Repeat(`,{"k":0}`, (jsonbody.DefaultLimit-30)/8)+`]}}`)
+}
+
+// BenchmarkDecodeEscapedKeys is a megabyte of small objects whose one key
+// is spelt with an escape: the costliest key to compare.
+func BenchmarkDecodeEscapedKeys(b *testing.B) {
+	benchmarkBody(b, `{"input":{"a":[{"\u0061":0}`+strings.Repeat(`,{"\u0061":0}`, (jsonbody.DefaultLimit-30)/13)+`]}}`)
+}
+
+func benchmarkBody(b *testing.B, body string) {
 	r := strings.NewReader(body)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()

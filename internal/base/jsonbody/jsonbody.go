@@ -63,7 +63,7 @@ func (o Options) Decode(r io.Reader, dst any) error {
 	if err != nil {
 		return err
 	}
-	if isBlank(data) {
+	if skipSpace(data, 0) == len(data) {
 		if o.AllowEmpty {
 			return nil
 		}
@@ -100,14 +100,4 @@ func ReadLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, limit)
 	}
 	return data, nil
-}
-
-// isBlank reports whether data holds only JSON white space.
-func isBlank(data []byte) bool {
-	for _, c := range data {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
