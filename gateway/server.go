@@ -50,6 +50,9 @@ type Options struct {
 	// Codec, when set, is served under /codec/ on the admin listener (the
 	// Temporal UI's codec server); it authenticates requests itself.
 	Codec http.Handler
+	// ClientAuth authenticates client API callers and names their tenant;
+	// nil treats every caller as anonymous (a test's or a tool's gateway).
+	ClientAuth ClientAuthenticator
 	// AllowOrigins are the browser origins (e.g. "https://app.example")
 	// allowed to call both APIs across origins; none means only same-origin
 	// browser requests (and every non-browser client).
@@ -71,6 +74,7 @@ type Server struct {
 	inst          *instruments
 	tracer        trace.TracerProvider
 	origins       []string
+	clientAuth    ClientAuthenticator
 	watcher       *configs.Watcher
 	auditLog      audit.Store
 	drills        *drills
@@ -117,7 +121,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.live.Store(l)
-	s.limits = newTenantLimits(opts.Config.Limits)
+	s.limits = newTenantLimits(opts.Config)
 	s.tracer = opts.TracerProvider
 	if s.tracer == nil {
 		s.tracer = otel.GetTracerProvider()
@@ -132,6 +136,7 @@ func New(opts Options) (*Server, error) {
 	s.lat = &latencies{}
 	s.codec = opts.Codec
 	s.origins = opts.AllowOrigins
+	s.clientAuth = opts.ClientAuth
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -170,7 +175,7 @@ func (s *Server) setConfig(cfg *configs.Config) error {
 	// The old resolver is left to the GC rather than closed: requests in
 	// flight may still be reading its database.
 	s.live.Store(l)
-	s.limits.reconfigure(cfg.Limits)
+	s.limits.reconfigure(cfg)
 	return nil
 }
 
@@ -209,7 +214,7 @@ func (s *Server) engine(service string) *gin.Engine {
 // ClientHandler serves the client API.
 func (s *Server) ClientHandler() http.Handler {
 	e := s.engine("regiongate-client-api")
-	v1 := e.Group("/v1/workflows")
+	v1 := e.Group("/v1/workflows", s.identify())
 	v1.POST("", requireJSON(), s.start)
 	v1.GET("/:id", s.describe)
 	v1.GET("/:id/queries/:query", s.query)
