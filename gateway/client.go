@@ -233,6 +233,8 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 		p = newProblem(kindUnknownOutcome, "the start may or may not have reached its region; retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
 		p = newProblem(kindRegionUnreachable, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
+	case errors.Is(err, regions.ErrNotLawful):
+		p = newProblem(kindNoLawfulRegion, "the region config changed while this start was in flight and no region it chose may hold this data now; nothing was sent")
 	case regions.IsCallerError(err):
 		p = newProblem(kindBadRequest, err.Error())
 	default:

@@ -121,6 +121,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.live.Store(l)
+	// Starts decided on an older policy are checked against this one
+	// before they are sent (a compliance edit applies to them too).
+	s.regions.UsePolicy(s.Policy)
 	s.limits = newTenantLimits(opts.Config)
 	s.tracer = opts.TracerProvider
 	if s.tracer == nil {

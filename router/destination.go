@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/regiongate/regiongate/configs"
@@ -121,4 +122,25 @@ func (p *Policy) TenantNamespaceIn(region, tenant string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// StillLawful reports whether region may still hold this decision's data
+// under cur, the policy in force now: a compliance edit may have narrowed
+// residency, or removed the region, since the decision was made. A start
+// not yet sent must follow the policy in force when it is sent. A nil cur,
+// or the decision's own policy, changes nothing.
+func (d *Decision) StillLawful(cur *Policy, region string) bool {
+	if cur == nil || cur == d.policy {
+		return true
+	}
+	class := slices.IndexFunc(cur.classes, func(c configs.Classification) bool { return c.Name == d.class })
+	if class < 0 || d.policy == nil {
+		return false
+	}
+	for _, i := range cur.routes[class][d.country].order {
+		if cur.regions[i].name == region {
+			return true
+		}
+	}
+	return false
 }
