@@ -36,6 +36,9 @@ type Config struct {
 	Tenants []Tenant `yaml:"tenants,omitempty"`
 	// Location says where the user's country comes from.
 	Location Location `yaml:"location,omitempty"`
+	// ClientAuth says how client API callers authenticate; absent means
+	// a credential is required.
+	ClientAuth ClientAuth `yaml:"clientAuth,omitempty"`
 
 	version string
 	raw     []byte
@@ -276,4 +279,5 @@ func (c *Config) applyDefaults() {
 	if c.DefaultRegion == "" && len(c.Regions) > 0 {
 		c.DefaultRegion = c.Regions[0].Name
 	}
+	c.ClientAuth.applyDefaults()
 }
