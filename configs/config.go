@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -37,6 +36,9 @@ type Config struct {
 	Tenants []Tenant `yaml:"tenants,omitempty"`
 	// Location says where the user's country comes from.
 	Location Location `yaml:"location,omitempty"`
+	// ClientAuth says how client API callers authenticate; absent means
+	// a credential is required.
+	ClientAuth ClientAuth `yaml:"clientAuth,omitempty"`
 
 	version string
 	raw     []byte
@@ -330,13 +332,5 @@ func (c *Config) applyDefaults() {
 	if c.DefaultRegion == "" && len(c.Regions) > 0 {
 		c.DefaultRegion = c.Regions[0].Name
 	}
+	c.ClientAuth.applyDefaults()
 }
-
-// tenantRE is the one rule for tenant names: lower-case letters, digits
-// and '-', at most 63 bytes. Names are compared byte for byte, so a
-// canonical form is what keeps "Northwind" or "northwind " from dodging
-// "northwind"'s isolation.
-var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// ValidTenant reports whether name is a canonical tenant name.
-func ValidTenant(name string) bool { return tenantRE.MatchString(name) }

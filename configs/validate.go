@@ -56,6 +56,7 @@ func Validate(c *Config) error {
 	v.classRegions(c)
 	v.tenants(c)
 	v.location(c)
+	v.clientAuth(c.ClientAuth)
 	v.within(float64(c.Limits.MaxBodyBytes), MaxBodyBytesLimit, "limits.maxBodyBytes", "bytes")
 	v.within(c.Limits.TenantRatePerSecond, MaxTenantRate, "limits.tenantRatePerSecond", "starts per second")
 	v.within(float64(c.Limits.TenantBurst), MaxTenantBurst, "limits.tenantBurst", "starts")
@@ -192,7 +193,7 @@ func (v *validator) tenants(c *Config) {
 	seen := map[string]bool{}
 	for i, t := range c.Tenants {
 		p := fmt.Sprintf("tenants[%d].name", i)
-		v.check(ValidTenant(t.Name), p, "must be a lower-case name (letters, digits and '-', at most 63), got %q", t.Name)
+		v.check(ValidTenant(t.Name), p, "must be a tenant name (lower-case letters, digits and -, at most 63, not starting with -), got %q", t.Name)
 		v.check(!seen[t.Name], p, "duplicate tenant %q", t.Name)
 		seen[t.Name] = true
 		q := fmt.Sprintf("tenants[%d].", i)

@@ -78,7 +78,7 @@ func TestTenantLimitsStayBounded(t *testing.T) {
 func TestQuotasPerTenant(t *testing.T) {
 	tl := newTenantLimits(limitsConfig(t,
 		"{tenantRatePerSecond: 0.001, tenantBurst: 1, tenantMaxInFlight: 1, anonymousRatePerSecond: 0.001, anonymousBurst: 2}",
-		"[{name: big, ratePerSecond: 1000000, burst: 5, maxInFlight: 3}]"))
+		"[{name: big, ratePerSecond: 0.001, burst: 5}, {name: busy, ratePerSecond: 0, maxInFlight: 3}]"))
 	if !tl.allow("small") || tl.allow("small") {
 		t.Fatal("the default quota (burst 1) was not applied")
 	}
@@ -87,26 +87,29 @@ func TestQuotasPerTenant(t *testing.T) {
 			t.Fatalf("start %d of a tenant with burst 5 refused", i)
 		}
 	}
+	if tl.allow("big") {
+		t.Fatal("a sixth start within the tenant's burst of 5")
+	}
 	if !tl.allow("") || !tl.allow("") || tl.allow("") {
 		t.Fatal("anonymous callers do not share a bucket of 2")
 	}
 	var releases []func()
 	for i := range 3 {
-		release, over := tl.acquire("big")
+		release, over := tl.acquire("busy")
 		if over != "" {
 			t.Fatalf("in-flight start %d refused: %s", i, over)
 		}
 		releases = append(releases, release)
 	}
-	if _, over := tl.acquire("big"); over != overInFlight {
+	if _, over := tl.acquire("busy"); over != overInFlight {
 		t.Fatalf("a 4th start in flight: %q, want the in-flight limit", over)
 	}
 	releases[0]()
 	releases[0]() // a second release is a no-op
-	if _, over := tl.acquire("big"); over != "" {
+	if _, over := tl.acquire("busy"); over != "" {
 		t.Fatalf("a start after one finished: %q", over)
 	}
-	if _, over := tl.acquire("big"); over != overInFlight {
+	if _, over := tl.acquire("busy"); over != overInFlight {
 		t.Fatal("a double release freed two slots")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway/clientauth"
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
@@ -50,9 +51,12 @@ type Options struct {
 	// Codec, when set, is served under /codec/ on the admin listener (the
 	// Temporal UI's codec server); it authenticates requests itself.
 	Codec http.Handler
-	// ClientAuth authenticates client API callers and names their tenant;
-	// nil treats every caller as anonymous (a test's or a tool's gateway).
-	ClientAuth ClientAuthenticator
+	// ClientKeys are the client API keys (each naming its tenant); nil means
+	// none. Whether a credential is required, and which OIDC issuer's
+	// access tokens are accepted, is the config's clientAuth.
+	ClientKeys *clientauth.Keys
+	// JWKSClient fetches the OIDC issuer's keys; nil means a default client.
+	JWKSClient *http.Client
 	// AllowOrigins are the browser origins (e.g. "https://app.example")
 	// allowed to call both APIs across origins; none means only same-origin
 	// browser requests (and every non-browser client).
@@ -74,7 +78,7 @@ type Server struct {
 	inst          *instruments
 	tracer        trace.TracerProvider
 	origins       []string
-	clientAuth    ClientAuthenticator
+	clientAuth    *clientauth.Authenticator
 	watcher       *configs.Watcher
 	auditLog      audit.Store
 	drills        *drills
@@ -139,7 +143,14 @@ func New(opts Options) (*Server, error) {
 	s.lat = &latencies{}
 	s.codec = opts.Codec
 	s.origins = opts.AllowOrigins
-	s.clientAuth = opts.ClientAuth
+	keys := opts.ClientKeys
+	if keys == nil {
+		keys = clientauth.NewKeys()
+	}
+	s.clientAuth = clientauth.New(opts.Config.ClientAuth, keys, clientauth.Options{
+		HTTPClient: opts.JWKSClient,
+		OnError:    func(err error) { s.log.Warn("fetching the OIDC issuer's keys", "error", err) },
+	})
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -157,6 +168,9 @@ func New(opts Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Close stops the server's background work (the OIDC key refresh).
+func (s *Server) Close() { s.clientAuth.Close() }
 
 // Config returns the config in force.
 func (s *Server) Config() *configs.Config { return s.live.Load().cfg }
@@ -179,6 +193,7 @@ func (s *Server) setConfig(cfg *configs.Config) error {
 	// flight may still be reading its database.
 	s.live.Store(l)
 	s.limits.reconfigure(cfg)
+	s.clientAuth.Apply(cfg.ClientAuth)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,72 +8,30 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway/clientauth"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 )
 
-// Caller is who sent a client request, as its credential says.
-type Caller struct {
-	Tenant  string // "" for an anonymous caller
-	Subject string // the API key's name or the token's subject, for logs
-	Method  string // "api-key", "jwt" or "anonymous"
-}
-
-// ClientAuthenticator finds the caller of a client request from its
-// Authorization header. An error wrapping ErrNoCredential or
-// ErrBadCredential is a 401.
-type ClientAuthenticator interface {
-	Authenticate(ctx context.Context, authorization string) (Caller, error)
-}
-
-// Errors a ClientAuthenticator returns.
-var (
-	ErrNoCredential  = errors.New("no client credential")
-	ErrBadCredential = errors.New("invalid client credential")
-)
-
-const callerKey = "regiongate.caller"
-
-// identify authenticates every client API request before its handler: a
-// missing or bad credential where one is required is a 401, and the
-// caller (its tenant) is kept for the handler. Without an authenticator
-// every caller is anonymous.
+// identify authenticates every client API request before its handler
+// (clientauth: API keys, OIDC access tokens, or anonymous where the config
+// allows it): a missing or bad credential where one is required is a 401
+// with its challenge; the principal (its tenant) is kept for the handler.
 func (s *Server) identify() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		caller := Caller{Method: "anonymous"}
-		if s.clientAuth != nil {
-			var err error
-			caller, err = s.clientAuth.Authenticate(c.Request.Context(), c.GetHeader("Authorization"))
-			if err != nil {
-				s.unauthorized(c, err)
-				return
-			}
+	return s.clientAuth.Middleware(func(c *gin.Context, err error) {
+		if !errors.Is(err, clientauth.ErrNoCredential) {
+			s.log.Info("client credential refused", "request_id", c.GetString(requestIDHeader), "error", err)
 		}
-		c.Set(callerKey, caller)
-		c.Next()
-	}
+		fail(c, kindClientUnauthorized, clientauth.PublicDetail(err))
+	})
 }
 
-// unauthorized answers 401 with the challenge RFC 6750 asks for: an
-// invalid credential is named as such, a missing one is not.
-func (s *Server) unauthorized(c *gin.Context, err error) {
-	challenge := `Bearer realm="regiongate"`
-	detail := "send Authorization: Bearer <API key or access token>"
-	if !errors.Is(err, ErrNoCredential) {
-		challenge += `, error="invalid_token"`
-		detail = "the credential is not valid (unknown key, or a token that is expired, not yet valid, for another audience or issuer, or badly signed)"
-		s.log.Info("client credential refused", "request_id", c.GetString(requestIDHeader), "error", err)
+// callerOf is the request's principal (anonymous when identify did not run).
+func callerOf(c *gin.Context) clientauth.Principal {
+	if p, ok := clientauth.FromContext(c.Request.Context()); ok {
+		return p
 	}
-	c.Header("WWW-Authenticate", challenge)
-	fail(c, kindClientUnauthorized, detail)
-}
-
-// callerOf is the request's caller (anonymous when identify did not run).
-func callerOf(c *gin.Context) Caller {
-	if v, ok := c.Get(callerKey); ok {
-		return v.(Caller)
-	}
-	return Caller{Method: "anonymous"}
+	return clientauth.Principal{Method: clientauth.MethodAnonymous}
 }
 
 // requestTenant is the tenant a client request acts for: the credential's.
