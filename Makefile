@@ -12,7 +12,18 @@ TEMPORAL_STAMP    := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 CONSUL_STAMP      := $(BIN)/.consul-$(CONSUL_VERSION)
 STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all tools build dev test test-short lint fmt bench clean record-histories
+# What `regiongate --version` prints, set at link time (the Dockerfile does
+# the same with --build-arg VERSION). One static build for make dev, make bench
+# and the image: no cgo, no build paths in the binary.
+VERSION  := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+GO_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
+IMAGE    ?= regiongate:dev
+
+# The Kubernetes manifests' render test lives in its own module
+# (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
+K8S_MOD := deploy/kubernetes
+
+.PHONY: all tools build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
@@ -41,21 +52,29 @@ $(STATICCHECK_STAMP):
 ## build: the regiongate binary (gateway, worker, CLI)
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/regiongate ./cmd/regiongate
+	$(GO_BUILD) -o $(BIN)/regiongate ./cmd/regiongate
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
-## records and drains in a Consul agent, two gateway replicas (8080/8081, 8090/8091)
+## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
 dev: tools build
 	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
 
-## test: what CI runs: lint, then every test against real servers
-test: tools lint
+## dev-restart: bring back a process of the running dev stack that died, on
+## its port with its state: NAME=us-east (a region), worker-us-east, consul, gateway-2
+dev-restart:
+	@bash deploy/dev/restart.sh "$(NAME)"
+
+## test: what CI runs: lint, then every test against real servers (the dev
+## stack's test runs bin/regiongate)
+test: tools build lint
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
 		$(GO) test -count=1 -timeout 25m ./...
+	cd $(K8S_MOD) && $(GO) test -count=1 ./...
 
 ## test-short: unit tests only, no servers
 test-short:
 	$(GO) test -short ./...
+	cd $(K8S_MOD) && $(GO) test -short ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK_STAMP)
@@ -63,6 +82,7 @@ lint: $(STATICCHECK_STAMP)
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+	cd $(K8S_MOD) && $(GO) vet ./... && $(BIN)/staticcheck ./...
 
 fmt:
 	gofmt -w .
@@ -76,6 +96,28 @@ bench: tools build
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
 record-histories: $(TEMPORAL_STAMP)
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal $(GO) test -count=1 -run TestHistoryScenariosRecorded ./workflows -record-histories
+
+## image-tools: Debian's buildah, installed with apt-get when missing (root only)
+image-tools:
+	@command -v buildah >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make image needs buildah: install it as root (Debian 12: apt-get install -y buildah, or sudo make image-tools)" >&2; \
+			exit 1; \
+		fi; \
+		echo "installing buildah from Debian's packages"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y buildah || { apt-get update && apt-get install -y buildah; }; \
+	}
+
+## image: the regiongate:dev image FROM scratch around bin/regiongate, with
+## buildah (no registry needed; the Dockerfile is the same image for Docker)
+image: image-tools build
+	IMAGE=$(IMAGE) VERSION=$(VERSION) bash deploy/image/build.sh
+
+## image-test: run the binary in the image: --version, config validate of the
+## dev config, as its non-root user
+image-test: image
+	IMAGE=$(IMAGE) VERSION=$(VERSION) bash deploy/image/test.sh
 
 clean:
 	rm -rf .dev .regiongate

@@ -2,15 +2,15 @@
 package configs
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/regiongate/regiongate/internal/base/strictyaml"
 )
 
 // Config is the whole region config. A *Config is immutable once Parse
@@ -290,18 +290,12 @@ func (c *Config) MaxBodyBytes() int64 {
 // Parse decodes YAML strictly (unknown fields are errors), applies defaults
 // and validates. Any error leaves nothing half-built behind.
 func Parse(data []byte) (*Config, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var c Config
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(data, &c); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, errors.New("config is empty")
 		}
 		return nil, fmt.Errorf("decoding config: %w", err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("decoding config: more than one YAML document")
 	}
 	c.applyDefaults()
 	if err := Validate(&c); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrVersionMismatch is returned by Replace when the caller's version is
@@ -22,18 +23,33 @@ var (
 )
 
 // Watcher is the one place a config is applied from a source: it decodes
-// strictly, validates completely, hands the new config to Apply, and keeps
-// the old one on any error. Unchanged configs are dropped.
+// strictly, validates completely, has the change recorded (Audit), hands
+// the new config to Apply, and keeps the old one on any error. Unchanged
+// configs are dropped.
 type Watcher struct {
 	// Source is where the config text lives.
 	Source Source
 	// Apply swaps a validated config in; an error keeps the old one.
 	Apply func(*Config) error
-	// Check, if set, vets a config before Replace stores it (for what
-	// validation cannot see, such as a GeoIP file that must open).
+	// Check, if set, vets a config before it is audited, stored or
+	// applied (for what validation cannot see, such as a GeoIP file that
+	// must open).
 	Check func(*Config) error
-	// OnReject, if set, hears about every refused revision (for metrics
-	// and logs); the old config stays in force.
+	// Audit, if set, records every change before it is written (Replace)
+	// or applied (a revision from the source, Reload, Start). An error
+	// keeps the old config in force with nothing written: Replace fails
+	// with ErrNotAudited, and a revision from the source is offered again
+	// every Retry until it is recorded (or the source moves on): it is
+	// already in the source, so it cannot be refused, only held back.
+	// done hears the outcome: nil once the config is in force, else why
+	// it is not.
+	Audit func(ctx context.Context, ch Change) (done func(error), err error)
+	// Retry is how often a revision held back by Audit is offered again;
+	// zero means 2s.
+	Retry time.Duration
+	// OnReject, if set, hears about every refused revision, and every
+	// offer of a held-back one (for metrics and logs); the old config
+	// stays in force.
 	OnReject func(error)
 	// OnApply, if set, hears about every applied config.
 	OnApply func(*Config)
@@ -41,7 +57,37 @@ type Watcher struct {
 	mu       sync.Mutex
 	current  *Config
 	index    uint64
-	rejected string // version of the last refused revision
+	rejected string   // version of the last refused revision
+	pending  *pending // a revision Audit could not record yet
+}
+
+// Origin is what brought a config to the Watcher.
+type Origin int
+
+// Origins of a Change.
+const (
+	FromStart   Origin = iota // the source's config when Start is called
+	FromSource                // the source changed (its Watch)
+	FromReload                // Reload (SIGHUP)
+	FromReplace               // Replace (the admin API)
+)
+
+// Change is a config about to be put in force.
+type Change struct {
+	// Old is the config in force, New the one replacing it. At start-up
+	// Old is nil, and New may already be in force (Prime): the change is
+	// audited so that a config edited while no gateway ran is recorded.
+	Old, New *Config
+	Origin   Origin
+}
+
+// ErrNotAudited is returned when Audit could not record a change: nothing
+// was written or applied.
+var ErrNotAudited = errors.New("config change not audited")
+
+type pending struct {
+	rev    Revision
+	origin Origin
 }
 
 // Start reads and applies the current config; an error here stops
@@ -51,15 +97,56 @@ func (w *Watcher) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading config from %s: %w", w.Source, err)
 	}
-	if err := w.offer(rev); err != nil {
+	if err := w.start(ctx, rev); err != nil {
 		return fmt.Errorf("config from %s: %w", w.Source, err)
 	}
 	go w.Source.Watch(ctx, func(rev Revision) {
-		if err := w.offer(rev); err != nil && w.OnReject != nil {
-			w.OnReject(err)
-		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.report(w.offer(ctx, rev, FromSource))
 	})
+	go w.retry(ctx)
 	return nil
+}
+
+// start offers the source's config; one already in force (Prime) is only
+// audited.
+func (w *Watcher) start(ctx context.Context, rev Revision) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.current == nil || VersionOf(rev.Data) != w.current.Version() {
+		return w.offer(ctx, rev, FromStart)
+	}
+	w.index = rev.Index
+	return w.audited(ctx, Change{New: w.current, Origin: FromStart}, func() error { return nil })
+}
+
+// retry offers a held-back revision again every Retry until ctx ends.
+func (w *Watcher) retry(ctx context.Context) {
+	every := w.Retry
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		if p := w.pending; p != nil {
+			w.report(w.offer(ctx, p.rev, p.origin))
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *Watcher) report(err error) {
+	if err != nil && w.OnReject != nil {
+		w.OnReject(err)
+	}
 }
 
 // Prime records cfg, already applied by the caller, as the config in
@@ -86,24 +173,21 @@ func (w *Watcher) Reload(ctx context.Context) error {
 		return err
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.rejected = ""
-	w.mu.Unlock()
-	err = w.offer(rev)
-	if err != nil && w.OnReject != nil {
-		w.OnReject(err)
-	}
+	err = w.offer(ctx, rev, FromReload)
+	w.report(err)
 	return err
 }
 
-// offer applies a revision unless it is unchanged or invalid.
-func (w *Watcher) offer(rev Revision) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+// offer applies a revision unless it is unchanged or invalid. The caller
+// holds w.mu.
+func (w *Watcher) offer(ctx context.Context, rev Revision, origin Origin) error {
 	// Unchanged content is dropped. The index alone cannot tell: a
 	// restarted Consul agent numbers its writes afresh, so a new config
 	// can arrive with the index of an old one.
 	if w.current != nil && VersionOf(rev.Data) == w.current.Version() {
-		w.index = rev.Index
+		w.index, w.pending = rev.Index, nil
 		return nil
 	}
 	// A refused revision is refused once, not again at every poll.
@@ -112,11 +196,22 @@ func (w *Watcher) offer(rev Revision) error {
 		return nil
 	}
 	cfg, err := Parse(rev.Data)
+	if err == nil && w.Check != nil {
+		err = w.Check(cfg)
+	}
 	if err == nil {
-		err = w.Apply(cfg)
-		if err != nil {
-			err = fmt.Errorf("applying config %s: %w", cfg.Version(), err)
-		}
+		err = w.audited(ctx, Change{Old: w.current, New: cfg, Origin: origin}, func() error {
+			if err := w.Apply(cfg); err != nil {
+				return fmt.Errorf("applying config %s: %w", cfg.Version(), err)
+			}
+			return nil
+		})
+	}
+	w.pending = nil
+	if errors.Is(err, ErrNotAudited) {
+		// Held back, not refused: offered again until it is recorded.
+		w.pending = &pending{rev: rev, origin: origin}
+		return err
 	}
 	if err != nil {
 		// The source has moved on to the refused revision: a Replace
@@ -131,11 +226,27 @@ func (w *Watcher) offer(rev Revision) error {
 	return nil
 }
 
+// audited records ch (Audit), then puts it in force with put and reports
+// the outcome. Nothing is put in force that could not be recorded.
+func (w *Watcher) audited(ctx context.Context, ch Change, put func() error) error {
+	if w.Audit == nil {
+		return put()
+	}
+	done, err := w.Audit(ctx, ch)
+	if err != nil {
+		return fmt.Errorf("%w: config %s: %w", ErrNotAudited, ch.New.Version(), err)
+	}
+	err = put()
+	done(err)
+	return err
+}
+
 // Replace validates data, writes it to the source if the config in force
 // is still ifVersion and the source has not moved on, and applies it. It
 // returns the old and the new config. Errors: ErrVersionMismatch or
 // ErrStale (someone else changed it), a *ValidationError or decoding error
-// (nothing written), or the source's own error.
+// (nothing written), ErrNotAudited (nothing written), ErrNotStored or
+// ErrStoredNotApplied.
 func (w *Watcher) Replace(ctx context.Context, data []byte, ifVersion string) (old, cfg *Config, err error) {
 	cfg, err = Parse(data)
 	if err != nil {
@@ -155,20 +266,28 @@ func (w *Watcher) Replace(ctx context.Context, data []byte, ifVersion string) (o
 	if old.Version() != ifVersion {
 		return old, nil, ErrVersionMismatch
 	}
-	rev, err := w.Source.Write(ctx, data, w.index)
-	switch {
-	case errors.Is(err, ErrStale):
+	var rev Revision
+	err = w.audited(ctx, Change{Old: old, New: cfg, Origin: FromReplace}, func() error {
+		var err error
+		rev, err = w.Source.Write(ctx, data, w.index)
+		switch {
+		case errors.Is(err, ErrStale):
+			return err
+		case err != nil:
+			return fmt.Errorf("%w in %s: %w", ErrNotStored, w.Source, err)
+		}
+		if err := w.Apply(cfg); err != nil {
+			// The source has it, refused as if it had arrived from there:
+			// the next Replace writes over it.
+			w.rejected, w.index = cfg.Version(), rev.Index
+			return fmt.Errorf("%w: config %s: %w", ErrStoredNotApplied, cfg.Version(), err)
+		}
+		return nil
+	})
+	if err != nil {
 		return old, nil, err
-	case err != nil:
-		return old, nil, fmt.Errorf("%w in %s: %w", ErrNotStored, w.Source, err)
 	}
-	if err := w.Apply(cfg); err != nil {
-		// The source has it, refused as if it had arrived from there: the
-		// next Replace writes over it.
-		w.rejected, w.index = cfg.Version(), rev.Index
-		return old, nil, fmt.Errorf("%w: config %s: %w", ErrStoredNotApplied, cfg.Version(), err)
-	}
-	w.current, w.index = cfg, rev.Index
+	w.current, w.index, w.pending = cfg, rev.Index, nil
 	if w.OnApply != nil {
 		w.OnApply(cfg)
 	}

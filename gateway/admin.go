@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 )
@@ -56,10 +58,24 @@ func (s *Server) listRegions(c *gin.Context) {
 	c.JSON(200, gin.H{"regions": s.regionViews()})
 }
 
+// drain drains or restores a region, recorded before it happens.
 func (s *Server) drain(drained bool) gin.HandlerFunc {
+	action := "region.restore"
+	if drained {
+		action = "region.drain"
+	}
 	return func(c *gin.Context) {
 		name := c.Param("name")
+		if _, ok := s.regions.Region(name); !ok {
+			fail(c, kindRegionNotFound, fmt.Sprintf("%v %q", regions.ErrUnknownRegion, name))
+			return
+		}
+		attempt, ok := s.auditRequest(c, audit.Entry{Action: action, Target: name})
+		if !ok {
+			return
+		}
 		if err := s.regions.SetDrained(name, drained); err != nil {
+			s.recordFailure(attempt, "", err)
 			if errors.Is(err, regions.ErrUnknownRegion) {
 				fail(c, kindRegionNotFound, err.Error())
 				return
@@ -67,11 +83,6 @@ func (s *Server) drain(drained bool) gin.HandlerFunc {
 			fail(c, kindDrainNotStored, err.Error())
 			return
 		}
-		action := "region.restore"
-		if drained {
-			action = "region.drain"
-		}
-		s.audit(c, action, name, "")
 		for _, v := range s.regionViews() {
 			if v.Name == name {
 				c.JSON(200, v)

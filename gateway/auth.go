@@ -117,17 +117,26 @@ func authenticate(tokens []Token, header string) (Token, bool) {
 
 const tokenKey = "regiongate.token"
 
-// requireRole is middleware: 401 without a valid token, 403 without role.
+// requireRole is middleware: 401 without a valid token, 403 without role;
+// both are counted and audited (refuse).
 func (s *Server) requireRole(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		t, ok := authenticate(s.tokens, c.GetHeader("Authorization"))
+		header := c.GetHeader("Authorization")
+		t, ok := authenticate(s.tokens, header)
 		if !ok {
+			if header == "" {
+				s.refuse(c, refusedMissingToken, "", "no token")
+			} else {
+				s.refuse(c, refusedInvalidToken, "", "not a valid token")
+			}
 			c.Header("WWW-Authenticate", `Bearer realm="regiongate-admin"`)
 			fail(c, kindUnauthorized, "send Authorization: Bearer <token>")
 			return
 		}
 		if !t.Has(role) {
-			fail(c, kindForbidden, fmt.Sprintf("token %q lacks the %s role", t.Name, role))
+			msg := fmt.Sprintf("token %q lacks the %s role", t.Name, role)
+			s.refuse(c, refusedLacksRole, t.Name, msg)
+			fail(c, kindForbidden, msg)
 			return
 		}
 		c.Set(tokenKey, t)

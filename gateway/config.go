@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/regiongate/regiongate/configs"
-	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
@@ -20,8 +18,10 @@ import (
 const maxConfigBytes = 4 << 20
 
 // newWatcher wires the config watcher to this server: every config that
-// arrives (from the source or a PUT) is compiled, checked and swapped in
-// whole, or refused with the old one kept.
+// arrives (from the source or a PUT) is compiled, checked, audited and
+// swapped in whole, or refused with the old one kept. One the audit log
+// cannot take is held back and offered again (configs.Watcher.Audit),
+// counted in the reload failures.
 func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 	rejects := s.inst.configRejects
 	s.watcher = &configs.Watcher{
@@ -42,6 +42,7 @@ func (s *Server) newWatcher(src configs.Source, m metric.Meter) {
 		OnApply: func(cfg *configs.Config) {
 			s.log.Info("config applied", "source", src.String(), "version", cfg.Version())
 		},
+		Audit: s.auditConfig(src),
 	}
 }
 
@@ -76,13 +77,13 @@ func (s *Server) putConfig(c *gin.Context) {
 		return
 	}
 	version := strings.TrimPrefix(strings.Trim(strings.TrimSpace(ifMatch), `"`), "W/")
-	old, cfg, err := s.watcher.Replace(c.Request.Context(), data, strings.Trim(version, `"`))
+	ctx := context.WithValue(c.Request.Context(), actorKey{}, actorOf(c))
+	old, cfg, err := s.watcher.Replace(ctx, data, strings.Trim(version, `"`))
 	if err != nil {
 		s.configError(c, err)
 		return
 	}
 	changes := router.Diff(router.New(old), router.New(cfg))
-	s.audit(c, "config.replace", cfg.Version(), "from "+old.Version()+": "+router.Summary(changes))
 	c.Header("ETag", etag(cfg))
 	c.JSON(200, gin.H{"version": cfg.Version(), "previous": old.Version(), "changes": changes, "summary": router.Summary(changes)})
 }
@@ -96,6 +97,8 @@ func (s *Server) configError(c *gin.Context, err error) {
 		p := newProblem(kindConfigInvalid, ve.Error())
 		p.Problems = ve.Problems
 		writeProblem(c, p)
+	case errors.Is(err, configs.ErrNotAudited):
+		fail(c, kindAuditUnavailable, "the audit log could not be written, so nothing changed: "+err.Error())
 	case errors.Is(err, configs.ErrNotStored):
 		fail(c, kindStoreError, "the config store could not be written; nothing changed: "+err.Error())
 	case errors.Is(err, configs.ErrStoredNotApplied):
@@ -103,26 +106,4 @@ func (s *Server) configError(c *gin.Context, err error) {
 	default:
 		fail(c, kindConfigInvalid, "config refused, the old one stays in force: "+err.Error())
 	}
-}
-
-// audit records a change by the request's token; a failure to record is
-// logged, not hidden, but does not undo the change.
-func (s *Server) audit(c *gin.Context, action, target, detail string) {
-	actor := "unknown"
-	if t, ok := c.Get(tokenKey); ok {
-		actor = t.(Token).Name
-	}
-	e := audit.Entry{Time: time.Now().UTC(), Actor: actor, Action: action, Target: target, Detail: detail}
-	if err := s.auditLog.Append(context.WithoutCancel(c.Request.Context()), e); err != nil {
-		s.log.Error("audit entry not recorded", "action", action, "target", target, "actor", actor, "error", err)
-	}
-}
-
-func (s *Server) listAudit(c *gin.Context) {
-	entries, err := s.auditLog.List(c.Request.Context())
-	if err != nil {
-		fail(c, kindStoreError, err.Error())
-		return
-	}
-	c.JSON(200, gin.H{"entries": entries})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/router"
 )
@@ -28,12 +29,34 @@ type drills struct {
 	mu     sync.Mutex
 	cache  []Drill
 	counts map[string]*DrillStats
+	ended  map[string]bool // drills whose drill.end this replica knows is written
 }
 
 func newDrills(store DrillStore) *drills {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &drills{store: store, replica: "replica-" + hex.EncodeToString(b[:]), counts: map[string]*DrillStats{}}
+	return &drills{store: store, replica: "replica-" + hex.EncodeToString(b[:]),
+		counts: map[string]*DrillStats{}, ended: map[string]bool{}}
+}
+
+// endedUnrecorded returns the drills that ended before t and whose end
+// this replica has not seen recorded.
+func (d *drills) endedUnrecorded(t time.Time) []Drill {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Drill
+	for _, dr := range d.cache {
+		if dr.End.Before(t) && !d.ended[dr.ID] {
+			out = append(out, dr)
+		}
+	}
+	return out
+}
+
+func (d *drills) endRecorded(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ended[id] = true
 }
 
 // active returns the drills draining a region at t.
@@ -180,11 +203,22 @@ func (s *Server) startDrill(c *gin.Context) {
 		writeProblem(c, p)
 		return
 	}
-	t, _ := c.Get(tokenKey)
+	for _, other := range s.drills.active(time.Now()) {
+		if other.Region == req.Region {
+			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
+			return
+		}
+	}
 	now := time.Now().UTC()
 	dr := Drill{ID: "drill-" + now.Format("20060102-150405") + "-" + randomHex(3), Region: req.Region, Start: now,
-		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: t.(Token).Name, Forced: req.Force, WouldRefuse: refused}
+		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: actorOf(c), Forced: req.Force, WouldRefuse: refused}
+	attempt, ok := s.auditRequest(c, audit.Entry{Action: "drill.start", Target: req.Region,
+		Detail: fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339))})
+	if !ok {
+		return
+	}
 	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
+		s.recordFailure(attempt, "", err)
 		if errors.Is(err, ErrDrillConflict) {
 			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
 			return
@@ -195,7 +229,6 @@ func (s *Server) startDrill(c *gin.Context) {
 	if err := s.drills.refresh(c.Request.Context()); err != nil {
 		s.log.Warn("refreshing drills", "error", err)
 	}
-	s.audit(c, "drill.start", req.Region, fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339)))
 	c.JSON(201, dr)
 }
 

@@ -52,6 +52,13 @@ func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string
 	src.MaxBackoff = 200 * time.Millisecond
 	o := gatewayd.Options{ConfigSource: src, Tokens: gateway.DevTokens(), DrillRefresh: 50 * time.Millisecond}
 	o.UseConsul(cl, "regiongate/")
+	return serveReplica(t, ctx, o)
+}
+
+// serveReplica assembles a gateway from o and serves it on free ports
+// until ctx ends or the test does.
+func serveReplica(t *testing.T, ctx context.Context, o gatewayd.Options) replica {
+	t.Helper()
 	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)

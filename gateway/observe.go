@@ -32,6 +32,10 @@ type instruments struct {
 	configRejects metric.Int64Counter
 	// ignoredHeaders counts location headers from peers not trusted for them.
 	ignoredHeaders metric.Int64Counter
+	// adminRefused counts admin calls refused for their token (401, 403).
+	adminRefused metric.Int64Counter
+	// auditFailures counts audit entries that could not be written.
+	auditFailures metric.Int64Counter
 }
 
 // ignoredHeader counts one location header that was not believed; the
@@ -59,6 +63,10 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Region configs refused (invalid or not applicable); the old config stayed in force"))
 	in.ignoredHeaders, _ = m.Int64Counter("regiongate.location.ignored.headers",
 		metric.WithDescription("Location headers (X-Forwarded-For, CDN country headers) sent by a peer not trusted to set them, by header"))
+	in.adminRefused, _ = m.Int64Counter("regiongate.admin.refused",
+		metric.WithDescription("Admin API calls refused for their token, by reason (missing_token, invalid_token, lacks_role) and route"))
+	in.auditFailures, _ = m.Int64Counter("regiongate.audit.failures",
+		metric.WithDescription("Audit entries that could not be written, by action; the change they named was refused or held back"))
 	return in
 }
 

@@ -81,6 +81,7 @@ var (
 	kindRegionUnreachable    = newKind("region-unreachable", "The workflow's region cannot be reached now", http.StatusServiceUnavailable)
 	kindUnknownOutcome       = newKind("unknown-outcome", "Start outcome unknown", http.StatusServiceUnavailable)
 	kindNotReady             = newKind("not-ready", "Not ready", http.StatusServiceUnavailable)
+	kindAuditUnavailable     = newKind("audit-unavailable", "Audit log unavailable", http.StatusServiceUnavailable)
 )
 
 // problemTypeBase prefixes every problem type URI.

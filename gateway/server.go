@@ -81,6 +81,7 @@ type Server struct {
 	clientAuth    *clientauth.Authenticator
 	watcher       *configs.Watcher
 	auditLog      audit.Store
+	refused       *refusals
 	drills        *drills
 	lat           *latencies
 }
@@ -155,6 +156,7 @@ func New(opts Options) (*Server, error) {
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
 	}
+	s.refused = newRefusals()
 	src := opts.ConfigSource
 	if src == nil {
 		src = configs.NewMemorySource(opts.Config.Raw())

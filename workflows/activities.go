@@ -31,6 +31,7 @@ type PropertyService interface {
 	// Release returns "" when nothing was reserved under key.
 	Release(ctx context.Context, key string) (reservationID string, err error)
 	FetchPage(ctx context.Context, propertyID string, page int) error
+	FetchFields(ctx context.Context, propertyID string, fields []string) error
 }
 
 // NotificationService sends a message at most once per key.
@@ -38,21 +39,40 @@ type NotificationService interface {
 	Send(ctx context.Context, key, message string) error
 }
 
+// RecordSource serves the records of a dataset, a page at a time.
+type RecordSource interface {
+	FetchRecords(ctx context.Context, datasetID string, offset, limit int) ([]services.Record, error)
+}
+
+// RecordSink stores records, once per idempotency key: writing again under
+// a key returns the first write's count.
+type RecordSink interface {
+	WriteRecords(ctx context.Context, key, datasetID string, records []services.Record) (written int, err error)
+}
+
 // Services are what the activities talk to. A nil field means a fresh
-// in-memory service from package services.
+// in-memory service from package services. Every service reports a refusal
+// with the errors of package services: ErrUnauthenticated and ErrRejected
+// (and the service's own, such as ErrDeclined) are never retried by the
+// forward steps; any other error is.
 type Services struct {
 	Payments   PaymentService
 	Properties PropertyService
 	Notifier   NotificationService
+	// Source and Destination are the two ends of ResilientDataSync.
+	Source      RecordSource
+	Destination RecordSink
 }
 
 // Activities holds the services the activities talk to. Every exported
 // method is registered as an activity, so helpers must stay unexported.
 // Use NewActivities or NewActivitiesWith; the zero value has no services.
 type Activities struct {
-	payments   PaymentService
-	properties PropertyService
-	notifier   NotificationService
+	payments    PaymentService
+	properties  PropertyService
+	notifier    NotificationService
+	source      RecordSource
+	destination RecordSink
 }
 
 // NewActivities returns activities backed by in-memory services (dev only).
@@ -60,7 +80,8 @@ func NewActivities() *Activities { return NewActivitiesWith(Services{}) }
 
 // NewActivitiesWith returns activities backed by s.
 func NewActivitiesWith(s Services) *Activities {
-	a := &Activities{payments: s.Payments, properties: s.Properties, notifier: s.Notifier}
+	a := &Activities{payments: s.Payments, properties: s.Properties, notifier: s.Notifier,
+		source: s.Source, destination: s.Destination}
 	if a.payments == nil {
 		a.payments = services.NewPayments()
 	}
@@ -70,7 +91,28 @@ func NewActivitiesWith(s Services) *Activities {
 	if a.notifier == nil {
 		a.notifier = services.NewNotifier()
 	}
+	if a.source == nil {
+		a.source = services.NewRecordSource()
+	}
+	if a.destination == nil {
+		a.destination = services.NewRecordStore()
+	}
 	return a
+}
+
+// refusal makes a service's refusal of the request non-retryable, typed so
+// that callers can match it: refused credentials are an
+// AuthenticationError, a request refused as invalid a ValidationError.
+// Other errors are returned as they are, and retried. The message is the
+// error's own, which never holds input values.
+func refusal(err error) error {
+	switch {
+	case errors.Is(err, services.ErrUnauthenticated):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAuthentication, err)
+	case errors.Is(err, services.ErrRejected):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeValidation, err)
+	}
+	return err
 }
 
 // ChargeRequest is the input of ChargeCard.
@@ -126,7 +168,7 @@ func (a *Activities) AssessRisk(ctx context.Context, req RiskRequest) (RiskAsses
 	}
 	score, err := a.payments.AssessRisk(ctx, req.CardToken, req.AmountCents)
 	if err != nil {
-		return RiskAssessment{}, fmt.Errorf("assessing risk: %w", err)
+		return RiskAssessment{}, refusal(fmt.Errorf("assessing risk: %w", err))
 	}
 	return RiskAssessment{Score: score, Approved: score < riskThreshold}, nil
 }
@@ -146,13 +188,15 @@ func (a *Activities) ChargeCard(ctx context.Context, req ChargeRequest) (string,
 		return "", temporal.NewNonRetryableApplicationError(
 			"payment provider authentication failed", ErrTypeAuthentication, err)
 	case err != nil:
-		return "", fmt.Errorf("charging card: %w", err)
+		return "", refusal(fmt.Errorf("charging card: %w", err))
 	}
 	return id, nil
 }
 
 // RefundCharge refunds the charge made under the key, if there is one, and
-// returns its id ("" when nothing was charged).
+// returns its id ("" when nothing was charged). Every error is retried, a
+// refusal too: the compensations never give up (an operator can fix the
+// credentials meanwhile), see compensationActivityOptions.
 func (a *Activities) RefundCharge(ctx context.Context, req UndoRequest) (string, error) {
 	if req.IdempotencyKey == "" {
 		return "", validationError("a refund needs the idempotency key of the charge")
@@ -178,7 +222,7 @@ func (a *Activities) ReserveProperty(ctx context.Context, req ReserveRequest) (s
 		return "", temporal.NewNonRetryableApplicationError("property is unavailable", ErrTypePropertyUnavailable, err)
 	}
 	if err != nil {
-		return "", fmt.Errorf("reserving property: %w", err)
+		return "", refusal(fmt.Errorf("reserving property: %w", err))
 	}
 	return id, nil
 }
@@ -204,7 +248,7 @@ func (a *Activities) SendConfirmation(ctx context.Context, req ConfirmRequest) e
 	}
 	msg := fmt.Sprintf("booking %s confirmed: charge %s, reservation %s", req.BookingID, req.ChargeID, req.ReservationID)
 	if err := a.notifier.Send(ctx, req.IdempotencyKey, msg); err != nil {
-		return fmt.Errorf("sending confirmation: %w", err)
+		return refusal(fmt.Errorf("sending confirmation: %w", err))
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func (s *bookingSaga) run(ctx workflow.Context, in BookingInput) (BookingResult,
 	err := workflow.ExecuteActivity(ctx, a.ChargeCard, charge).Get(ctx, &res.ChargeID)
 	if isRejection(err) {
 		s.status = bookingFailed
-		return res, rejected(err)
+		return res, rejected("booking failed", err)
 	}
 	// Pushed even when the charge failed some other way (e.g. timed out):
 	// the money may have been taken, and the refund is a no-op if it was not.
@@ -282,13 +282,14 @@ func (s *bookingSaga) compensate(ctx workflow.Context) (string, error) {
 	return strings.Join(notes, ", "), errors.Join(errs...)
 }
 
-// rejected builds the workflow error for a step that was refused outright:
-// nothing was done, so unlike fail it has nothing to undo. The error keeps
-// the refusal's type (PaymentDeclined, AuthenticationError, ...).
-func rejected(cause error) error {
+// rejected builds the workflow error for a step that was refused outright
+// ("<what>: <the refusal>"): nothing was done, so unlike fail it has nothing
+// to undo. The error keeps the refusal's type (PaymentDeclined,
+// AuthenticationError, ...). cause must satisfy isRejection.
+func rejected(what string, cause error) error {
 	var appErr *temporal.ApplicationError
 	errors.As(cause, &appErr)
-	return temporal.NewNonRetryableApplicationError("booking failed: "+appErr.Message(), appErr.Type(), cause)
+	return temporal.NewNonRetryableApplicationError(what+": "+appErr.Message(), appErr.Type(), cause)
 }
 
 // isRejection reports whether err is a service refusing the request outright.

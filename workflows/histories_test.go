@@ -21,6 +21,7 @@ import (
 
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/workflows"
+	"github.com/regiongate/regiongate/workflows/services"
 )
 
 var recordHistories = flag.Bool("record-histories", false,
@@ -46,6 +47,9 @@ type historyScenario struct {
 // Retired scenarios, whose histories stay committed: PropertyBooking-
 // confirmed, -declined and -unavailable were recorded before the
 // add-risk-check change and prove that runs started then still replay.
+// PropertyDataSync-completed and -signaled-unversioned were recorded before
+// the react-to-property-updates change (the second got a propertyUpdated
+// signal that code ignored): replaying them proves the version guard.
 var historyScenarios = []historyScenario{
 	{file: "PropertyBooking-risk-checked-confirmed.json", workflow: "PropertyBooking",
 		input: workflows.BookingInput{PropertyID: "p-1", Nights: 2, AmountCents: 25000, CardToken: "tok_visa"}},
@@ -59,8 +63,29 @@ var historyScenarios = []historyScenario{
 		input: workflows.DataProcessingInput{Items: 3, ItemDelayMs: 10}},
 	{file: "DataProcessing-canceled.json", workflow: "DataProcessing",
 		input: workflows.DataProcessingInput{Items: 100, ItemDelayMs: 1000}, drive: cancelWhenProcessing},
-	{file: "PropertyDataSync-completed.json", workflow: "PropertyDataSync",
+	// Signals the workflows ignored until they had handlers: recorded so
+	// that the handlers are proven to replay runs that received them.
+	{file: "DataProcessing-noted.json", workflow: "DataProcessing",
+		input: workflows.DataProcessingInput{Items: 5, ItemDelayMs: 300}, drive: signalWhenProcessing("note",
+			map[string]string{"text": "first"}, map[string]string{"text": "second"})},
+	{file: "DataProcessing-noted-delay-updated.json", workflow: "DataProcessing",
+		input: workflows.DataProcessingInput{Items: 5, ItemDelayMs: 1000}, drive: driveAll(
+			signalWhenProcessing(workflows.SignalNote, workflows.Note{Text: "first"}, workflows.Note{Text: "second"}),
+			updateItemDelay(-1), updateItemDelay(0))},
+	{file: "PropertyDataSync-versioned-completed.json", workflow: "PropertyDataSync",
 		input: workflows.PropertyDataSyncInput{PropertyID: "p-1", Pages: 3, PageDelayMs: 10}},
+	{file: "PropertyDataSync-fields-resynced.json", workflow: "PropertyDataSync",
+		input: workflows.PropertyDataSyncInput{PropertyID: "p-1", Pages: 10, PageDelayMs: 150},
+		drive: signalWhenSyncing(workflows.SignalPropertyUpdated,
+			workflows.PropertyUpdate{PropertyID: "p-1", Fields: []string{"price"}},
+			workflows.PropertyUpdate{PropertyID: "p-1", Fields: []string{"price", "title"}},
+			workflows.PropertyUpdate{PropertyID: "p-2", Fields: []string{"title"}})},
+	{file: "ResilientDataSync-completed.json", workflow: "ResilientDataSync",
+		input: workflows.DataSyncInput{DatasetID: "ds-1", Records: 50, BatchSize: 25}},
+	{file: "ResilientDataSync-retried.json", workflow: "ResilientDataSync",
+		input: workflows.DataSyncInput{DatasetID: services.FlakyDataset, Records: 20, BatchSize: 10}},
+	{file: "ResilientDataSync-invalid.json", workflow: "ResilientDataSync",
+		input: workflows.DataSyncInput{DatasetID: services.InvalidDataset}},
 	{file: "LongRunningProcessing-continued.json", workflow: "LongRunningProcessing",
 		input: workflows.LongRunningInput{BatchSize: 5, MaxPerRun: 10}},
 }
@@ -209,6 +234,60 @@ func cancelWhenProcessing(ctx context.Context, t *testing.T, c client.Client, id
 	})
 	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// signalWhenProcessing sends each input as a signal once the workflow says
+// it is processing.
+func signalWhenProcessing(name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return signalWhenStatus("processing", name, inputs...)
+}
+
+// signalWhenSyncing is signalWhenProcessing for PropertyDataSync.
+func signalWhenSyncing(name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return signalWhenStatus("syncing", name, inputs...)
+}
+
+// updateItemDelay sends DataProcessing a setItemDelay update and waits for
+// its outcome; a rejected one leaves nothing in the history.
+func updateItemDelay(ms int) func(context.Context, *testing.T, client.Client, string) {
+	return func(ctx context.Context, t *testing.T, c client.Client, id string) {
+		t.Helper()
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateName: workflows.UpdateSetItemDelay, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.ItemDelay{ItemDelayMs: ms}},
+		})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if rejected := ms < 0; (err != nil) != rejected {
+			t.Fatalf("setItemDelay %d: %v", ms, err)
+		}
+	}
+}
+
+// driveAll runs each drive in turn.
+func driveAll(drives ...func(context.Context, *testing.T, client.Client, string)) func(context.Context, *testing.T, client.Client, string) {
+	return func(ctx context.Context, t *testing.T, c client.Client, id string) {
+		for _, d := range drives {
+			d(ctx, t, c, id)
+		}
+	}
+}
+
+func signalWhenStatus(status, name string, inputs ...any) func(context.Context, *testing.T, client.Client, string) {
+	return func(ctx context.Context, t *testing.T, c client.Client, id string) {
+		t.Helper()
+		poll.Until(t, 20*time.Second, "status "+status, func() bool {
+			v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+			var s string
+			return err == nil && v.Get(&s) == nil && s == status
+		})
+		for _, in := range inputs {
+			if err := c.SignalWorkflow(ctx, id, "", name, in); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 

@@ -11,11 +11,7 @@ import (
 
 func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) int {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryProgress)
-	require.NoError(t, err)
-	var p int
-	require.NoError(t, v.Get(&p))
-	return p
+	return queryAs[int](t, env, QueryProgress)
 }
 
 func TestDataProcessingCompletes(t *testing.T) {

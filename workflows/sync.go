@@ -41,11 +41,13 @@ type PropertyDataSyncInput struct {
 // PropertyDataSyncResult is the result of the PropertyDataSync workflow.
 // PagesSynced counts every page now in sync, including those synced by
 // earlier attempts; ResumedFrom is the last page an earlier attempt had
-// heartbeated (0 for a fresh start).
+// heartbeated (0 for a fresh start); FieldsResynced counts the fields
+// re-synced after propertyUpdated signals.
 type PropertyDataSyncResult struct {
-	PropertyID  string `json:"propertyId"`
-	PagesSynced int    `json:"pagesSynced"`
-	ResumedFrom int    `json:"resumedFrom"`
+	PropertyID     string `json:"propertyId"`
+	PagesSynced    int    `json:"pagesSynced"`
+	ResumedFrom    int    `json:"resumedFrom"`
+	FieldsResynced int    `json:"fieldsResynced,omitempty"`
 }
 
 func (in PropertyDataSyncInput) withDefaults() PropertyDataSyncInput {
@@ -72,22 +74,28 @@ func (in PropertyDataSyncInput) validate() error {
 
 // PropertyDataSync runs one long, heartbeating SyncPropertyData activity.
 // If the worker running it dies, the heartbeat timeout lets the server retry
-// it elsewhere, and the retry resumes from the last heartbeated page.
+// it elsewhere, and the retry resumes from the last heartbeated page. While
+// it runs, propertyUpdated signals have the fields they name re-synced (see
+// syncReacting); getUpdates tells what came in and what was done.
 func PropertyDataSync(ctx workflow.Context, in PropertyDataSyncInput) (PropertyDataSyncResult, error) {
-	status := syncRunning
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return status, nil }); err != nil {
+	s := newPropertySync()
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return s.status, nil }); err != nil {
 		return PropertyDataSyncResult{}, fmt.Errorf("register status query: %w", err)
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryUpdates, func() (PropertyUpdates, error) { return s.query(), nil }); err != nil {
+		return PropertyDataSyncResult{}, fmt.Errorf("register updates query: %w", err)
 	}
 	in = in.withDefaults()
 	if err := in.validate(); err != nil {
-		status = syncFailed
+		s.status = syncFailed
 		return PropertyDataSyncResult{}, err
 	}
+	reacting := workflow.GetVersion(ctx, propertyUpdatesChange, workflow.DefaultVersion, 1) == 1
 
 	// Twice the nominal run time plus slack: the timeout only has to catch
 	// a stuck attempt, since a dead worker is caught by the heartbeat.
 	nominal := time.Duration(in.Pages*in.PageDelayMs) * time.Millisecond
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2*nominal + time.Minute,
 		HeartbeatTimeout:    syncHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -98,15 +106,22 @@ func PropertyDataSync(ctx workflow.Context, in PropertyDataSyncInput) (PropertyD
 		},
 	})
 	var a *Activities
+	pages := workflow.ExecuteActivity(actx, a.SyncPropertyData, in)
 	var res PropertyDataSyncResult
-	if err := workflow.ExecuteActivity(ctx, a.SyncPropertyData, in).Get(ctx, &res); err != nil {
-		status = syncFailed
+	var err error
+	if reacting {
+		res, err = s.syncReacting(ctx, in, pages)
+	} else {
+		err = pages.Get(ctx, &res)
+	}
+	if err != nil {
+		s.status = syncFailed
 		if ctx.Err() != nil {
-			status = syncCanceled
+			s.status = syncCanceled
 		}
 		return PropertyDataSyncResult{}, fmt.Errorf("sync property: %w", err)
 	}
-	status = syncCompleted
+	s.status = syncCompleted
 	return res, nil
 }
 
@@ -126,9 +141,12 @@ func (a *Activities) SyncPropertyData(ctx context.Context, in PropertyDataSyncIn
 		if err := sleepCtx(ctx, delay); err != nil {
 			return PropertyDataSyncResult{}, fmt.Errorf("sync property page %d: %w", page, err)
 		}
+		// Also before the fetch, so the longest gap between heartbeats is
+		// one page delay or one fetch, not both.
+		activity.RecordHeartbeat(ctx, page-1)
 		if err := a.properties.FetchPage(ctx, in.PropertyID, page); err != nil {
 			// The retry resumes after the last heartbeated page.
-			return PropertyDataSyncResult{}, fmt.Errorf("sync property page %d: %w", page, err)
+			return PropertyDataSyncResult{}, refusal(fmt.Errorf("sync property page %d: %w", page, err))
 		}
 		activity.RecordHeartbeat(ctx, page)
 	}

@@ -14,8 +14,12 @@ type Pool struct{ workers []worker.Worker }
 
 // StartPool starts a worker on each queue, registering every workflow and
 // activity on each, and returns once all are polling. opts applies to every
-// worker (concurrency limits, graceful stop timeout).
+// worker (concurrency limits or a tuner such as NewResourceTuner's, the
+// graceful stop timeout).
 func StartPool(c client.Client, queues []string, acts *Activities, opts worker.Options) (*Pool, error) {
+	if err := checkTuning(opts); err != nil {
+		return nil, err
+	}
 	p := &Pool{}
 	for _, q := range queues {
 		w := worker.New(c, q, opts)

@@ -17,17 +17,43 @@ const (
 	dataProcessingName        = "DataProcessing"
 	propertyDataSyncName      = "PropertyDataSync"
 	longRunningProcessingName = "LongRunningProcessing"
+	resilientDataSyncName     = "ResilientDataSync"
 )
 
 // Names lists the workflow types every worker registers, in a stable order.
-var Names = []string{propertyBookingName, dataProcessingName, propertyDataSyncName, longRunningProcessingName}
+var Names = []string{propertyBookingName, dataProcessingName, propertyDataSyncName, longRunningProcessingName,
+	resilientDataSyncName}
 
 // Query names served by the workflows in this package.
 const (
 	// QueryStatus is served by every workflow here.
 	QueryStatus = "getStatus"
-	// QueryProgress is served by DataProcessing (an int in 0..100).
+	// QueryProgress is served by DataProcessing and ResilientDataSync (an
+	// int in 0..100).
 	QueryProgress = "getProgress"
+	// QueryNotes is served by DataProcessing: the texts of the note
+	// signals, oldest first.
+	QueryNotes = "getNotes"
+	// QueryUpdates is served by PropertyDataSync: a PropertyUpdates.
+	QueryUpdates = "getUpdates"
+)
+
+// Signal names the workflows in this package handle.
+const (
+	// SignalNote to DataProcessing carries a Note, which it keeps.
+	SignalNote = "note"
+	// SignalPropertyUpdated to PropertyDataSync carries a PropertyUpdate:
+	// fields of the property changed at the source while it was syncing.
+	SignalPropertyUpdated = "propertyUpdated"
+)
+
+// Update names the workflows in this package handle.
+const (
+	// UpdateSetItemDelay to DataProcessing carries an ItemDelay, the delay
+	// of the items not yet started, and returns the previous delay (an
+	// int, in milliseconds). A value outside 0..60000 is rejected by the
+	// update's validator with a ValidationError.
+	UpdateSetItemDelay = "setItemDelay"
 )
 
 // Application error types returned by the workflows and activities. Callers
@@ -56,12 +82,13 @@ var registrations = []struct {
 	{dataProcessingName, DataProcessing},
 	{propertyDataSyncName, PropertyDataSync},
 	{longRunningProcessingName, LongRunningProcessing},
+	{resilientDataSyncName, ResilientDataSync},
 }
 
 // Register registers every workflow (under the names in Names) and the
 // activities on w. Activities are registered under their method names:
 // AssessRisk, ChargeCard, RefundCharge, ReserveProperty, ReleaseReservation,
-// SendConfirmation and SyncPropertyData.
+// SendConfirmation, SyncPropertyData, SyncPropertyFields and SyncRecords.
 func Register(w worker.Registry, acts *Activities) {
 	RegisterWorkflows(w)
 	w.RegisterActivity(acts)

@@ -77,13 +77,19 @@ func (l *activityLog) uniqueNames() []string {
 	return slices.Compact(l.names())
 }
 
-func queryString(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string) string {
+// queryAs runs a query and decodes its answer as a T.
+func queryAs[T any](t *testing.T, env *testsuite.TestWorkflowEnvironment, name string) T {
 	t.Helper()
 	v, err := env.QueryWorkflow(name)
 	require.NoError(t, err)
-	var s string
-	require.NoError(t, v.Get(&s))
-	return s
+	var out T
+	require.NoError(t, v.Get(&out))
+	return out
+}
+
+func queryString(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string) string {
+	t.Helper()
+	return queryAs[string](t, env, name)
 }
 
 func requireAppError(t *testing.T, err error, wantType string) *temporal.ApplicationError {
@@ -109,6 +115,7 @@ func TestRegisterRegistersEveryWorkflowByName(t *testing.T) {
 		dataProcessingName:        DataProcessingInput{Items: -1},
 		propertyDataSyncName:      PropertyDataSyncInput{},
 		longRunningProcessingName: LongRunningInput{},
+		resilientDataSyncName:     DataSyncInput{},
 	}
 	for _, name := range Names {
 		t.Run(name, func(t *testing.T) {

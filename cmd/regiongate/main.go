@@ -3,11 +3,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -26,14 +30,39 @@ func main() {
 }
 
 func newRoot() *cobra.Command {
+	info, ok := debug.ReadBuildInfo()
 	root := &cobra.Command{
 		Use:           "regiongate",
 		Short:         "Multi-region routing gateway for Temporal",
+		Version:       buildVersion(version, info, ok),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd(), benchCmd())
+	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd(), auditCmd(), benchCmd())
 	return root
+}
+
+// version names this build. `make build` and the Dockerfile set it at link
+// time: -ldflags "-X main.version=$(git describe --tags --always --dirty)".
+var version string
+
+// buildVersion is what --version prints: the stamped version, or for a build
+// that did not set it (a plain go build, go install ...@v1.2.3) the module
+// version and any VCS revision the toolchain recorded; then the Go version.
+func buildVersion(stamped string, info *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return cmp.Or(stamped, "unknown") + ", " + runtime.Version()
+	}
+	parts := []string{stamped}
+	if stamped == "" {
+		parts[0] = cmp.Or(info.Main.Version, "(devel)")
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				parts = append(parts, "revision "+s.Value)
+			}
+		}
+	}
+	return strings.Join(append(parts, info.GoVersion), ", ")
 }
 
 // loadConfig reads the config file, or the embedded dev config when path is empty.

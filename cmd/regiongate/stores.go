@@ -53,12 +53,22 @@ func localStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (func()
 	return func() { records.Close() }, nil
 }
 
-func consulStores(ctx context.Context, f serveFlags, o *gatewayd.Options) error {
+// consulClient talks to the Consul agent at addr (CONSUL_HTTP_TOKEN and
+// the other CONSUL_* variables apply).
+func consulClient(addr string) (*api.Client, error) {
 	cc := api.DefaultConfig()
-	cc.Address = f.consulAddr
+	cc.Address = addr
 	c, err := api.NewClient(cc)
 	if err != nil {
-		return fmt.Errorf("consul client: %w", err)
+		return nil, fmt.Errorf("consul client: %w", err)
+	}
+	return c, nil
+}
+
+func consulStores(ctx context.Context, f serveFlags, o *gatewayd.Options) error {
+	c, err := consulClient(f.consulAddr)
+	if err != nil {
+		return err
 	}
 	src := configs.NewConsulSource(c, f.consulPrefix+"config")
 	if f.config != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/assembly/workerd"
+	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -30,6 +31,10 @@ type workerFlags struct {
 	codecKeysFile     string
 	requireEncryption bool
 	metricsAddr       string
+
+	servicesFile         string
+	slotTuning           string
+	targetCPU, targetMem float64
 }
 
 // workerEnv names the environment variable each flag falls back to.
@@ -52,6 +57,10 @@ var workerEnv = map[string]string{
 	"codec-keys-file":               "REGIONGATE_CODEC_KEYFILE",
 	"require-encryption":            "REGIONGATE_REQUIRE_ENCRYPTION",
 	"log-format":                    "REGIONGATE_LOG_FORMAT",
+	"services-config":               "REGIONGATE_SERVICES_CONFIG",
+	"slot-tuning":                   "REGIONGATE_SLOT_TUNING",
+	"target-cpu":                    "REGIONGATE_TARGET_CPU",
+	"target-memory":                 "REGIONGATE_TARGET_MEMORY",
 }
 
 func workerCmd() *cobra.Command {
@@ -74,6 +83,10 @@ On SIGINT or SIGTERM it stops polling and gives running activities --stop-timeou
 	fl.IntVar(&f.maxActivities, "max-concurrent-activities", 0, "activities run at once, per namespace and task queue; 0 means the SDK default")
 	fl.IntVar(&f.maxWorkflowTasks, "max-concurrent-workflow-tasks", 0, "workflow tasks run at once, per namespace and task queue; 0 means the SDK default")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 10*time.Second, "on shutdown, how long running activities get to finish")
+	fl.StringVar(&f.servicesFile, "services-config", "", "the payment, property and notification services per region (YAML, see docs/workflows.md); empty means the in-memory stand-ins, for development only")
+	fl.StringVar(&f.slotTuning, "slot-tuning", "fixed", "how task slots are handed out: fixed (--max-concurrent-* limits) or resource (by the process's CPU and memory use)")
+	fl.Float64Var(&f.targetCPU, "target-cpu", workflows.DefaultTargetCPU, "with --slot-tuning resource: the share of CPU, in (0, 1], to stay under")
+	fl.Float64Var(&f.targetMem, "target-memory", workflows.DefaultTargetMemory, "with --slot-tuning resource: the share of memory, in (0, 1], to stay under")
 	fl.BoolVar(&f.tls, "tls", false, "use TLS even without the other --tls-* flags (the server verified against the system roots)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "client certificate (PEM) for mTLS; needs --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "client private key (PEM) for mTLS")
@@ -118,7 +131,12 @@ func workerOptions(cfg *configs.Config, f workerFlags, logger *slog.Logger) (wor
 	if err != nil {
 		return workerd.Options{}, err
 	}
+	tuning, err := slotTuning(f)
+	if err != nil {
+		return workerd.Options{}, err
+	}
 	return workerd.Options{
+		ServicesFile: f.servicesFile, ResourceTuning: tuning,
 		Config: cfg, Region: f.region, Address: f.address,
 		Namespaces: f.namespaces, TaskQueues: f.taskQueues,
 		Worker: worker.Options{
@@ -130,6 +148,21 @@ func workerOptions(cfg *configs.Config, f workerFlags, logger *slog.Logger) (wor
 		CodecKeys:   codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
 		MetricsAddr: f.metricsAddr, Logger: logger,
 	}, nil
+}
+
+// slotTuning is the resource tuner's settings, or nil for fixed limits; a
+// resource tuner and fixed limits together are an error.
+func slotTuning(f workerFlags) (*workflows.ResourceTuning, error) {
+	switch f.slotTuning {
+	case "", "fixed":
+		return nil, nil
+	case "resource":
+		if f.maxActivities > 0 || f.maxWorkflowTasks > 0 {
+			return nil, errors.New("--slot-tuning resource hands out slots itself: leave --max-concurrent-activities and --max-concurrent-workflow-tasks at 0")
+		}
+		return &workflows.ResourceTuning{TargetCPU: f.targetCPU, TargetMemory: f.targetMem}, nil
+	}
+	return nil, fmt.Errorf("--slot-tuning %q: want fixed or resource", f.slotTuning)
 }
 
 // buildTLS returns nil (plain text, or TLS the SDK turns on for an API key)

@@ -213,3 +213,27 @@ func TestServeAndAdminFlagsFallBackToEnvironment(t *testing.T) {
 		t.Fatalf("a bad variable must be an error naming it: %v", err)
 	}
 }
+
+// TestWorkerServicesAndSlotTuning: the services file reaches the worker
+// assembly, and resource-based slots exclude fixed limits.
+func TestWorkerServicesAndSlotTuning(t *testing.T) {
+	cfg := configs.Default()
+	o, err := workerOptions(cfg, workerFlags{region: "eu-west", servicesFile: "svc.yaml", slotTuning: "resource", targetCPU: 0.5, targetMem: 0.7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ServicesFile != "svc.yaml" || o.ResourceTuning == nil || o.ResourceTuning.TargetCPU != 0.5 || o.ResourceTuning.TargetMemory != 0.7 {
+		t.Fatalf("options %+v, tuning %+v", o, o.ResourceTuning)
+	}
+	if o, err := workerOptions(cfg, workerFlags{region: "eu-west", slotTuning: "fixed"}, nil); err != nil || o.ResourceTuning != nil {
+		t.Fatalf("fixed: %+v, %v", o.ResourceTuning, err)
+	}
+	for _, f := range []workerFlags{
+		{region: "eu-west", slotTuning: "resource", maxActivities: 4},
+		{region: "eu-west", slotTuning: "adaptive"},
+	} {
+		if _, err := workerOptions(cfg, f, nil); err == nil || !strings.Contains(err.Error(), "--slot-tuning") {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+}

@@ -17,13 +17,16 @@ type Op string
 
 // The operations of the services in this package.
 const (
-	OpCharge    Op = "charge"
-	OpRefund    Op = "refund"
-	OpAssess    Op = "assess-risk"
-	OpReserve   Op = "reserve"
-	OpRelease   Op = "release"
-	OpFetchPage Op = "fetch-page"
-	OpSend      Op = "send"
+	OpCharge       Op = "charge"
+	OpRefund       Op = "refund"
+	OpAssess       Op = "assess-risk"
+	OpReserve      Op = "reserve"
+	OpRelease      Op = "release"
+	OpFetchPage    Op = "fetch-page"
+	OpFetchFields  Op = "fetch-fields"
+	OpSend         Op = "send"
+	OpFetchRecords Op = "fetch-records"
+	OpWriteRecords Op = "write-records"
 )
 
 // Fault makes the next calls of one operation fail with ErrInjected.

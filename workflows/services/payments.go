@@ -24,9 +24,12 @@ const (
 
 // Refusals. A refused request had no effect, and retrying it cannot help.
 var (
-	ErrDeclined        = errors.New("card was declined")
-	ErrUnauthenticated = errors.New("payment provider rejected our credentials")
-	ErrUnavailable     = errors.New("property is unavailable")
+	ErrDeclined    = errors.New("card was declined")
+	ErrUnavailable = errors.New("property is unavailable")
+	// ErrUnauthenticated: the service does not accept our credentials.
+	ErrUnauthenticated = errors.New("service rejected our credentials")
+	// ErrRejected: the service refused the request itself as invalid.
+	ErrRejected = errors.New("service rejected the request as invalid")
 )
 
 // FraudScore is the score AssessRisk gives FraudCard; other cards score

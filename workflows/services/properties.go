@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -24,14 +25,16 @@ type Properties struct {
 	seq          int
 	reservations map[string]*Reservation
 	pages        map[string]int
+	fields       map[string][]string
 }
 
 // NewProperties returns an empty inventory.
 func NewProperties() *Properties {
 	return &Properties{
-		faults:       newFaults(OpReserve, OpRelease, OpFetchPage),
+		faults:       newFaults(OpReserve, OpRelease, OpFetchPage, OpFetchFields),
 		reservations: map[string]*Reservation{},
 		pages:        map[string]int{},
+		fields:       map[string][]string{},
 	}
 }
 
@@ -89,6 +92,26 @@ func (p *Properties) FetchPage(ctx context.Context, propertyID string, page int)
 	p.pages[propertyID]++
 	p.mu.Unlock()
 	return p.after(OpFetchPage)
+}
+
+// FetchFields downloads the named fields of a property again; like a page,
+// harmlessly repeatable.
+func (p *Properties) FetchFields(ctx context.Context, propertyID string, fields []string) error {
+	if err := p.enter(ctx, OpFetchFields); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.fields[propertyID] = append(p.fields[propertyID], fields...)
+	p.mu.Unlock()
+	return p.after(OpFetchFields)
+}
+
+// FieldsFetched lists the fields fetched for propertyID, in order, repeats
+// included.
+func (p *Properties) FieldsFetched(propertyID string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.fields[propertyID])
 }
 
 // PagesFetched counts the pages fetched for propertyID.

@@ -37,7 +37,9 @@ const (
 	// DefaultDrainSync is how often drains other replicas set are re-read.
 	DefaultDrainSync = time.Second
 	// DefaultDrillRefresh is how often drills are re-read, so a drill's
-	// end is honoured by every replica within it.
+	// end is honoured by every replica within it; the audit entries the
+	// gateway writes by itself (drill ends, refused calls) follow at the
+	// same pace.
 	DefaultDrillRefresh = 500 * time.Millisecond
 )
 
@@ -96,9 +98,15 @@ type Options struct {
 func (o *Options) UseConsul(c *api.Client, prefix string) {
 	o.Records = regions.NewConsulRecords(c, prefix+"records/")
 	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
-	o.Audit = audit.NewConsulStore(c, prefix+"audit/")
+	o.Audit = ConsulAudit(c, prefix)
 	o.Drills = gateway.NewConsulDrills(c, prefix+"drills/")
 	o.ClientKeys.Consul, o.ClientKeys.ConsulKey = c, prefix+"client-keys"
+}
+
+// ConsulAudit is the audit log of the gateways keeping their shared stores
+// under prefix (UseConsul), for `regiongate audit verify` to read.
+func ConsulAudit(c *api.Client, prefix string) *audit.ConsulStore {
+	return audit.NewConsulStore(c, prefix+"audit/")
 }
 
 // Gateway is an assembled gateway: serve it with Serve or
@@ -113,9 +121,10 @@ type Gateway struct {
 }
 
 // Start assembles the gateway, applies the config source's current config
-// (a bad one is an error) and starts the background work: health checks,
-// drain sync, drill refresh and the config watch. It runs until ctx ends or
-// Close.
+// (a bad one, or one the audit log cannot record, is an error) and starts
+// the background work: health checks, drain sync, drill refresh, the
+// gateway's own audit entries and the config watch. It runs until ctx ends
+// or Close.
 func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 	g := &Gateway{log: o.Logger, wrapClient: o.WrapClient}
 	if g.log == nil {
@@ -236,6 +245,7 @@ func (g *Gateway) startBackground(ctx context.Context, o Options) error {
 	wg.Go(func() { g.Manager.RunHealthChecks(bg, o.Health) })
 	wg.Go(func() { g.Manager.SyncDrains(bg, orDefault(o.DrainSync, DefaultDrainSync)) })
 	wg.Go(func() { g.Server.RunDrills(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })
+	wg.Go(func() { g.Server.RunAudit(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })
 	return g.Server.WatchConfig(bg)
 }
 

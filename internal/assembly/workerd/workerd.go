@@ -44,6 +44,14 @@ type Options struct {
 	// Worker applies to every worker: concurrency limits, stop timeout.
 	// The zero value takes the SDK's defaults.
 	Worker worker.Options
+	// ServicesFile configures the payment, property and notification
+	// services the activities call, per region (docs/workflows.md); ""
+	// means the in-memory stand-ins, for development only.
+	ServicesFile string
+	// ResourceTuning, when set, hands out task slots by the process's CPU
+	// and memory (the SDK's resource-based tuner) instead of fixed
+	// concurrency limits, which must then be zero.
+	ResourceTuning *workflows.ResourceTuning
 
 	// TLS, when set, is used to dial; nil dials in plain text (or with the
 	// TLS the SDK turns on for an API key).
@@ -140,9 +148,15 @@ func Start(ctx context.Context, o Options) (_ *Worker, err error) {
 	if err := w.dial(ctx, opts); err != nil {
 		return nil, err
 	}
-	// One set of activities for the process: their idempotency keys hold
-	// the run id, so namespaces cannot collide in them.
-	acts := workflows.NewActivities()
+	acts, err := w.activities(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.ResourceTuning != nil {
+		if o.Worker.Tuner, err = workflows.NewResourceTuner(*o.ResourceTuning); err != nil {
+			return nil, err
+		}
+	}
 	for i, c := range w.clients {
 		pool, err := workflows.StartPool(c, w.Plan.TaskQueues, acts, o.Worker)
 		if err != nil {
@@ -152,6 +166,22 @@ func Start(ctx context.Context, o Options) (_ *Worker, err error) {
 	}
 	w.log.Info("worker polling", "address", w.Plan.Address, "namespaces", w.Plan.Namespaces, "task_queues", len(w.Plan.TaskQueues))
 	return w, nil
+}
+
+// activities are the process's one set of activities (their idempotency
+// keys hold the run id, so namespaces cannot collide in them), calling the
+// services the services file names for the region, or the stand-ins.
+func (w *Worker) activities(o Options) (*workflows.Activities, error) {
+	if o.ServicesFile == "" {
+		w.log.Warn("services: in-memory stand-ins (development only); pass a services file in production")
+		return workflows.NewActivities(), nil
+	}
+	svcs, cfg, err := workflows.LoadServices(o.ServicesFile, w.Plan.Region)
+	if err != nil {
+		return nil, err
+	}
+	w.log.Info("services", "config", cfg.String())
+	return workflows.NewActivitiesWith(svcs), nil
 }
 
 // clientOptions builds the connection's options: address, TLS, API key,

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -49,7 +50,8 @@ func TestNewPlan(t *testing.T) {
 				t.Fatalf("got %s %v", p.Address, p.Namespaces)
 			}
 			if tt.wantQueue == nil {
-				if len(p.TaskQueues) != 12 || !slices.Contains(p.TaskQueues, "eu-west-PropertyBooking-priority") {
+				// Each type's normal, -priority and -batch queue.
+				if len(p.TaskQueues) != 3*len(workflows.Names) || !slices.Contains(p.TaskQueues, "eu-west-PropertyBooking-priority") {
 					t.Fatalf("routed queues: %v", p.TaskQueues)
 				}
 			} else if !slices.Equal(p.TaskQueues, tt.wantQueue) {

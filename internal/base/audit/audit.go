@@ -1,158 +1,201 @@
-// Package audit records who changed what and when: config edits, drains, restores, drills.
+// Package audit records who changed what and when, as a hash chain that
+// `regiongate audit verify` checks.
+//
+// # Entries and the chain
+//
+// Every entry carries Seq (1, 2, 3, ... with no gap), Prev (the Hash of
+// the entry before it; "" for the first) and Hash: SHA-256, in hex, over
+// the canonical encoding of its fields and Prev (see Entry.Digest). A store
+// also keeps a head record: the Seq and Hash of its last entry, written in
+// the same step as the entry (Consul: one transaction) or right after it
+// (file: a sidecar file). Verify walks the chain from the first entry:
+//
+//   - an edited entry no longer matches its Hash;
+//   - a removed entry leaves a gap in Seq, and the next entry's Prev names
+//     a hash that is not there;
+//   - reordered entries break the order of Seq;
+//   - removing the last entries leaves a valid but shorter chain: only the
+//     head record shows it (it names an entry past the end).
+//
+// What a chain cannot show: the hash has no secret, so someone who can
+// write the store can rewrite every entry from the one they change onward,
+// and the head record with them. Verify then passes. Against that, keep a
+// head that Verify printed somewhere they cannot write (a ticket, a
+// compliance archive) and pass it as an anchor: a chain rewritten before
+// it no longer holds it. The same holds for the marks (below): they only
+// keep replicas from writing one change twice.
+//
+// # Before the change, and what happens after
+//
+// The gateway writes an entry before the change it records takes effect,
+// and refuses the change if the entry cannot be written. The entry is the
+// attempt: authorised, validated, about to be applied. If applying it then
+// fails (a drain store down, a config write that finds the source moved
+// on), a second entry follows with Outcome "failed" and Refers naming the
+// first. An entry with no such follower took effect, unless the process
+// died in between; the state itself (regions, config) then shows it. The
+// alternative, an outcome entry after every change, would double the log
+// and still leave the same window open whenever that entry cannot be
+// written.
+//
+// # Marks: one entry for a change many replicas see
+//
+// An entry may set a mark, "key=value" (e.g. "config=<version>"). With
+// IfMarkDiffers, Append writes nothing when the mark already holds that
+// value: every replica that applies the same config offers the same
+// entry, and the first one records it. A mark is set atomically with its
+// entry, so the one entry is guaranteed as well as unique.
 package audit
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"slices"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/consul/api"
 )
 
 // Entry is one audited change.
 type Entry struct {
+	// Seq numbers entries from 1 without gaps; 0 marks an entry written
+	// before the chain began (not verifiable).
+	Seq    uint64    `json:"seq"`
 	Time   time.Time `json:"time"`
-	Actor  string    `json:"actor"`  // the admin token's name
-	Action string    `json:"action"` // config.replace, region.drain, region.restore, drill.start, drill.end
-	Target string    `json:"target"` // a region, a config version, a drill id
+	Actor  string    `json:"actor"`  // the admin token's name; "unknown" or "regiongate" when no token made it
+	Action string    `json:"action"` // config.replace, region.drain, region.restore, drill.start, drill.end, admin.refused
+	Target string    `json:"target"` // a region, a config version, a drill id, a route
 	Detail string    `json:"detail,omitempty"`
+	// Source is what brought the change: "api", "file /path", "consul key
+	// regiongate/config", "sighup (...)", "start-up (...)", "drill".
+	Source string `json:"source,omitempty"`
+	// Outcome is "failed" on the entry that follows an attempt whose change
+	// did not take effect; Refers is that attempt's Seq.
+	Outcome string `json:"outcome,omitempty"`
+	Refers  uint64 `json:"refers,omitempty"`
+	// Mark, "key=value", is the state this entry records (see the package
+	// doc).
+	Mark string `json:"mark,omitempty"`
+	Prev string `json:"prev,omitempty"`
+	Hash string `json:"hash,omitempty"`
 }
 
-// Store keeps entries; nothing is ever rewritten or deleted.
+// Head is a chain's last entry, as the store's head record keeps it.
+type Head struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+func (h Head) String() string { return fmt.Sprintf("%d:%s", h.Seq, h.Hash) }
+
+// ParseHead reads a head as Head.String writes it ("seq:hash").
+func ParseHead(s string) (Head, error) {
+	seq, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil || n == 0 || len(hash) != 2*sha256.Size {
+		return Head{}, fmt.Errorf("a head is SEQ:HASH (e.g. 42:%s...), got %q", strings.Repeat("0", 8), s)
+	}
+	return Head{Seq: n, Hash: hash}, nil
+}
+
+// Condition says when Append writes.
+type Condition int
+
+const (
+	// Always appends.
+	Always Condition = iota
+	// IfMarkDiffers appends unless the entry's mark already holds its
+	// value: someone (another replica) has recorded the same state.
+	IfMarkDiffers
+)
+
+// Store keeps the chain; nothing is ever rewritten or deleted.
 type Store interface {
-	Append(ctx context.Context, e Entry) error
+	// Append chains e after the last entry (setting Seq, Prev and Hash)
+	// and returns it as stored, once it is durable. appended is false when
+	// the condition held it back.
+	Append(ctx context.Context, e Entry, when Condition) (stored Entry, appended bool, err error)
 	// List returns entries oldest first.
 	List(ctx context.Context) ([]Entry, error)
+	// Head returns the head record; Seq 0 when there is none.
+	Head(ctx context.Context) (Head, error)
 }
 
-// FileStore appends JSON lines to a local file, synced on every write.
-type FileStore struct {
-	Path string
-	mu   sync.Mutex
+// Add appends e unconditionally.
+func Add(ctx context.Context, s Store, e Entry) (Entry, error) {
+	stored, _, err := s.Append(ctx, e, Always)
+	return stored, err
 }
 
-// Append implements Store.
-func (f *FileStore) Append(_ context.Context, e Entry) error {
-	line, err := json.Marshal(e)
-	if err != nil {
-		return err
+// Digest is the entry's hash: SHA-256 over a version tag and every field
+// but Hash, in the order below, each as its length in decimal, ":", the
+// text and ";". Seq is decimal, Time RFC 3339 with nanoseconds in UTC.
+// Anyone can recompute it from the JSON.
+func (e Entry) Digest() string {
+	h := sha256.New()
+	for _, f := range []string{
+		"regiongate-audit-v1",
+		strconv.FormatUint(e.Seq, 10),
+		e.Time.UTC().Format(time.RFC3339Nano),
+		e.Actor, e.Action, e.Target, e.Detail, e.Source, e.Outcome,
+		strconv.FormatUint(e.Refers, 10),
+		e.Mark, e.Prev,
+	} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	file, err := os.OpenFile(f.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("opening audit log: %w", err)
-	}
-	defer file.Close()
-	if _, err := file.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("writing audit log: %w", err)
-	}
-	return file.Sync()
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-// List implements Store.
-func (f *FileStore) List(context.Context) ([]Entry, error) {
-	data, err := os.ReadFile(f.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return []Entry{}, nil
+func (e Entry) head() Head { return Head{Seq: e.Seq, Hash: e.Hash} }
+
+// chained reports whether e belongs to the chain (not an entry from before).
+func (e Entry) chained() bool { return e.Seq != 0 || e.Hash != "" }
+
+// seal chains e after h.
+func seal(e Entry, after Head) Entry {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading audit log: %w", err)
-	}
-	out := []Entry{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var e Entry
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
+	// JSON keeps no monotonic reading or zone: hash what a reader will see.
+	e.Time = e.Time.UTC().Round(0)
+	e.Seq, e.Prev = after.Seq+1, after.Hash
+	e.Hash = e.Digest()
+	return e
+}
+
+// splitMark returns the mark's key and value ("" when unset).
+func splitMark(mark string) (key, value string) {
+	key, value, _ = strings.Cut(mark, "=")
+	return key, value
+}
+
+// tip is what the next entry chains after, and the marks so far: the
+// in-process state of the file and memory stores.
+type tip struct {
+	head  Head
+	marks map[string]string
+}
+
+func newTip() *tip { return &tip{marks: map[string]string{}} }
+
+// next returns e sealed after the tip, or false when the condition holds
+// it back.
+func (t *tip) next(e Entry, when Condition) (Entry, bool) {
+	if key, value := splitMark(e.Mark); when == IfMarkDiffers && key != "" {
+		if held, ok := t.marks[key]; ok && held == value {
+			return Entry{}, false
 		}
 	}
-	return out, sc.Err()
+	return seal(e, t.head), true
 }
 
-// ConsulStore keeps one KV entry per audit entry under a prefix, so every
-// gateway replica sees every change.
-type ConsulStore struct {
-	kv     *api.KV
-	prefix string
-	seq    atomic.Uint64 // orders this replica's entries within one instant
-}
-
-// NewConsulStore keeps entries under prefix (e.g. "regiongate/audit/").
-func NewConsulStore(c *api.Client, prefix string) *ConsulStore {
-	return &ConsulStore{kv: c.KV(), prefix: prefix}
-}
-
-// Append implements Store. Keys sort by time, then by this replica's
-// sequence; a random suffix keeps two replicas writing in the same
-// nanosecond apart.
-func (c *ConsulStore) Append(ctx context.Context, e Entry) error {
-	value, err := json.Marshal(e)
-	if err != nil {
-		return err
+// advance moves the tip past e.
+func (t *tip) advance(e Entry) {
+	if key, value := splitMark(e.Mark); key != "" {
+		t.marks[key] = value
 	}
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	key := fmt.Sprintf("%s%020d-%012d-%s", c.prefix, e.Time.UnixNano(), c.seq.Add(1), hex.EncodeToString(r[:]))
-	// CAS with index 0: create only, never overwrite.
-	ok, _, err := c.kv.CAS(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("writing audit entry: %w", err)
+	if e.chained() {
+		t.head = e.head()
 	}
-	if !ok {
-		return fmt.Errorf("audit key %s already exists", key)
-	}
-	return nil
-}
-
-// List implements Store. It reads consistently: an auditor asking right
-// after a change, on any replica, must see it.
-func (c *ConsulStore) List(ctx context.Context) ([]Entry, error) {
-	pairs, _, err := c.kv.List(c.prefix, (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("listing audit entries: %w", err)
-	}
-	slices.SortFunc(pairs, func(a, b *api.KVPair) int { return strings.Compare(a.Key, b.Key) })
-	out := make([]Entry, 0, len(pairs))
-	for _, p := range pairs {
-		var e Entry
-		if json.Unmarshal(p.Value, &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-// Memory keeps entries in memory, for tests.
-type Memory struct {
-	mu      sync.Mutex
-	entries []Entry
-}
-
-// Append implements Store.
-func (m *Memory) Append(_ context.Context, e Entry) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.entries = append(m.entries, e)
-	return nil
-}
-
-// List implements Store.
-func (m *Memory) List(context.Context) ([]Entry, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Entry{}, m.entries...), nil
 }

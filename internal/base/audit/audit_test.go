@@ -2,12 +2,13 @@ package audit_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/regiongate/regiongate/internal/base/audit"
-	"github.com/regiongate/regiongate/internal/tool/devstack"
 )
 
 func entries() []audit.Entry {
@@ -29,7 +30,7 @@ func checkStore(t *testing.T, write, read audit.Store) {
 		t.Fatalf("empty store: %v %v", got, err)
 	}
 	for _, e := range entries() {
-		if err := write.Append(ctx, e); err != nil {
+		if _, err := audit.Add(ctx, write, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,7 +46,23 @@ func checkStore(t *testing.T, write, read audit.Store) {
 		if !got[i].Time.Equal(want[i].Time) || got[i].Action != want[i].Action || got[i].Actor != want[i].Actor {
 			t.Fatalf("entry %d: got %+v, want %+v", i, got[i], want[i])
 		}
+		if got[i].Seq != uint64(i+1) || got[i].Hash != got[i].Digest() {
+			t.Fatalf("entry %d is not chained: %+v", i, got[i])
+		}
 	}
+	mustVerify(t, read, len(want))
+}
+
+func mustVerify(t *testing.T, s audit.Store, n int, anchors ...audit.Head) audit.Report {
+	t.Helper()
+	r, err := audit.Verify(context.Background(), s, anchors...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Broken != nil || r.Checked != n {
+		t.Fatalf("want %d intact entries, got %d, broken: %v", n, r.Checked, r.Err())
+	}
+	return r
 }
 
 func TestFileStoreAppendsAndSurvivesReopen(t *testing.T) {
@@ -53,22 +70,192 @@ func TestFileStoreAppendsAndSurvivesReopen(t *testing.T) {
 	checkStore(t, &audit.FileStore{Path: path}, &audit.FileStore{Path: path})
 }
 
-func TestConsulStoreIsSharedAcrossReplicas(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real Consul agent (skipped under -short)")
+func TestMemoryStoreChains(t *testing.T) {
+	m := &audit.Memory{}
+	checkStore(t, m, m)
+}
+
+// TestMarksRecordEachStateOnce: the same state offered twice is recorded
+// once; a return to an earlier state is a new entry.
+func TestMarksRecordEachStateOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	ctx := context.Background()
+	offer := func(s audit.Store, version string) bool {
+		_, ok, err := s.Append(ctx, audit.Entry{Action: "config.replace", Target: version, Mark: "config=" + version}, audit.IfMarkDiffers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
 	}
-	agent, err := devstack.StartConsul(context.Background(), t.TempDir())
-	if err != nil {
+	a, b := &audit.FileStore{Path: path}, &audit.FileStore{Path: path}
+	steps := []struct {
+		store   audit.Store
+		version string
+		want    bool
+	}{
+		{a, "v1", true}, {a, "v1", false}, {a, "v2", true}, {a, "v1", true},
+		{b, "v1", false}, // a restarted process reads the marks from the file
+		{b, "v2", true},
+	}
+	for i, s := range steps {
+		if got := offer(s.store, s.version); got != s.want {
+			t.Fatalf("step %d (%s): appended %v, want %v", i, s.version, got, s.want)
+		}
+	}
+	mustVerify(t, b, 4)
+}
+
+// TestFileStoreDropsATornLastLine: a crash in the middle of a write leaves
+// part of a line that was never acknowledged; the next append replaces it.
+func TestFileStoreDropsATornLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	ctx := context.Background()
+	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[0]); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(agent.Stop)
-	a, err := agent.Client()
-	if err != nil {
+	appendRaw(t, path, `{"seq":2,"time":"2026-11-25T10:00:01Z","act`)
+	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[1]); err != nil {
 		t.Fatal(err)
 	}
-	b, err := agent.Client()
-	if err != nil {
-		t.Fatal(err)
+	mustVerify(t, &audit.FileStore{Path: path}, 2)
+}
+
+// TestLegacyEntriesComeBeforeTheChain: entries written before the chain
+// are listed and counted, and the chain starts after them.
+func TestLegacyEntriesComeBeforeTheChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	appendRaw(t, path, `{"time":"2026-01-01T00:00:00Z","actor":"old","action":"region.drain","target":"eu-west"}`+"\n")
+	s := &audit.FileStore{Path: path}
+	for _, e := range entries() {
+		if _, err := audit.Add(context.Background(), s, e); err != nil {
+			t.Fatal(err)
+		}
 	}
-	checkStore(t, audit.NewConsulStore(a, "rg/audit/"), audit.NewConsulStore(b, "rg/audit/"))
+	if r := mustVerify(t, s, 3); r.Legacy != 1 {
+		t.Fatalf("legacy %d, want 1", r.Legacy)
+	}
+	// An entry without a hash after the chain began is not legacy.
+	appendRaw(t, path, `{"time":"2026-01-01T00:00:00Z","actor":"x","action":"region.restore","target":"eu-west"}`+"\n")
+	r, err := audit.Verify(context.Background(), s)
+	if err != nil || r.Broken == nil || r.Broken.Kind != audit.BrokenUnchained {
+		t.Fatalf("inserted unchained entry: %v %v", r.Err(), err)
+	}
+}
+
+// fixture is a store and the ways to tamper with it behind its back.
+type fixture struct {
+	store  audit.Store
+	edit   func(t *testing.T, seq uint64, change func(*audit.Entry))
+	remove func(t *testing.T, seq uint64)
+}
+
+// checkTampering appends five entries to a fresh store from newFixture,
+// tampers with it one way, and expects Verify to name the break.
+func checkTampering(t *testing.T, newFixture func(t *testing.T) fixture) {
+	ctx := context.Background()
+	fill := func(t *testing.T) fixture {
+		f := newFixture(t)
+		for i := range 5 {
+			if _, err := audit.Add(ctx, f.store, audit.Entry{Actor: "dev.operator", Action: "region.drain", Target: fmt.Sprint("r", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustVerify(t, f.store, 5)
+		return f
+	}
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, f fixture)
+		kind   string
+		seq    uint64
+	}{
+		{"an edited entry", func(t *testing.T, f fixture) {
+			f.edit(t, 2, func(e *audit.Entry) { e.Actor = "someone.else" })
+		}, audit.BrokenEdited, 2},
+		{"an edited entry whose hash was recomputed", func(t *testing.T, f fixture) {
+			f.edit(t, 2, func(e *audit.Entry) { e.Target = "us-east"; e.Hash = e.Digest() })
+		}, audit.BrokenRemoved, 3},
+		{"a removed entry", func(t *testing.T, f fixture) { f.remove(t, 3) }, audit.BrokenRemoved, 4},
+		{"the first entry removed", func(t *testing.T, f fixture) { f.remove(t, 1) }, audit.BrokenRemoved, 2},
+		{"the last entry removed", func(t *testing.T, f fixture) { f.remove(t, 5) }, audit.BrokenTruncated, 0},
+		{"the last entry removed, then another appended", func(t *testing.T, f fixture) {
+			f.remove(t, 5)
+			if _, err := audit.Add(ctx, f.store, audit.Entry{Action: "region.restore", Target: "r0"}); err != nil {
+				t.Fatal(err)
+			}
+		}, audit.BrokenRemoved, 6},
+		{"a renumbered entry", func(t *testing.T, f fixture) {
+			f.edit(t, 4, func(e *audit.Entry) { e.Seq = 2; e.Hash = e.Digest() })
+		}, audit.BrokenReordered, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fill(t)
+			tt.tamper(t, f)
+			r, err := audit.Verify(ctx, f.store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b *audit.Break
+			if !errors.As(r.Err(), &b) || b.Kind != tt.kind || b.Seq != tt.seq {
+				t.Fatalf("want %s at entry %d, got %v", tt.kind, tt.seq, r.Err())
+			}
+		})
+	}
+}
+
+func TestVerifyFindsTamperingInAFile(t *testing.T) {
+	checkTampering(t, func(t *testing.T) fixture {
+		path := filepath.Join(t.TempDir(), "audit.jsonl")
+		return fixture{
+			store:  &audit.FileStore{Path: path},
+			edit:   func(t *testing.T, seq uint64, change func(*audit.Entry)) { editLines(t, path, seq, change) },
+			remove: func(t *testing.T, seq uint64) { editLines(t, path, seq, nil) },
+		}
+	})
+}
+
+func TestVerifyFindsTamperingInMemory(t *testing.T) {
+	checkTampering(t, func(t *testing.T) fixture {
+		m := &audit.Memory{}
+		return fixture{
+			store: m,
+			edit: func(_ *testing.T, seq uint64, change func(*audit.Entry)) {
+				m.Tamper(func(es []audit.Entry) []audit.Entry { change(&es[seq-1]); return es })
+			},
+			remove: func(_ *testing.T, seq uint64) {
+				m.Tamper(func(es []audit.Entry) []audit.Entry { return append(es[:seq-1], es[seq:]...) })
+			},
+		}
+	})
+}
+
+// TestAnchorCatchesARewrittenChain: someone who rewrites the file and its
+// head from entry 2 on gets past the chain, not past a head kept elsewhere.
+func TestAnchorCatchesARewrittenChain(t *testing.T) {
+	dir := t.TempDir()
+	real, forged := filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "forged.jsonl")
+	ctx := context.Background()
+	for i, e := range entries() {
+		if _, err := audit.Add(ctx, &audit.FileStore{Path: real}, e); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			e.Target = "us-east" // what the forger wants the record to say
+		}
+		if _, err := audit.Add(ctx, &audit.FileStore{Path: forged}, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	anchor := mustVerify(t, &audit.FileStore{Path: real}, 3).Last
+	copyFile(t, forged, real)
+	copyFile(t, forged+".head", real+".head")
+	mustVerify(t, &audit.FileStore{Path: real}, 3) // the chain alone cannot tell
+	r, err := audit.Verify(ctx, &audit.FileStore{Path: real}, anchor)
+	if err != nil || r.Broken == nil || r.Broken.Kind != audit.BrokenAnchor {
+		t.Fatalf("want an anchor break, got %v %v", r.Err(), err)
+	}
+	if h, err := audit.ParseHead(anchor.String()); err != nil || h != anchor {
+		t.Fatalf("head round trip: %v %v", h, err)
+	}
 }
