@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -174,11 +172,9 @@ func (s *Server) CodecAuthorize(r *http.Request) (who string, ok bool) {
 
 // AuditCodecUse records one use of the codec endpoint: who decoded (or
 // encoded) how many payloads of which namespace. Decoding shows the data
-// the encryption protects, so every use is on the record.
-func (s *Server) AuditCodecUse(r *http.Request, who, namespace, op string, payloads int) {
-	e := audit.Entry{Time: time.Now().UTC(), Actor: who, Action: "codec." + op, Target: namespace,
-		Detail: fmt.Sprintf("%d payloads", payloads)}
-	if err := s.auditLog.Append(context.WithoutCancel(r.Context()), e); err != nil {
-		s.log.Error("audit entry not recorded", "action", e.Action, "target", namespace, "actor", who, "error", err)
-	}
+// the encryption protects, so a use that cannot be recorded is refused.
+func (s *Server) AuditCodecUse(r *http.Request, who, namespace, op string, payloads int) error {
+	e := audit.Entry{Actor: who, Action: "codec." + op, Target: namespace, Detail: fmt.Sprintf("%d payloads", payloads)}
+	_, _, err := s.record(r.Context(), e, audit.Always)
+	return err
 }

@@ -292,3 +292,22 @@ func TestStartToARemovedRegionLeavesNoRecord(t *testing.T) {
 		t.Fatalf("eu-central asked %d times, want 1", n)
 	}
 }
+
+// TestRetryNeverLandsInAnotherNamespace: an id claimed for an isolated
+// tenant's namespace whose start never went out (the gateway crashed
+// between claim and start) is never started by a request that belongs in
+// another namespace: that request is refused and nothing is sent.
+func TestRetryNeverLandsInAnotherNamespace(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, eu...)
+	if _, err := m.records.Claim(ctx, "b-77", Placement{Region: "eu-west", Namespace: "ns-eu-west-northwind"}); err != nil {
+		t.Fatal(err)
+	}
+	// decision() names the shared namespace ns-eu-west in eu-west.
+	if _, err := m.Start(ctx, decision(eu, eu), startReq("b-77")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("start: %v, want ErrConflict", err)
+	}
+	if n := len(fakes["eu-west"].calls()) + len(fakes["eu-central"].calls()); n != 0 {
+		t.Fatalf("%d starts sent", n)
+	}
+}

@@ -15,12 +15,13 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway/clientauth"
+	"github.com/regiongate/regiongate/internal/testkit/idp"
 )
 
 func TestAuthenticateHeaders(t *testing.T) {
-	i := newIdP(t)
-	token := i.sign(t, "rsa-1", i.claims(time.Now(), nil))
-	withOIDC := i.config()
+	i := idp.New(t)
+	token := i.Sign(t, "rsa-1", i.Claims(time.Now(), nil))
+	withOIDC := oidcConfig(i)
 	tests := []struct {
 		name   string
 		mode   string
@@ -72,17 +73,17 @@ func TestAuthenticateHeaders(t *testing.T) {
 }
 
 func TestApplyKeepsTheJWKSWhenOIDCIsUnchanged(t *testing.T) {
-	i := newIdP(t)
-	cfg := i.config()
+	i := idp.New(t)
+	cfg := oidcConfig(i)
 	a := newJWTAuth(t, i, cfg, nil)
-	tok := "Bearer " + i.sign(t, "rsa-1", i.claims(time.Now(), nil))
+	tok := "Bearer " + i.Sign(t, "rsa-1", i.Claims(time.Now(), nil))
 	if _, err := a.Authenticate(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
 	same := *cfg.OIDC // an equal copy, as a reload of the same config gives
 	a.Apply(configs.ClientAuth{Mode: configs.ClientAuthOptional, OIDC: &same})
-	if _, err := a.Authenticate(context.Background(), tok); err != nil || i.jwksHits.Load() != 1 {
-		t.Fatalf("after an unchanged Apply: %v, %d JWKS fetches", err, i.jwksHits.Load())
+	if _, err := a.Authenticate(context.Background(), tok); err != nil || i.JWKSHits.Load() != 1 {
+		t.Fatalf("after an unchanged Apply: %v, %d JWKS fetches", err, i.JWKSHits.Load())
 	}
 	if p, err := a.Authenticate(context.Background(), ""); err != nil || p.Method != clientauth.MethodAnonymous {
 		t.Fatalf("the new mode is not in force: %+v %v", p, err)
@@ -104,8 +105,8 @@ func TestApplyKeepsTheJWKSWhenOIDCIsUnchanged(t *testing.T) {
 // the handler through the request's context.
 func TestMiddleware(t *testing.T) {
 	gin.SetMode(gin.TestMode)
-	i := newIdP(t)
-	a := newJWTAuth(t, i, i.config(), nil)
+	i := idp.New(t)
+	a := newJWTAuth(t, i, oidcConfig(i), nil)
 	var logged []error
 	r := gin.New()
 	r.Use(a.Middleware(func(c *gin.Context, err error) {
@@ -166,8 +167,8 @@ func TestMiddleware(t *testing.T) {
 	}
 
 	t.Run("codec role from a token only", func(t *testing.T) {
-		withRole := "Bearer " + i.sign(t, "rsa-1", i.claims(time.Now(), nil))
-		withoutRole := "Bearer " + i.sign(t, "ec-1", i.claims(time.Now(), func(c jwt.MapClaims) { c["roles"] = "viewer" }))
+		withRole := "Bearer " + i.Sign(t, "rsa-1", i.Claims(time.Now(), nil))
+		withoutRole := "Bearer " + i.Sign(t, "ec-1", i.Claims(time.Now(), func(c jwt.MapClaims) { c["roles"] = "viewer" }))
 		for auth, want := range map[string]bool{withRole: true, withoutRole: false, "Bearer dev-client-acme": false} {
 			if _, body := get("/codec", auth); body["allowed"] != want {
 				t.Errorf("%.20s: allowed %v, want %v", auth, body["allowed"], want)

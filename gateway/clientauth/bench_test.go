@@ -9,6 +9,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway/clientauth"
+	"github.com/regiongate/regiongate/internal/testkit/idp"
 )
 
 // BenchmarkAuthenticateAPIKey: one key among 10,003 (the dev keys and
@@ -35,9 +36,9 @@ func BenchmarkAuthenticateAPIKey(b *testing.B) {
 
 // BenchmarkAuthenticateJWTCached: a token seen before (RS256, 2048 bits).
 func BenchmarkAuthenticateJWTCached(b *testing.B) {
-	i := newIdP(b)
-	a := newJWTAuth(b, i, i.config(), nil)
-	header := "Bearer " + i.sign(b, "rsa-1", i.claims(time.Now(), nil))
+	i := idp.New(b)
+	a := newJWTAuth(b, i, oidcConfig(i), nil)
+	header := "Bearer " + i.Sign(b, "rsa-1", i.Claims(time.Now(), nil))
 	ctx := context.Background()
 	if _, err := a.Authenticate(ctx, header); err != nil {
 		b.Fatal(err)
@@ -55,11 +56,11 @@ func BenchmarkAuthenticateJWTCached(b *testing.B) {
 func BenchmarkAuthenticateJWTUncached(b *testing.B) {
 	for _, kid := range []string{"rsa-1", "ec-1"} {
 		b.Run(kid, func(b *testing.B) {
-			i := newIdP(b)
-			a := newJWTAuth(b, i, i.config(), func(o *clientauth.Options) { o.CacheSize = 1 })
+			i := idp.New(b)
+			a := newJWTAuth(b, i, oidcConfig(i), func(o *clientauth.Options) { o.CacheSize = 1 })
 			headers := []string{
-				"Bearer " + i.sign(b, kid, i.claims(time.Now(), nil)),
-				"Bearer " + i.sign(b, kid, i.claims(time.Now().Add(time.Second), nil)),
+				"Bearer " + i.Sign(b, kid, i.Claims(time.Now(), nil)),
+				"Bearer " + i.Sign(b, kid, i.Claims(time.Now().Add(time.Second), nil)),
 			}
 			ctx := context.Background()
 			b.ReportAllocs()

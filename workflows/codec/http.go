@@ -27,8 +27,9 @@ type HTTPOptions struct {
 	Authorize func(*http.Request) (who string, ok bool)
 	// OnUse, when set, hears every authorized encode or decode before it
 	// is served: who, the namespace, "encode" or "decode", and how many
-	// payloads (an audit trail of who read what).
-	OnUse func(r *http.Request, who, namespace, op string, payloads int)
+	// payloads (an audit trail of who read what). An error refuses the
+	// request (503): a use that cannot be recorded is not served.
+	OnUse func(r *http.Request, who, namespace, op string, payloads int) error
 	// AllowOrigins are the browser origins (the Temporal UI's, e.g.
 	// "http://localhost:8233") allowed to call the endpoint; empty means no
 	// cross-origin calls.
@@ -109,7 +110,11 @@ func (h *codecHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/encode") {
 			op = "encode"
 		}
-		h.opts.OnUse(r, who, namespace, op, len(req.Payloads))
+		if err := h.opts.OnUse(r, who, namespace, op, len(req.Payloads)); err != nil {
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "the use of the codec could not be recorded; retry later", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	codec.ServeHTTP(w, r)

@@ -2,9 +2,10 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
-	"slices"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,8 +157,12 @@ func TestHTTPHandlerReportsEveryUse(t *testing.T) {
 	srv := codecServer(t, HTTPOptions{
 		Codecs:    map[string]converter.PayloadCodec{"dev-eu-west": eu},
 		Authorize: BearerAuthorizer("ui", func(s string) bool { return s == goodToken }),
-		OnUse: func(_ *http.Request, who, ns, op string, n int) {
+		OnUse: func(_ *http.Request, who, ns, op string, n int) error {
 			uses = append(uses, use{who, ns, op, n})
+			if ns == "dev-eu-west" && op == "encode" && n == 3 {
+				return errors.New("audit store down")
+			}
+			return nil
 		},
 	})
 	plain := []*commonpb.Payload{jsonPayload(t, "a"), jsonPayload(t, "b")}
@@ -174,7 +179,10 @@ func TestHTTPHandlerReportsEveryUse(t *testing.T) {
 	if _, err := remote(srv, "dev-eu-west", "wrong").Decode(stored); err == nil {
 		t.Fatal("a wrong token decoded")
 	}
-	want := []use{{"ui", "dev-eu-west", "decode", 2}, {"ui", "dev-eu-west", "encode", 1}}
+	if _, err := remote(srv, "dev-eu-west", goodToken).Encode(append(plain, plain[0])); err == nil {
+		t.Fatal("a use that could not be recorded was served")
+	}
+	want := []use{{"ui", "dev-eu-west", "decode", 2}, {"ui", "dev-eu-west", "encode", 1}, {"ui", "dev-eu-west", "encode", 3}}
 	if !slices.Equal(uses, want) {
 		t.Fatalf("uses %+v, want %+v", uses, want)
 	}

@@ -170,8 +170,10 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
 			Lookup: g.codecLookup(o.CodecKeys),
 			// g.Server is set before anything is served.
-			Authorize:    func(r *http.Request) (string, bool) { return g.Server.CodecAuthorize(r) },
-			OnUse:        func(r *http.Request, who, ns, op string, n int) { g.Server.AuditCodecUse(r, who, ns, op, n) },
+			Authorize: func(r *http.Request) (string, bool) { return g.Server.CodecAuthorize(r) },
+			OnUse: func(r *http.Request, who, ns, op string, n int) error {
+				return g.Server.AuditCodecUse(r, who, ns, op, n)
+			},
 			AllowOrigins: o.CodecOrigins,
 		}),
 	})
