@@ -36,6 +36,9 @@ type Config struct {
 	Tenants []Tenant `yaml:"tenants,omitempty"`
 	// Location says where the user's country comes from.
 	Location Location `yaml:"location,omitempty"`
+	// ClientAuth says how client API callers authenticate; absent means
+	// a credential is required.
+	ClientAuth ClientAuth `yaml:"clientAuth,omitempty"`
 
 	version string
 	raw     []byte
@@ -58,6 +61,11 @@ type Tenant struct {
 	// Isolated tenants get a namespace of their own in every region:
 	// "<region's namespace>-<tenant>".
 	Isolated bool `yaml:"isolated"`
+	// RatePerSecond, Burst and MaxInFlight override limits' tenant
+	// defaults for this tenant; absent means the default.
+	RatePerSecond *float64 `yaml:"ratePerSecond,omitempty"`
+	Burst         *int     `yaml:"burst,omitempty"`
+	MaxInFlight   *int     `yaml:"maxInFlight,omitempty"`
 }
 
 // Location configures the sources of the user's country, tried in order.
@@ -153,11 +161,59 @@ type Breaker struct {
 type Limits struct {
 	// MaxBodyBytes caps a request body; zero means 1 MiB.
 	MaxBodyBytes int64 `yaml:"maxBodyBytes,omitempty"`
-	// TenantRatePerSecond limits starts per tenant; zero means no limit.
-	// Requests that name no tenant are not limited.
+	// TenantRatePerSecond limits each tenant's starts, unless its entry in
+	// tenants says otherwise; zero means no limit.
 	TenantRatePerSecond float64 `yaml:"tenantRatePerSecond,omitempty"`
-	// TenantBurst is the bucket size; zero means twice the rate.
+	// TenantBurst is each tenant's bucket size; zero means twice the rate.
 	TenantBurst int `yaml:"tenantBurst,omitempty"`
+	// TenantMaxInFlight caps each tenant's starts in progress at once (a
+	// slow region holds them); zero means no cap.
+	TenantMaxInFlight int `yaml:"tenantMaxInFlight,omitempty"`
+	// AnonymousRatePerSecond, AnonymousBurst and AnonymousMaxInFlight are
+	// the one bucket every anonymous caller shares (clientAuth optional);
+	// zero rate means no limit, zero burst twice the rate, zero cap none.
+	AnonymousRatePerSecond float64 `yaml:"anonymousRatePerSecond,omitempty"`
+	AnonymousBurst         int     `yaml:"anonymousBurst,omitempty"`
+	AnonymousMaxInFlight   int     `yaml:"anonymousMaxInFlight,omitempty"`
+}
+
+// Quota is the start limit one caller gets: a token bucket and a cap on
+// starts in progress. A zero RatePerSecond means no rate limit, a zero
+// MaxInFlight no cap; Burst is never zero when there is a rate.
+type Quota struct {
+	RatePerSecond float64
+	Burst         int
+	MaxInFlight   int
+}
+
+// QuotaOf is the quota of a tenant ("" for anonymous callers): its own
+// entry's overrides over the defaults in limits.
+func (c *Config) QuotaOf(tenant string) Quota {
+	if tenant == "" {
+		return quota(c.Limits.AnonymousRatePerSecond, c.Limits.AnonymousBurst, c.Limits.AnonymousMaxInFlight)
+	}
+	q := Quota{RatePerSecond: c.Limits.TenantRatePerSecond, Burst: c.Limits.TenantBurst, MaxInFlight: c.Limits.TenantMaxInFlight}
+	t := c.Tenant(tenant)
+	if t.RatePerSecond != nil {
+		q.RatePerSecond = *t.RatePerSecond
+		if t.Burst == nil {
+			q.Burst = 0 // twice the tenant's own rate, not the default burst
+		}
+	}
+	if t.Burst != nil {
+		q.Burst = *t.Burst
+	}
+	if t.MaxInFlight != nil {
+		q.MaxInFlight = *t.MaxInFlight
+	}
+	return quota(q.RatePerSecond, q.Burst, q.MaxInFlight)
+}
+
+func quota(rate float64, burst, inFlight int) Quota {
+	if rate > 0 && burst <= 0 {
+		burst = max(1, int(2*rate))
+	}
+	return Quota{RatePerSecond: rate, Burst: burst, MaxInFlight: inFlight}
 }
 
 // Duration is a time.Duration written as "5s" in YAML.
@@ -270,4 +326,5 @@ func (c *Config) applyDefaults() {
 	if c.DefaultRegion == "" && len(c.Regions) > 0 {
 		c.DefaultRegion = c.Regions[0].Name
 	}
+	c.ClientAuth.applyDefaults()
 }

@@ -60,12 +60,28 @@ func TestSchemaAgreesWithTheDecoder(t *testing.T) {
 	if err := s.Validate(asJSON(t, dev)); err != nil {
 		t.Fatalf("dev.yaml fails the schema: %v", err)
 	}
+	if !strings.HasSuffix(dev, "clientAuth:\n  mode: optional\n") {
+		t.Fatal("dev.yaml no longer ends with its clientAuth section, which the cases below extend")
+	}
+	withOIDC := dev + "  oidc: {issuer: https://idp.example/, audiences: [rg], algorithms: [ES256], tenantClaim: ext.tenant, leeway: 30s}\n"
+	if err := s.Validate(asJSON(t, withOIDC)); err != nil {
+		t.Fatalf("an oidc section fails the schema: %v", err)
+	}
+	if _, err := Parse([]byte(withOIDC)); err != nil {
+		t.Fatalf("an oidc section fails the decoder: %v", err)
+	}
 	bad := []struct{ name, text string }{
 		{"unknown top-level field", dev + "\ncolour: red\n"},
 		{"unknown region field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    colour: red", 1)},
 		{"bad duration", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    callTimeout: fast", 1)},
 		{"bad region name", strings.Replace(dev, "name: us-east", "name: US East", 1)},
 		{"unknown location source", dev + "\nlocation:\n  precedence: [crystal-ball]\n"},
+		{"unknown client auth mode", strings.Replace(dev, "mode: optional", "mode: sometimes", 1)},
+		{"alg none", dev + "  oidc: {issuer: https://idp.example/, audiences: [rg], algorithms: [none]}\n"},
+		{"HMAC algorithm", dev + "  oidc: {issuer: https://idp.example/, audiences: [rg], algorithms: [HS256]}\n"},
+		{"oidc without audiences", dev + "  oidc: {issuer: https://idp.example/}\n"},
+		{"plain http issuer", dev + "  oidc: {issuer: http://idp.example/, audiences: [rg]}\n"},
+		{"tenant with a capital", strings.Replace(dev, "{name: northwind,", "{name: Northwind,", 1)},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {

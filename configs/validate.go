@@ -56,9 +56,14 @@ func Validate(c *Config) error {
 	v.classRegions(c)
 	v.tenants(c)
 	v.location(c)
+	v.clientAuth(c.ClientAuth)
 	v.within(float64(c.Limits.MaxBodyBytes), MaxBodyBytesLimit, "limits.maxBodyBytes", "bytes")
 	v.within(c.Limits.TenantRatePerSecond, MaxTenantRate, "limits.tenantRatePerSecond", "starts per second")
 	v.within(float64(c.Limits.TenantBurst), MaxTenantBurst, "limits.tenantBurst", "starts")
+	v.within(float64(c.Limits.TenantMaxInFlight), MaxInFlight, "limits.tenantMaxInFlight", "starts")
+	v.within(c.Limits.AnonymousRatePerSecond, MaxTenantRate, "limits.anonymousRatePerSecond", "starts per second")
+	v.within(float64(c.Limits.AnonymousBurst), MaxTenantBurst, "limits.anonymousBurst", "starts")
+	v.within(float64(c.Limits.AnonymousMaxInFlight), MaxInFlight, "limits.anonymousMaxInFlight", "starts")
 	if len(v.problems) > 0 {
 		return &ValidationError{Problems: v.problems}
 	}
@@ -72,6 +77,7 @@ const (
 	MaxBodyBytesLimit = 64 << 20 // limits.maxBodyBytes
 	MaxTenantRate     = 1e6      // limits.tenantRatePerSecond
 	MaxTenantBurst    = 1e7      // limits.tenantBurst
+	MaxInFlight       = 1e6      // limits.tenantMaxInFlight, tenants[].maxInFlight
 	MaxBreakerCount   = 10000    // breaker.consecutiveFailures, breaker.halfOpenRequests
 	MaxCallTimeout    = Duration(10 * time.Minute)
 	MaxOpenFor        = Duration(24 * time.Hour)
@@ -187,9 +193,19 @@ func (v *validator) tenants(c *Config) {
 	seen := map[string]bool{}
 	for i, t := range c.Tenants {
 		p := fmt.Sprintf("tenants[%d].name", i)
-		v.check(nameRE.MatchString(t.Name), p, "must be a lower-case name, got %q", t.Name)
+		v.check(ValidTenant(t.Name), p, "must be a tenant name (lower-case letters, digits and -, at most 63, not starting with -), got %q", t.Name)
 		v.check(!seen[t.Name], p, "duplicate tenant %q", t.Name)
 		seen[t.Name] = true
+		q := fmt.Sprintf("tenants[%d].", i)
+		if t.RatePerSecond != nil {
+			v.within(*t.RatePerSecond, MaxTenantRate, q+"ratePerSecond", "starts per second")
+		}
+		if t.Burst != nil {
+			v.within(float64(*t.Burst), MaxTenantBurst, q+"burst", "starts")
+		}
+		if t.MaxInFlight != nil {
+			v.within(float64(*t.MaxInFlight), MaxInFlight, q+"maxInFlight", "starts")
+		}
 	}
 }
 

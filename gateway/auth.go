@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/regiongate/regiongate/gateway/clientauth"
+	"github.com/regiongate/regiongate/internal/base/audit"
 )
 
 // Roles an admin token may hold. Admin holds them all.
@@ -146,4 +149,32 @@ func Authorizer(tokens []Token, role string) func(*http.Request) bool {
 		t, ok := authenticate(tokens, r.Header.Get("Authorization"))
 		return ok && t.Has(role)
 	}
+}
+
+// CodecAuthorize says who may use the codec endpoint: an admin token
+// holding the operator role, or an OIDC access token whose roles include
+// the config's clientAuth.oidc.codecRole (the Temporal UI's "pass access
+// token"). who names the caller for the audit trail.
+func (s *Server) CodecAuthorize(r *http.Request) (who string, ok bool) {
+	if t, ok := authenticate(s.tokens, r.Header.Get("Authorization")); ok {
+		return t.Name, t.Has(RoleOperator)
+	}
+	oidc := s.Config().ClientAuth.OIDC
+	if oidc == nil {
+		return "", false
+	}
+	p, err := s.clientAuth.AuthenticateRequest(r)
+	if err != nil || p.Method != clientauth.MethodJWT || !p.HasRole(oidc.CodecRole) {
+		return "", false
+	}
+	return "oidc:" + p.Subject, true
+}
+
+// AuditCodecUse records one use of the codec endpoint: who decoded (or
+// encoded) how many payloads of which namespace. Decoding shows the data
+// the encryption protects, so a use that cannot be recorded is refused.
+func (s *Server) AuditCodecUse(r *http.Request, who, namespace, op string, payloads int) error {
+	e := audit.Entry{Actor: who, Action: "codec." + op, Target: namespace, Detail: fmt.Sprintf("%d payloads", payloads)}
+	_, _, err := s.record(r.Context(), e, audit.Always)
+	return err
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"slices"
 	"time"
-	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/base/jsonbody"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
@@ -32,13 +32,10 @@ type StartBody struct {
 	Input              json.RawMessage `json:"input,omitempty"`
 }
 
-// maxTenantLen bounds a tenant name: it keys a rate-limit bucket and is
-// part of derived workflow ids and namespaces.
-const maxTenantLen = 128
-
 // DecodeStart reads a start body strictly (jsonbody.Decode: size cap,
 // unknown fields, trailing data, duplicate keys, depth), then checks what
-// only a start needs: input is an object, the id and tenant are bounded.
+// only a start needs: input is an object, the id is bounded, the tenant (if
+// any) is a canonical tenant name.
 func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	var b StartBody
 	if err := jsonbody.Decode(r, limit, &b); err != nil {
@@ -55,8 +52,8 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 			return StartBody{}, err
 		}
 	}
-	if len(b.Tenant) > maxTenantLen || strings.ContainsFunc(b.Tenant, unicode.IsControl) {
-		return StartBody{}, fmt.Errorf("tenant must be at most %d bytes (UTF-8) with no control characters", maxTenantLen)
+	if b.Tenant != "" && !configs.ValidTenant(b.Tenant) {
+		return StartBody{}, fmt.Errorf("tenant %q is not a tenant name (lower-case letters, digits and '-', at most 63)", b.Tenant)
 	}
 	return b, nil
 }
@@ -151,9 +148,19 @@ func (s *Server) start(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if b.Tenant, ok = requestTenant(c, b.Tenant); !ok {
+		return
+	}
 	// Before any routing work: a limited tenant costs as little as possible.
-	if !s.limits.allow(b.Tenant) {
-		fail(c, kindRateLimited, fmt.Sprintf("tenant %q is over its rate limit", b.Tenant))
+	release, over := s.limits.acquire(b.Tenant)
+	if over != "" {
+		s.limited(c, b.Tenant, over)
+		return
+	}
+	defer release()
+	id := workflowID(b, c.GetHeader("Idempotency-Key"))
+	tid, ok := temporalID(c, b.Tenant, id)
+	if !ok {
 		return
 	}
 	req := b.routerRequest()
@@ -176,9 +183,8 @@ func (s *Server) start(c *gin.Context) {
 		outcome.refused = s.routingError(c, d, routeErr)
 		return
 	}
-	id := workflowID(b, c.GetHeader("Idempotency-Key"))
 	st, err := s.regions.Start(c.Request.Context(), d, regions.StartRequest{
-		WorkflowID:   id,
+		WorkflowID:   tid,
 		WorkflowType: b.WorkflowType,
 		Input:        b.Input,
 	})
@@ -191,12 +197,26 @@ func (s *Server) start(c *gin.Context) {
 		return
 	}
 	outcome.landed = st.Region
+	st.WorkflowID = id          // the caller's id, not the Temporal one
 	c.Set(ctxRegion, st.Region) // where it went, for the request metrics
 	status := http.StatusCreated
 	if st.Existing {
 		status = http.StatusOK
 	}
 	c.JSON(status, st)
+}
+
+// limited answers a start over its caller's quota: 429 with Retry-After.
+func (s *Server) limited(c *gin.Context, tenant string, over limitReason) {
+	who := fmt.Sprintf("tenant %q", tenant)
+	if tenant == "" {
+		who = "anonymous callers"
+	}
+	if over == overInFlight {
+		fail(c, kindRateLimited, who+" already have their limit of starts in progress; retry when one is done")
+		return
+	}
+	fail(c, kindRateLimited, who+" are over their rate limit")
 }
 
 // regionError maps a regions error to a problem. Details of the failure
@@ -213,6 +233,8 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 		p = newProblem(kindUnknownOutcome, "the start may or may not have reached its region; retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
 		p = newProblem(kindRegionUnreachable, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
+	case errors.Is(err, regions.ErrNotLawful):
+		p = newProblem(kindNoLawfulRegion, "the region config changed while this start was in flight and no region it chose may hold this data now; nothing was sent")
 	case regions.IsCallerError(err):
 		p = newProblem(kindBadRequest, err.Error())
 	default:
@@ -226,22 +248,28 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 }
 
 func (s *Server) describe(c *gin.Context) {
-	if !pathNames(c) {
+	loc, ok := s.locate(c)
+	if !ok {
 		return
 	}
-	d, err := s.regions.Describe(c.Request.Context(), c.Param("id"))
+	d, err := loc.Describe(c.Request.Context())
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return
 	}
+	d.WorkflowID = c.Param("id") // the caller's id, not the Temporal one
 	c.JSON(200, d)
 }
 
 func (s *Server) query(c *gin.Context) {
-	if !pathNames(c) {
+	if !pathNames(c) || builtinName(c, "query", c.Param("query")) {
 		return
 	}
-	res, err := s.regions.Query(c.Request.Context(), c.Param("id"), c.Param("query"))
+	loc, ok := s.locate(c)
+	if !ok || !s.mayHold(c, loc, c.Query("userLocation"), c.Query("dataClassification")) {
+		return
+	}
+	res, err := loc.Query(c.Request.Context(), c.Param("query"))
 	if err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return
@@ -249,13 +277,17 @@ func (s *Server) query(c *gin.Context) {
 	c.JSON(200, gin.H{"result": res})
 }
 
-// SignalBody is the body of a signal.
+// SignalBody is the body of a signal. UserLocation and DataClassification,
+// when given, say what the signal carries: it is refused unless the
+// workflow's region may hold that data.
 type SignalBody struct {
-	Input json.RawMessage `json:"input,omitempty"`
+	Input              json.RawMessage `json:"input,omitempty"`
+	UserLocation       string          `json:"userLocation,omitempty"`
+	DataClassification string          `json:"dataClassification,omitempty"`
 }
 
 func (s *Server) signal(c *gin.Context) {
-	if !pathNames(c) {
+	if !pathNames(c) || builtinName(c, "signal", c.Param("signal")) {
 		return
 	}
 	// An empty body is a signal without input.
@@ -268,7 +300,11 @@ func (s *Server) signal(c *gin.Context) {
 	if string(b.Input) == "null" {
 		b.Input = nil
 	}
-	if err := s.regions.Signal(c.Request.Context(), c.Param("id"), c.Param("signal"), b.Input); err != nil {
+	loc, ok := s.locate(c)
+	if !ok || !s.mayHold(c, loc, b.UserLocation, b.DataClassification) {
+		return
+	}
+	if err := loc.Signal(c.Request.Context(), c.Param("signal"), b.Input); err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return
 	}
@@ -276,12 +312,42 @@ func (s *Server) signal(c *gin.Context) {
 }
 
 func (s *Server) cancel(c *gin.Context) {
-	if !pathNames(c) {
+	loc, ok := s.locate(c)
+	if !ok {
 		return
 	}
-	if err := s.regions.Cancel(c.Request.Context(), c.Param("id")); err != nil {
+	if err := loc.Cancel(c.Request.Context()); err != nil {
 		s.regionError(c, c.Param("id"), err)
 		return
 	}
 	c.JSON(202, gin.H{"workflowId": c.Param("id"), "cancelRequested": true})
+}
+
+// mayHold checks data a signal or query carries against the residency of
+// the workflow's region: when the request says whose data it is (both
+// userLocation and dataClassification), a region that may not hold it is a
+// 422 and nothing is sent.
+func (s *Server) mayHold(c *gin.Context, loc regions.Location, location, class string) bool {
+	if location == "" && class == "" {
+		return true
+	}
+	if location == "" || class == "" {
+		fail(c, kindBadRequest, "send userLocation and dataClassification together")
+		return false
+	}
+	pol := s.Policy()
+	d, err := pol.Decide(router.Request{Location: location, Class: class}, nil)
+	switch {
+	case errors.Is(err, router.ErrNoLawfulRegion):
+	case err != nil:
+		fail(c, kindBadRequest, err.Error())
+		return false
+	case slices.Contains(d.Lawful, loc.Region.Name()):
+		return true
+	}
+	p := newProblem(kindNoLawfulRegion, fmt.Sprintf("%s data of %s may not be stored in %s, where workflow %s runs; nothing was sent",
+		class, location, loc.Region.Name(), c.Param("id")))
+	p.Decision = d
+	writeProblem(c, p)
+	return false
 }

@@ -50,9 +50,12 @@ func TestDecodeStart(t *testing.T) {
 		{"workflowId with a control character", `{"workflowId":"wf\u0001x"}`, nil, "workflowId"},
 		{"workflowId with a newline", `{"workflowId":"wf\nx"}`, nil, "workflowId"},
 		{"workflowId with DEL", `{"workflowId":"wf\u007fx"}`, nil, "workflowId"},
-		{"tenant at the length limit", `{"tenant":"` + strings.Repeat("t", maxTenantLen) + `"}`, &StartBody{Tenant: strings.Repeat("t", maxTenantLen)}, ""},
-		{"tenant over the length limit", `{"tenant":"` + strings.Repeat("t", maxTenantLen+1) + `"}`, nil, "tenant"},
+		{"tenant at the length limit", `{"tenant":"` + strings.Repeat("t", 63) + `"}`, &StartBody{Tenant: strings.Repeat("t", 63)}, ""},
+		{"tenant over the length limit", `{"tenant":"` + strings.Repeat("t", 64) + `"}`, nil, "tenant"},
 		{"tenant with a control character", `{"tenant":"a\u0000b"}`, nil, "tenant"},
+		{"tenant in upper case", `{"tenant":"Northwind"}`, nil, "tenant"},
+		{"tenant with a trailing space", `{"tenant":"northwind "}`, nil, "tenant"},
+		{"tenant with a zero-width joiner", `{"tenant":"north\u200dwind"}`, nil, "tenant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 
 func booking(id, location, class string) map[string]any {
 	return map[string]any{
-		"workflowType": "PropertyBooking", "workflowId": id, "tenant": "acme",
+		"workflowType": "PropertyBooking", "workflowId": id,
 		"userLocation": location, "dataClassification": class,
 		"input": map[string]any{"propertyId": "p-42", "nights": 2, "amountCents": 25000, "cardToken": "tok_visa"},
 	}
@@ -24,9 +24,16 @@ func booking(id, location, class string) map[string]any {
 
 func waitStatus(t *testing.T, id, want string) map[string]any {
 	t.Helper()
+	return waitStatusAs(t, id, want)
+}
+
+// waitStatusAs polls a describe sent with the given headers (a tenant's
+// credential) until the workflow has the status.
+func waitStatusAs(t *testing.T, id, want string, header ...string) map[string]any {
+	t.Helper()
 	var last map[string]any
 	poll.Until(t, 30*time.Second, id+" to be "+want, func() bool {
-		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id), nil)
+		r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id), nil, header...)
 		if r.Status != 200 {
 			t.Fatalf("describe %s: %d %s", id, r.Status, r.Body)
 		}
@@ -225,22 +232,23 @@ func TestIsolatedTenantGetsItsOwnNamespace(t *testing.T) {
 	id := uniqueID(t)
 	b := booking(id, "DE", "pii")
 	b["tenant"] = "northwind"
-	r := do(t, "POST", stack.ClientURL+"/v1/workflows", b)
+	northwind := []string{"Authorization", "Bearer dev-client-northwind"}
+	r := do(t, "POST", stack.ClientURL+"/v1/workflows", b, northwind...)
 	if r.Status != 201 || r.json(t)["namespace"] != "dev-eu-west-northwind" || r.json(t)["region"] != "eu-west" {
 		t.Fatalf("start: %d %s", r.Status, r.Body)
 	}
-	// Lookups carry no tenant: the routing record says which namespace.
-	d := waitStatus(t, id, "COMPLETED")
+	// Lookups name no namespace: the routing record says which.
+	d := waitStatusAs(t, id, "COMPLETED", northwind...)
 	if d["namespace"] != "dev-eu-west-northwind" {
 		t.Fatalf("describe: %v", d)
 	}
-	if q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id)+"/queries/getStatus", nil); q.Status != 200 {
+	if q := do(t, "GET", stack.ClientURL+"/v1/workflows/"+url.PathEscape(id)+"/queries/getStatus", nil, northwind...); q.Status != 200 {
 		t.Fatalf("query: %d %s", q.Status, q.Body)
 	}
-	if presentIn(t, "eu-west", id) {
+	if presentIn(t, "eu-west", "northwind:"+id) {
 		t.Fatal("the isolated tenant's workflow is in the region's shared namespace")
 	}
-	if again := do(t, "POST", stack.ClientURL+"/v1/workflows", b); again.Status != 200 || again.json(t)["runId"] != r.json(t)["runId"] {
+	if again := do(t, "POST", stack.ClientURL+"/v1/workflows", b, northwind...); again.Status != 200 || again.json(t)["runId"] != r.json(t)["runId"] {
 		t.Fatalf("retry: %d %s", again.Status, again.Body)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/gateway/clientauth"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
 )
@@ -22,8 +23,9 @@ func offlineServer(t *testing.T, cfg *configs.Config) *gateway.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
+	keys := clientauth.NewKeys(clientauth.DevKeys()...)
 	srv, err := gateway.New(gateway.Options{Regions: mgr, Config: cfg, WorkflowTypes: workflows.Names, Tokens: gateway.DevTokens(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		ClientKeys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

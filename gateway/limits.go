@@ -9,65 +9,104 @@ import (
 	"github.com/regiongate/regiongate/configs"
 )
 
-// tenantLimits holds one token bucket per tenant that names itself.
+// tenantLimits holds, per tenant, a token bucket and a count of starts in
+// progress; anonymous callers share the bucket of the tenant "". Quotas
+// come from the config (configs.Config.QuotaOf).
 type tenantLimits struct {
 	mu      sync.Mutex
-	limits  configs.Limits
-	perSec  float64
-	burst   int
-	buckets map[string]*rate.Limiter
+	cfg     *configs.Config
+	buckets map[string]*bucket
 }
 
-// sweepAt is how many buckets there may be before the full ones (tenants
-// idle long enough to be back at their burst, so no different from a new
-// bucket) are dropped: tenant names are the client's to choose.
+// bucket is one caller's limits.
+type bucket struct {
+	quota    configs.Quota
+	limiter  *rate.Limiter // nil when the rate is not limited
+	inFlight int
+}
+
+// sweepAt is how many buckets there may be before the idle ones (nothing
+// in flight, back at their burst: no different from a new bucket) are
+// dropped, so memory stays bounded however many tenants call.
 const sweepAt = 10_000
 
-func newTenantLimits(l configs.Limits) *tenantLimits {
-	t := &tenantLimits{}
-	t.reconfigure(l)
-	return t
+func newTenantLimits(cfg *configs.Config) *tenantLimits {
+	return &tenantLimits{cfg: cfg, buckets: map[string]*bucket{}}
 }
 
-// reconfigure takes new limits; buckets start afresh only if they changed.
-func (t *tenantLimits) reconfigure(l configs.Limits) {
+// reconfigure takes a new config. A bucket whose quota is unchanged is
+// kept as it is; one whose quota changed gets a new limiter (its starts in
+// flight still count).
+func (t *tenantLimits) reconfigure(cfg *configs.Config) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.buckets != nil && l == t.limits {
-		return
+	t.cfg = cfg
+	for tenant, b := range t.buckets {
+		if q := cfg.QuotaOf(tenant); q != b.quota {
+			b.quota, b.limiter = q, newLimiter(q)
+		}
 	}
-	t.limits, t.perSec, t.burst = l, l.TenantRatePerSecond, l.TenantBurst
-	if t.burst <= 0 {
-		t.burst = max(1, int(2*t.perSec))
-	}
-	t.buckets = map[string]*rate.Limiter{}
 }
 
-// allow reports whether the tenant may make one more request now. Requests
-// without a tenant, or with limits off, are always allowed.
-func (t *tenantLimits) allow(tenant string) bool {
+func newLimiter(q configs.Quota) *rate.Limiter {
+	if q.RatePerSecond <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(q.RatePerSecond), q.Burst)
+}
+
+// limitReason says why a start was limited.
+type limitReason string
+
+const (
+	overRate     limitReason = "rate"
+	overInFlight limitReason = "in-flight"
+)
+
+// acquire admits one start of tenant ("" for anonymous) or says which
+// limit it is over. An admitted start must call release when it is done.
+func (t *tenantLimits) acquire(tenant string) (release func(), over limitReason) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if tenant == "" || t.perSec <= 0 {
-		return true
-	}
 	b, ok := t.buckets[tenant]
 	if !ok {
 		if len(t.buckets) >= sweepAt {
 			t.sweep()
 		}
-		b = rate.NewLimiter(rate.Limit(t.perSec), t.burst)
+		q := t.cfg.QuotaOf(tenant)
+		b = &bucket{quota: q, limiter: newLimiter(q)}
 		t.buckets[tenant] = b
 	}
-	return b.Allow()
+	if b.quota.MaxInFlight > 0 && b.inFlight >= b.quota.MaxInFlight {
+		return nil, overInFlight
+	}
+	if b.limiter != nil && !b.limiter.Allow() {
+		return nil, overRate
+	}
+	b.inFlight++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			b.inFlight--
+			t.mu.Unlock()
+		})
+	}, ""
 }
 
-// sweep drops the buckets that are full again.
+// sweep drops the buckets with nothing in flight that are full again.
 func (t *tenantLimits) sweep() {
 	now := time.Now()
 	for name, b := range t.buckets {
-		if b.TokensAt(now) >= float64(t.burst) {
+		if b.inFlight == 0 && (b.limiter == nil || b.limiter.TokensAt(now) >= float64(b.quota.Burst)) {
 			delete(t.buckets, name)
 		}
 	}
+}
+
+// size is how many buckets are held, for tests of the bound.
+func (t *tenantLimits) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.buckets)
 }

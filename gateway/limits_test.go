@@ -12,15 +12,20 @@ import (
 
 // TestTenantRateLimit: a tenant over its bucket gets 429 with Retry-After;
 // other tenants and anonymous requests are not held back by it. The
-// regions point at a closed port, so admitted starts fail fast with 503.
+// tenant is the credential's (the dev keys). The regions point at a closed
+// port, so admitted starts fail fast with 503.
 func TestTenantRateLimit(t *testing.T) {
 	text := strings.ReplaceAll(string(configs.DefaultYAML()), "tenantRatePerSecond: 100", "tenantRatePerSecond: 0.001")
 	text = strings.ReplaceAll(text, "tenantBurst: 200", "tenantBurst: 2")
 	ts := httptest.NewServer(offlineServer(t, closedRegions(t, text)).ClientHandler())
 	t.Cleanup(ts.Close)
 	start := func(tenant string) response {
+		key := "" // anonymous
+		if tenant != "" {
+			key = "Bearer dev-client-" + tenant
+		}
 		return do(t, "POST", ts.URL+"/v1/workflows", map[string]any{"workflowType": "DataProcessing",
-			"tenant": tenant, "userLocation": "US", "dataClassification": "public"})
+			"userLocation": "US", "dataClassification": "public"}, "Authorization", key)
 	}
 	for i := range 2 {
 		if r := start("acme"); r.Status == 429 {

@@ -55,6 +55,8 @@ var (
 	kindConfigInvalid        = newKind("config-invalid", "Config refused", http.StatusBadRequest)
 	kindUnauthorized         = newKind("unauthorized", "Missing or invalid token", http.StatusUnauthorized)
 	kindForbidden            = newKind("forbidden", "Token lacks the role", http.StatusForbidden)
+	kindClientUnauthorized   = newKind("client-unauthorized", "Missing or invalid client credential", http.StatusUnauthorized)
+	kindTenantMismatch       = newKind("tenant-mismatch", "Not the credential's tenant", http.StatusForbidden)
 	kindOriginRefused        = newKind("origin-refused", "Cross-origin request refused", http.StatusForbidden)
 	kindWorkflowNotFound     = newKind("workflow-not-found", "No region holds this workflow", http.StatusNotFound)
 	kindRegionNotFound       = newKind("region-not-found", "No such region", http.StatusNotFound)

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/gateway/clientauth"
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
@@ -50,6 +51,12 @@ type Options struct {
 	// Codec, when set, is served under /codec/ on the admin listener (the
 	// Temporal UI's codec server); it authenticates requests itself.
 	Codec http.Handler
+	// ClientKeys are the client API keys (each naming its tenant); nil means
+	// none. Whether a credential is required, and which OIDC issuer's
+	// access tokens are accepted, is the config's clientAuth.
+	ClientKeys *clientauth.Keys
+	// JWKSClient fetches the OIDC issuer's keys; nil means a default client.
+	JWKSClient *http.Client
 	// AllowOrigins are the browser origins (e.g. "https://app.example")
 	// allowed to call both APIs across origins; none means only same-origin
 	// browser requests (and every non-browser client).
@@ -71,6 +78,7 @@ type Server struct {
 	inst          *instruments
 	tracer        trace.TracerProvider
 	origins       []string
+	clientAuth    *clientauth.Authenticator
 	watcher       *configs.Watcher
 	auditLog      audit.Store
 	refused       *refusals
@@ -118,7 +126,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.live.Store(l)
-	s.limits = newTenantLimits(opts.Config.Limits)
+	// Starts decided on an older policy are checked against this one
+	// before they are sent (a compliance edit applies to them too).
+	s.regions.UsePolicy(s.Policy)
+	s.limits = newTenantLimits(opts.Config)
 	s.tracer = opts.TracerProvider
 	if s.tracer == nil {
 		s.tracer = otel.GetTracerProvider()
@@ -133,6 +144,14 @@ func New(opts Options) (*Server, error) {
 	s.lat = &latencies{}
 	s.codec = opts.Codec
 	s.origins = opts.AllowOrigins
+	keys := opts.ClientKeys
+	if keys == nil {
+		keys = clientauth.NewKeys()
+	}
+	s.clientAuth = clientauth.New(opts.Config.ClientAuth, keys, clientauth.Options{
+		HTTPClient: opts.JWKSClient,
+		OnError:    func(err error) { s.log.Warn("fetching the OIDC issuer's keys", "error", err) },
+	})
 	s.auditLog = opts.Audit
 	if s.auditLog == nil {
 		s.auditLog = &audit.Memory{}
@@ -151,6 +170,9 @@ func New(opts Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Close stops the server's background work (the OIDC key refresh).
+func (s *Server) Close() { s.clientAuth.Close() }
 
 // Config returns the config in force.
 func (s *Server) Config() *configs.Config { return s.live.Load().cfg }
@@ -172,7 +194,8 @@ func (s *Server) setConfig(cfg *configs.Config) error {
 	// The old resolver is left to the GC rather than closed: requests in
 	// flight may still be reading its database.
 	s.live.Store(l)
-	s.limits.reconfigure(cfg.Limits)
+	s.limits.reconfigure(cfg)
+	s.clientAuth.Apply(cfg.ClientAuth)
 	return nil
 }
 
@@ -211,7 +234,7 @@ func (s *Server) engine(service string) *gin.Engine {
 // ClientHandler serves the client API.
 func (s *Server) ClientHandler() http.Handler {
 	e := s.engine("regiongate-client-api")
-	v1 := e.Group("/v1/workflows")
+	v1 := e.Group("/v1/workflows", s.identify())
 	v1.POST("", requireJSON(), s.start)
 	v1.GET("/:id", s.describe)
 	v1.GET("/:id/queries/:query", s.query)

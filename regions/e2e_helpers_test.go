@@ -107,7 +107,7 @@ func do(method, url string, body any, header ...string) (reply, error) {
 // germanBooking is resident data of a German user: EU regions only.
 func germanBooking(id string) map[string]any {
 	return map[string]any{
-		"workflowType": "PropertyBooking", "workflowId": id, "tenant": "acme",
+		"workflowType": "PropertyBooking", "workflowId": id,
 		"userLocation": "DE", "dataClassification": "pii",
 		"input": map[string]any{"propertyId": "p-7", "nights": 1, "amountCents": 9000, "cardToken": "tok_visa"},
 	}

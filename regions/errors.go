@@ -18,6 +18,9 @@ var (
 	ErrUnavailable = errors.New("region unavailable")
 	// ErrNotFound: no region holds the workflow id.
 	ErrNotFound = errors.New("workflow not found")
+	// ErrNotLawful: since the decision, a config change took away the
+	// region's right to hold this data (or the region); nothing was sent.
+	ErrNotLawful = errors.New("no longer lawful for this data")
 	// ErrConflict: the workflow id is held by a region this request may not use.
 	ErrConflict = errors.New("workflow id already belongs to another region")
 	// ErrNoCandidates: the decision offered no region and the workflow id

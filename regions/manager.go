@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.temporal.io/sdk/client"
@@ -61,6 +62,7 @@ type Manager struct {
 	order   []string
 	drained map[string]bool // as loaded from and written to drains
 	inst    *instruments    // nil without a Meter
+	policy  atomic.Pointer[func() *router.Policy]
 }
 
 // NewManager creates one lazy client per region of cfg and loads the drain

@@ -1,6 +1,7 @@
 package regions
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,9 +24,11 @@ type Description struct {
 	Failure    string          `json:"failure,omitempty"`
 }
 
-// Location is where a workflow id lives: its region, and the client for
-// its namespace there.
+// Location is where a workflow lives: its Temporal workflow id, its
+// region, and the client for its namespace there. The calls on it go to
+// that region only, through its breaker.
 type Location struct {
+	ID        string
 	Region    *Region
 	Client    client.Client
 	Namespace string
@@ -33,8 +36,10 @@ type Location struct {
 
 // Locate finds where a workflow id lives: its routing record, or, for ids
 // started before records existed or whose record was lost, the region that
-// answers for it in its own namespace.
-func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
+// answers for it. namespaceIn names the namespace to search in each region
+// (the tenant's: an isolated tenant's workflows are not in the region's
+// own); nil means the region's own.
+func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region string) string) (Location, error) {
 	rec, err := m.records.Lookup(ctx, id)
 	if err != nil {
 		return Location{}, fmt.Errorf("looking up routing record: %w", err)
@@ -44,19 +49,18 @@ func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 		if err != nil {
 			return Location{}, fmt.Errorf("locating %s: %w", id, err)
 		}
-		return Location{Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement)}, nil
+		return Location{ID: id, Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement)}, nil
 	}
 	var unreachable error
 	for _, r := range m.All() {
-		// failFast: a region that refuses connections is reported at once
-		// instead of holding up the answers of the others.
-		err := r.call(ctx, true, func(ctx context.Context) error {
-			_, err := r.client.DescribeWorkflow(ctx, id, "")
-			return err
-		})
+		ns := r.namespace
+		if namespaceIn != nil {
+			ns = cmp.Or(namespaceIn(r.Name()), ns)
+		}
+		loc, err := r.find(ctx, id, ns)
 		if err == nil {
-			_, _ = m.records.Claim(ctx, id, Placement{Region: r.Name(), Namespace: r.namespace})
-			return Location{Region: r, Client: r.client, Namespace: r.namespace}, nil
+			_, _ = m.records.Claim(ctx, id, Placement{Region: r.Name(), Namespace: ns})
+			return loc, nil
 		}
 		if !isNotFound(err) {
 			unreachable = err
@@ -67,6 +71,24 @@ func (m *Manager) Locate(ctx context.Context, id string) (Location, error) {
 		return Location{}, fmt.Errorf("locating %s: %w: %w", id, ErrUnavailable, unreachable)
 	}
 	return Location{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// find asks the region whether it has the workflow in namespace. failFast:
+// a region that refuses connections is reported at once instead of holding
+// up the answers of the others.
+func (r *Region) find(ctx context.Context, id, namespace string) (Location, error) {
+	c, err := r.clientFor(ctx, namespace)
+	if err != nil {
+		return Location{}, err
+	}
+	err = r.call(ctx, true, func(ctx context.Context) error {
+		_, err := c.DescribeWorkflow(ctx, id, "")
+		return err
+	})
+	if err != nil {
+		return Location{}, err
+	}
+	return Location{ID: id, Region: r, Client: c, Namespace: namespace}, nil
 }
 
 func isNotFound(err error) bool {
@@ -87,14 +109,10 @@ func mapErr(err error, what string) error {
 
 // Describe returns the latest run's status, with the result or failure
 // once it has closed.
-func (m *Manager) Describe(ctx context.Context, id string) (Description, error) {
-	loc, err := m.Locate(ctx, id)
-	if err != nil {
-		return Description{}, err
-	}
-	r, c := loc.Region, loc.Client
-	d := Description{WorkflowID: id, Region: r.Name(), Namespace: loc.Namespace}
-	err = r.call(ctx, false, func(ctx context.Context) error {
+func (l Location) Describe(ctx context.Context) (Description, error) {
+	r, c, id := l.Region, l.Client, l.ID
+	d := Description{WorkflowID: id, Region: r.Name(), Namespace: l.Namespace}
+	err := r.call(ctx, false, func(ctx context.Context) error {
 		resp, err := c.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
@@ -147,49 +165,34 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 }
 
 // Query runs a query against the workflow's latest run.
-func (m *Manager) Query(ctx context.Context, id, queryType string, args ...any) (json.RawMessage, error) {
-	loc, err := m.Locate(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	r, c := loc.Region, loc.Client
+func (l Location) Query(ctx context.Context, queryType string, args ...any) (json.RawMessage, error) {
 	var out json.RawMessage
-	err = r.call(ctx, false, func(ctx context.Context) error {
-		v, err := c.QueryWorkflow(ctx, id, "", queryType, args...)
+	err := l.Region.call(ctx, false, func(ctx context.Context) error {
+		v, err := l.Client.QueryWorkflow(ctx, l.ID, "", queryType, args...)
 		if err != nil {
 			return err
 		}
 		return v.Get(&out)
 	})
-	return out, mapErr(err, fmt.Sprintf("querying %s of %s", queryType, id))
+	return out, mapErr(err, fmt.Sprintf("querying %s of %s", queryType, l.ID))
 }
 
 // Signal sends a signal to the workflow's latest run.
-func (m *Manager) Signal(ctx context.Context, id, name string, input json.RawMessage) error {
-	loc, err := m.Locate(ctx, id)
-	if err != nil {
-		return err
-	}
-	r, c := loc.Region, loc.Client
+func (l Location) Signal(ctx context.Context, name string, input json.RawMessage) error {
 	var arg any
 	if input != nil {
 		arg = input
 	}
-	err = r.call(ctx, false, func(ctx context.Context) error {
-		return c.SignalWorkflow(ctx, id, "", name, arg)
+	err := l.Region.call(ctx, false, func(ctx context.Context) error {
+		return l.Client.SignalWorkflow(ctx, l.ID, "", name, arg)
 	})
-	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, id))
+	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, l.ID))
 }
 
 // Cancel requests cancellation of the workflow's latest run.
-func (m *Manager) Cancel(ctx context.Context, id string) error {
-	loc, err := m.Locate(ctx, id)
-	if err != nil {
-		return err
-	}
-	r, c := loc.Region, loc.Client
-	err = r.call(ctx, false, func(ctx context.Context) error { return c.CancelWorkflow(ctx, id, "") })
-	return mapErr(err, "cancelling "+id)
+func (l Location) Cancel(ctx context.Context) error {
+	err := l.Region.call(ctx, false, func(ctx context.Context) error { return l.Client.CancelWorkflow(ctx, l.ID, "") })
+	return mapErr(err, "cancelling "+l.ID)
 }
 
 // failureMessage is the workflow's own account of why it ended, without

@@ -67,8 +67,17 @@ func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest
 // claim records the decision's first candidate for a new id in one write;
 // for an id that has a record it returns that record and ErrRecordExists.
 func (m *Manager) claim(ctx context.Context, d *router.Decision, id string) (Record, error) {
+	none := ErrNoCandidates
 	if len(d.Candidates) > 0 {
-		return m.records.Claim(ctx, id, placementOf(d.Destination(0)))
+		// The first candidate the policy in force still allows: a config
+		// edit since the decision must not leave a record anywhere else.
+		cur := m.policyNow()
+		for k := range d.Candidates {
+			if dest := d.Destination(k); d.StillLawful(cur, dest.Region) {
+				return m.records.Claim(ctx, id, placementOf(dest))
+			}
+		}
+		none = fmt.Errorf("%w: a config change since the decision took every candidate away", ErrNotLawful)
 	}
 	// Nowhere to start a new id, but a recorded one may still be reachable.
 	rec, err := m.records.Lookup(ctx, id)
@@ -78,7 +87,7 @@ func (m *Manager) claim(ctx context.Context, d *router.Decision, id string) (Rec
 	case rec.Region != "":
 		return rec, ErrRecordExists
 	}
-	return Record{}, ErrNoCandidates
+	return Record{}, none
 }
 
 func placementOf(dst router.Destination) Placement {
@@ -92,7 +101,7 @@ func placementOf(dst router.Destination) Placement {
 // away from a region this request may have reached.
 func (m *Manager) pin(ctx context.Context, d *router.Decision, id string, rec Record) (router.Destination, error) {
 	dest, ok := d.LawfulDestination(rec.Region)
-	if !ok {
+	if !ok || !d.StillLawful(m.policyNow(), rec.Region) {
 		return dest, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, rec.Region, id)
 	}
 	if ns := m.namespaceOf(rec.Placement); ns != dest.Namespace {
@@ -120,12 +129,18 @@ func (m *Manager) namespaceOf(p Placement) string {
 // startNew walks the candidates of a fresh claim. The record moves to the
 // next candidate only while every start so far provably reached nobody,
 // and only if no other request has touched it since (compare-and-set on its
-// version).
+// version). A candidate the policy in force no longer allows (a config
+// edit since the decision) is skipped: nothing is sent there.
 func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartRequest, rec Record) (Started, error) {
 	var lastErr error
+	unavailable := false
 	for k := range d.Candidates {
 		dest := d.Destination(k)
-		if k > 0 {
+		if !d.StillLawful(m.policyNow(), dest.Region) {
+			lastErr = fmt.Errorf("%w: %s, since a config change", ErrNotLawful, dest.Region)
+			continue
+		}
+		if rec.Placement != placementOf(dest) {
 			if ctx.Err() != nil {
 				break
 			}
@@ -141,7 +156,11 @@ func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartReq
 		if err == nil || !errors.Is(err, ErrUnavailable) {
 			return s, err
 		}
-		lastErr = err
+		lastErr, unavailable = err, true
+	}
+	if unavailable && errors.Is(lastErr, ErrNotLawful) {
+		// Some lawful region was only unavailable: that is what to retry.
+		lastErr = fmt.Errorf("%w (and the rest may no longer hold this data): %w", ErrUnavailable, lastErr)
 	}
 	// Nothing reached any region: drop the claim, so a retry starts afresh
 	// among the regions available then. If another request has pinned the
@@ -155,13 +174,28 @@ func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartReq
 	return Started{}, lastErr
 }
 
+// policyNow is the routing policy in force (UsePolicy), or nil.
+func (m *Manager) policyNow() *router.Policy {
+	if f := m.policy.Load(); f != nil {
+		return (*f)()
+	}
+	return nil
+}
+
+// UsePolicy gives the manager the routing policy in force, so a start
+// decided on an older policy is checked against the current one right
+// before it is sent. The gateway calls it once; without it decisions are
+// taken as they are.
+func (m *Manager) UsePolicy(current func() *router.Policy) { m.policy.Store(&current) }
+
 // startIn starts (or finds) the workflow at one destination. failFast
 // gives up at the first refused connection, for a start that has somewhere
 // else to go.
 func (m *Manager) startIn(ctx context.Context, dest router.Destination, req StartRequest, failFast bool) (Started, error) {
 	r, ok := m.Region(dest.Region)
 	if !ok {
-		return Started{}, fmt.Errorf("%w %q", ErrUnknownRegion, dest.Region)
+		// Removed by a config change after the decision: nothing was sent.
+		return Started{}, fmt.Errorf("starting %s: %w: %w %q", req.WorkflowID, ErrUnavailable, ErrUnknownRegion, dest.Region)
 	}
 	c, err := r.clientFor(ctx, dest.Namespace)
 	if err != nil {

@@ -181,3 +181,133 @@ func TestStartAfterAFullOutageUsesTheRegionsAvailableThen(t *testing.T) {
 		t.Fatalf("eu-west starts %v", got)
 	}
 }
+
+// policyFor compiles a config in which only the given regions may hold
+// German pii (namespaces as fakeRegion names them).
+func policyFor(t *testing.T, lawful ...string) *router.Policy {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("environment: dev\nclassifications: [{name: pii, resident: true}]\nregions:\n")
+	for _, n := range []string{"eu-west", "eu-central", "us-east"} {
+		residency := "US"
+		if slices.Contains(lawful, n) {
+			residency = "DE"
+		}
+		fmt.Fprintf(&b, "  - {name: %s, endpoint: 127.0.0.1:1, namespace: ns-%s, residency: [%s]}\n", n, n, residency)
+	}
+	cfg, err := configs.Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return router.New(cfg, "PropertyBooking")
+}
+
+// TestStartFollowsThePolicyInForceWhenSent: a start decided before a
+// compliance edit follows the edit if it has not been sent yet; it never
+// lands in, or leaves a record for, a region the edit took away.
+func TestStartFollowsThePolicyInForceWhenSent(t *testing.T) {
+	ctx := context.Background()
+	t.Run("narrowed before the claim: the next lawful candidate", func(t *testing.T) {
+		m, fakes := fakeManager(t, eu...)
+		now := policyFor(t, "eu-central")
+		m.UsePolicy(func() *router.Policy { return now })
+		s, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+		if err != nil || s.Region != "eu-central" || len(fakes["eu-west"].calls()) != 0 {
+			t.Fatalf("start: %+v, %v (eu-west asked %d times)", s, err, len(fakes["eu-west"].calls()))
+		}
+		if got := recordOf(t, m, "wf-1"); got != "eu-central" {
+			t.Fatalf("record %q", got)
+		}
+	})
+	t.Run("no candidate lawful any more: refused, nothing sent, no record", func(t *testing.T) {
+		m, fakes := fakeManager(t, eu...)
+		now := policyFor(t, "us-east")
+		m.UsePolicy(func() *router.Policy { return now })
+		_, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+		if !errors.Is(err, ErrNotLawful) || errors.Is(err, ErrUnavailable) {
+			t.Fatalf("start: %v, want ErrNotLawful", err)
+		}
+		if len(fakes["eu-west"].calls())+len(fakes["eu-central"].calls()) != 0 || recordOf(t, m, "wf-1") != "" {
+			t.Fatal("something was sent or recorded")
+		}
+	})
+	t.Run("narrowed during the walk: the rest is skipped and the claim released", func(t *testing.T) {
+		m, fakes := fakeManager(t, eu...)
+		var now *router.Policy // the decision's own until eu-west refuses
+		m.UsePolicy(func() *router.Policy { return now })
+		fakes["eu-west"].set(func(ctx context.Context) error {
+			now = policyFor(t, "eu-west") // eu-central loses German pii meanwhile
+			return refuse(ctx)
+		})
+		_, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+		if !errors.Is(err, ErrUnavailable) || len(fakes["eu-central"].calls()) != 0 {
+			t.Fatalf("start: %v, eu-central asked %d times", err, len(fakes["eu-central"].calls()))
+		}
+		if got := recordOf(t, m, "wf-1"); got != "" {
+			t.Fatalf("record %q left behind", got)
+		}
+	})
+	t.Run("a retry of an id in a region no longer lawful is refused", func(t *testing.T) {
+		m, fakes := fakeManager(t, eu...)
+		fakes["eu-west"].set(hang)
+		if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-1")); !errors.Is(err, ErrUnknownOutcome) {
+			t.Fatalf("first start: %v", err)
+		}
+		now := policyFor(t, "eu-central")
+		m.UsePolicy(func() *router.Policy { return now })
+		if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-1")); !errors.Is(err, ErrConflict) {
+			t.Fatalf("retry: %v, want ErrConflict", err)
+		}
+		if n := len(fakes["eu-central"].calls()); n != 0 {
+			t.Fatalf("the id was started in eu-central too (%d calls)", n)
+		}
+	})
+}
+
+// TestStartToARemovedRegionLeavesNoRecord: a region removed by a config
+// swap while a start decided before it is in flight is treated as
+// unreachable (nothing was sent there): the start moves on, or releases its
+// claim, instead of stranding the id with a record for a region that is
+// gone.
+func TestStartToARemovedRegionLeavesNoRecord(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, eu...)
+	m.mu.Lock()
+	delete(m.regions, "eu-west") // removed after the decision
+	m.mu.Unlock()
+	s, err := m.Start(ctx, decision(eu, eu), startReq("wf-1"))
+	if err != nil || s.Region != "eu-central" {
+		t.Fatalf("start: %+v, %v", s, err)
+	}
+	m.mu.Lock()
+	delete(m.regions, "eu-central")
+	m.mu.Unlock()
+	if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-2")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("start with both removed: %v", err)
+	}
+	if got := recordOf(t, m, "wf-2"); got != "" {
+		t.Fatalf("record %q for a region that is gone", got)
+	}
+	if n := len(fakes["eu-central"].calls()); n != 1 {
+		t.Fatalf("eu-central asked %d times, want 1", n)
+	}
+}
+
+// TestRetryNeverLandsInAnotherNamespace: an id claimed for an isolated
+// tenant's namespace whose start never went out (the gateway crashed
+// between claim and start) is never started by a request that belongs in
+// another namespace: that request is refused and nothing is sent.
+func TestRetryNeverLandsInAnotherNamespace(t *testing.T) {
+	ctx := context.Background()
+	m, fakes := fakeManager(t, eu...)
+	if _, err := m.records.Claim(ctx, "b-77", Placement{Region: "eu-west", Namespace: "ns-eu-west-northwind"}); err != nil {
+		t.Fatal(err)
+	}
+	// decision() names the shared namespace ns-eu-west in eu-west.
+	if _, err := m.Start(ctx, decision(eu, eu), startReq("b-77")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("start: %v, want ErrConflict", err)
+	}
+	if n := len(fakes["eu-west"].calls()) + len(fakes["eu-central"].calls()); n != 0 {
+		t.Fatalf("%d starts sent", n)
+	}
+}

@@ -29,6 +29,8 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 		policy:        p,
 		lawful:        rt.order,
 		sel:           selector{workflowType: req.WorkflowType, priority: pr},
+		country:       country,
+		class:         req.Class,
 	}
 	if req.Tenant != "" {
 		d.sel.slot = p.slots[req.Tenant]

@@ -1,6 +1,10 @@
 package router
 
 import (
+	"errors"
+	"slices"
+	"strings"
+
 	"github.com/regiongate/regiongate/configs"
 )
 
@@ -77,4 +81,66 @@ func (d *Decision) destinations() []Destination {
 		out[k] = d.Destination(k)
 	}
 	return out
+}
+
+// TenantWorkflowID is the Temporal workflow id of a tenant's workflow id:
+// "<tenant>:<id>". Two tenants may use the same id and get two workflows,
+// in shared namespaces too. An anonymous caller's id is the Temporal id
+// as it is, so it may not contain ':' (CheckAnonymousID); tenant names
+// never do.
+func TenantWorkflowID(tenant, id string) string {
+	if tenant == "" {
+		return id
+	}
+	return tenant + ":" + id
+}
+
+// ErrReservedID: an anonymous caller's workflow id contains ':', which
+// would let it name a tenant's workflow.
+var ErrReservedID = errors.New("':' in a workflowId is reserved for tenants' ids; authenticate to use your tenant's ids")
+
+// CheckAnonymousID refuses an anonymous caller's id that could collide
+// with a tenant's Temporal workflow id.
+func CheckAnonymousID(id string) error {
+	if strings.Contains(id, ":") {
+		return ErrReservedID
+	}
+	return nil
+}
+
+// TenantNamespaceIn is the namespace a tenant's workflows have in a
+// region (the region's own for tenants that are not isolated), and false
+// for a region not in the policy.
+func (p *Policy) TenantNamespaceIn(region, tenant string) (string, bool) {
+	for i := range p.regions {
+		if p.regions[i].name == region {
+			slot := 0
+			if tenant != "" {
+				slot = p.slots[tenant]
+			}
+			return p.regions[i].namespaces[slot], true
+		}
+	}
+	return "", false
+}
+
+// StillLawful reports whether region may still hold this decision's data
+// under cur, the policy in force now: a compliance edit may have narrowed
+// residency, or removed the region, since the decision was made. A start
+// not yet sent must follow the policy in force when it is sent. A nil cur,
+// or the decision's own policy, changes nothing.
+func (d *Decision) StillLawful(cur *Policy, region string) bool {
+	if cur == nil || cur == d.policy {
+		return true
+	}
+	class := slices.IndexFunc(cur.classes, func(c configs.Classification) bool { return c.Name == d.class })
+	if class < 0 || d.policy == nil {
+		return false
+	}
+	for _, i := range cur.routes[class][d.country].order {
+		if cur.regions[i].name == region {
+			return true
+		}
+	}
+	return false
 }

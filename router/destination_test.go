@@ -4,6 +4,7 @@ import (
 	"github.com/regiongate/regiongate/configs"
 
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,36 @@ func TestWouldRefuse(t *testing.T) {
 				t.Errorf("WouldRefuse(%s) = %v, want %v", tt.region, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStillLawful: a decision checked against a later policy follows that
+// policy: a narrowed residency or a removed region is no longer lawful.
+func TestStillLawful(t *testing.T) {
+	before := New(configs.Default(), "PropertyBooking")
+	d, err := before.Decide(Request{Location: "DE", Class: "pii", WorkflowType: "PropertyBooking"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrowed, err := configs.Parse([]byte(strings.Replace(string(configs.DefaultYAML()),
+		"    namespace: dev-eu-central\n    residency: [EU, GB, CH]", "    namespace: dev-eu-central\n    residency: [GB, CH]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := New(narrowed, "PropertyBooking")
+	for _, tt := range []struct {
+		pol    *Policy
+		region string
+		want   bool
+	}{
+		{before, "eu-central", true},
+		{nil, "eu-central", true},
+		{after, "eu-west", true},
+		{after, "eu-central", false}, // residency narrowed: German pii may no longer go there
+		{after, "mars", false},
+	} {
+		if got := d.StillLawful(tt.pol, tt.region); got != tt.want {
+			t.Errorf("StillLawful(%s) = %v, want %v", tt.region, got, tt.want)
+		}
 	}
 }

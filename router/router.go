@@ -104,6 +104,8 @@ type Decision struct {
 	lawful     []int
 	candidates []int
 	sel        selector
+	country    int    // iso3166 index: the same in every policy
+	class      string // by name: indexes differ between policies
 }
 
 // Validate checks the request's attributes against the policy.

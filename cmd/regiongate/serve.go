@@ -23,6 +23,9 @@ type serveFlags struct {
 	codecKeysFile                                                  string
 	requireEncryption                                              bool
 	codecOrigins                                                   []string
+	devClientKeys                                                  bool
+	clientKeysFile                                                 string
+	corsOrigins                                                    []string
 }
 
 // serveEnv names the environment variable each flag falls back to.
@@ -33,6 +36,8 @@ var serveEnv = map[string]string{
 	"codec-keys-file":    "REGIONGATE_CODEC_KEYFILE",
 	"require-encryption": "REGIONGATE_REQUIRE_ENCRYPTION",
 	"log-format":         "REGIONGATE_LOG_FORMAT",
+	"client-keys-file":   "REGIONGATE_CLIENT_KEYS_FILE",
+	"cors-origin":        "REGIONGATE_CORS_ORIGINS",
 }
 
 func serveCmd() *cobra.Command {
@@ -55,6 +60,9 @@ environment variable in its help.`,
 	c.Flags().StringVar(&f.stateDir, "state-dir", ".regiongate", "directory for local state: config copy, routing records, drains, audit log")
 	c.Flags().StringVar(&f.tokensFile, "tokens-file", "", "admin tokens file: lines of \"name roles sha256hex\"")
 	c.Flags().BoolVar(&f.devTokens, "dev-tokens", false, "accept the contract's dev-only admin tokens (never in production)")
+	c.Flags().BoolVar(&f.devClientKeys, "dev-client-keys", false, "accept the contract's dev-only client keys dev-client-acme, -globex, -northwind (never in production)")
+	c.Flags().StringVar(&f.clientKeysFile, "client-keys-file", "", "client API keys file: lines of \"name tenant sha256hex\", re-read when it changes (also $REGIONGATE_CLIENT_KEYS, ';'-separated, and with --consul the key <prefix>client-keys)")
+	c.Flags().StringSliceVar(&f.corsOrigins, "cors-origin", nil, "browser origin (e.g. https://app.example) allowed to call the client and admin APIs across origins; repeatable")
 	c.Flags().StringVar(&f.logFormat, "log-format", "json", "json or text")
 	c.Flags().StringVar(&f.codecKeysFile, "codec-keys-file", "",
 		"payload encryption keys for every region without "+codec.EnvName("<region>")+": \"id:base64key\" per line, the first active (see docs/workflows.md)")
@@ -97,7 +105,8 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	o := gatewayd.Options{
-		Tokens: tokens, Logger: logger,
+		Tokens: tokens, Logger: logger, AllowOrigins: f.corsOrigins,
+		ClientKeys:   gatewayd.ClientKeys{Dev: f.devClientKeys, File: f.clientKeysFile, Env: os.Getenv("REGIONGATE_CLIENT_KEYS")},
 		CodecKeys:    codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
 		CodecOrigins: f.codecOrigins,
 	}

@@ -178,7 +178,7 @@ gateway() {
   local name=$1 client=127.0.0.1:$2 admin=127.0.0.1:$3
   shift 3
   start "$name" "$LOGS/$name.log" "curl -fsS http://$client/readyz" \
-    "$BIN/regiongate" serve --dev-tokens --client-addr "$client" --admin-addr "$admin" \
+    "$BIN/regiongate" serve --dev-tokens --dev-client-keys --client-addr "$client" --admin-addr "$admin" \
     --codec-keys-file "$CODEC_KEYS" --log-format text "$@"
   ready "$name"
 }
@@ -197,7 +197,8 @@ fi
 cat <<INFO
 
 regiongate dev stack is up (logs in ${LOGS#"$DEV_ROOT"/})
-  client API   http://127.0.0.1:${GATEWAY_PORTS[0]}   (POST /v1/workflows ...)
+  client API   http://127.0.0.1:${GATEWAY_PORTS[0]}   (POST /v1/workflows ...; anonymous callers are served too)
+  client keys  Authorization: Bearer dev-client-acme (tenant acme), dev-client-globex (globex), dev-client-northwind (northwind, isolated)
   admin API    http://127.0.0.1:${GATEWAY_PORTS[1]}   (tokens: dev-viewer dev-compliance dev-operator dev-admin)
   us-east      127.0.0.1:${TEMPORAL_PORTS[0]}  namespace dev-us-east     residency US, CA
   us-west      127.0.0.1:${TEMPORAL_PORTS[1]}  namespace dev-us-west     residency US, CA

@@ -1,6 +1,9 @@
 package codec
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,9 +21,15 @@ type HTTPOptions struct {
 	// hold, at request time: for namespaces that come and go with config
 	// changes. It must be safe for concurrent use.
 	Lookup func(namespace string) (converter.PayloadCodec, bool)
-	// Authorize says whether a request may use the codec. Nil refuses
-	// every request: decoding reveals the data the encryption protects.
-	Authorize func(*http.Request) bool
+	// Authorize says whether a request may use the codec, and who sent it
+	// (for OnUse). Nil refuses every request: decoding reveals the data the
+	// encryption protects.
+	Authorize func(*http.Request) (who string, ok bool)
+	// OnUse, when set, hears every authorized encode or decode before it
+	// is served: who, the namespace, "encode" or "decode", and how many
+	// payloads (an audit trail of who read what). An error refuses the
+	// request (503): a use that cannot be recorded is not served.
+	OnUse func(r *http.Request, who, namespace, op string, payloads int) error
 	// AllowOrigins are the browser origins (the Temporal UI's, e.g.
 	// "http://localhost:8233") allowed to call the endpoint; empty means no
 	// cross-origin calls.
@@ -69,19 +78,45 @@ func (h *codecHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if h.opts.Authorize == nil || !h.opts.Authorize(r) {
+	var who string
+	ok := false
+	if h.opts.Authorize != nil {
+		who, ok = h.opts.Authorize(r)
+	}
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="regiongate-codec"`)
 		http.Error(w, "send Authorization: Bearer <token>", http.StatusUnauthorized)
 		return
 	}
-	codec, status, msg := h.codecFor(r.Header.Get("X-Namespace"))
+	namespace := r.Header.Get("X-Namespace")
+	codec, status, msg := h.codecFor(namespace)
 	if codec == nil {
 		http.Error(w, msg, status)
 		return
 	}
 	// Decoded payloads are the plaintext: keep them out of every cache.
 	w.Header().Set("Cache-Control", "no-store")
-	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		http.Error(w, "reading the body: "+err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if h.opts.OnUse != nil {
+		var req struct {
+			Payloads []json.RawMessage `json:"payloads"`
+		}
+		_ = json.Unmarshal(body, &req) // a malformed body is the SDK handler's to refuse; it decodes nothing
+		op := "decode"
+		if strings.HasSuffix(r.URL.Path, "/encode") {
+			op = "encode"
+		}
+		if err := h.opts.OnUse(r, who, namespace, op, len(req.Payloads)); err != nil {
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "the use of the codec could not be recorded; retry later", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	codec.ServeHTTP(w, r)
 }
 
@@ -125,10 +160,10 @@ func (h *codecHandler) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // BearerAuthorizer returns an Authorize func that accepts a request whose
-// "Authorization: Bearer <secret>" passes check.
-func BearerAuthorizer(check func(secret string) bool) func(*http.Request) bool {
-	return func(r *http.Request) bool {
+// "Authorization: Bearer <secret>" passes check, as who.
+func BearerAuthorizer(who string, check func(secret string) bool) func(*http.Request) (string, bool) {
+	return func(r *http.Request) (string, bool) {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		return ok && secret != "" && check(secret)
+		return who, ok && secret != "" && check(secret)
 	}
 }

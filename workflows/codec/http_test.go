@@ -2,8 +2,10 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestHTTPHandlerServesEachNamespaceWithItsKeys(t *testing.T) {
 	eu, us := newCodec(t, testKey(t, "eu")), newCodec(t, testKey(t, "us"))
 	srv := codecServer(t, HTTPOptions{
 		Codecs:    map[string]converter.PayloadCodec{"dev-eu-west": eu, "dev-us-east": us},
-		Authorize: BearerAuthorizer(func(s string) bool { return s == goodToken }),
+		Authorize: BearerAuthorizer("ui", func(s string) bool { return s == goodToken }),
 	})
 	plain := []*commonpb.Payload{jsonPayload(t, map[string]string{"cardToken": secretCard})}
 	stored, err := eu.Encode(plain)
@@ -72,7 +74,7 @@ func TestHTTPHandlerServesEachNamespaceWithItsKeys(t *testing.T) {
 func TestHTTPHandlerRefusals(t *testing.T) {
 	one := map[string]converter.PayloadCodec{"ns": newCodec(t, testKey(t, "k"))}
 	two := map[string]converter.PayloadCodec{"a": newCodec(t, testKey(t, "a")), "b": newCodec(t, testKey(t, "b"))}
-	allow := BearerAuthorizer(func(s string) bool { return s == goodToken })
+	allow := BearerAuthorizer("ui", func(s string) bool { return s == goodToken })
 	lookup := func(ns string) (converter.PayloadCodec, bool) { return two["a"], ns == "c" }
 	body := `{"payloads":[]}`
 	tests := []struct {
@@ -105,7 +107,7 @@ func TestHTTPHandlerRefusals(t *testing.T) {
 		{name: "other path", opts: HTTPOptions{Codecs: one, Authorize: allow}, method: "POST", path: "/codec/other",
 			headers: map[string]string{"Authorization": "Bearer " + goodToken}, wantStatus: 404},
 		{name: "body over the limit", opts: HTTPOptions{Codecs: one, Authorize: allow, MaxBodyBytes: 8}, method: "POST", path: "/codec/decode",
-			headers: map[string]string{"Authorization": "Bearer " + goodToken}, body: body, wantStatus: 400},
+			headers: map[string]string{"Authorization": "Bearer " + goodToken}, body: body, wantStatus: 413},
 		{name: "preflight from the UI needs no token", opts: HTTPOptions{Codecs: one, Authorize: allow, AllowOrigins: []string{"http://ui:8233"}},
 			method: "OPTIONS", path: "/codec/decode", headers: map[string]string{"Origin": "http://ui:8233"}, wantStatus: 204,
 			wantHeader: map[string]string{"Access-Control-Allow-Origin": "http://ui:8233", "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Namespace"}},
@@ -139,5 +141,49 @@ func TestHTTPHandlerRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTTPHandlerReportsEveryUse: each authorized decode or encode is
+// reported with who, the namespace and how many payloads, before it is
+// served; a refused request is not.
+func TestHTTPHandlerReportsEveryUse(t *testing.T) {
+	eu := newCodec(t, testKey(t, "eu"))
+	type use struct {
+		who, ns, op string
+		n           int
+	}
+	var uses []use
+	srv := codecServer(t, HTTPOptions{
+		Codecs:    map[string]converter.PayloadCodec{"dev-eu-west": eu},
+		Authorize: BearerAuthorizer("ui", func(s string) bool { return s == goodToken }),
+		OnUse: func(_ *http.Request, who, ns, op string, n int) error {
+			uses = append(uses, use{who, ns, op, n})
+			if ns == "dev-eu-west" && op == "encode" && n == 3 {
+				return errors.New("audit store down")
+			}
+			return nil
+		},
+	})
+	plain := []*commonpb.Payload{jsonPayload(t, "a"), jsonPayload(t, "b")}
+	stored, err := eu.Encode(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote(srv, "dev-eu-west", goodToken).Decode(stored); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote(srv, "dev-eu-west", goodToken).Encode(plain[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote(srv, "dev-eu-west", "wrong").Decode(stored); err == nil {
+		t.Fatal("a wrong token decoded")
+	}
+	if _, err := remote(srv, "dev-eu-west", goodToken).Encode(append(plain, plain[0])); err == nil {
+		t.Fatal("a use that could not be recorded was served")
+	}
+	want := []use{{"ui", "dev-eu-west", "decode", 2}, {"ui", "dev-eu-west", "encode", 1}, {"ui", "dev-eu-west", "encode", 3}}
+	if !slices.Equal(uses, want) {
+		t.Fatalf("uses %+v, want %+v", uses, want)
 	}
 }

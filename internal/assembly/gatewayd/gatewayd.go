@@ -59,7 +59,13 @@ type Options struct {
 	Drills       gateway.DrillStore
 	// Tokens authenticate the admin API and the codec endpoint.
 	Tokens []gateway.Token
-	Logger *slog.Logger // nil: discard
+	// ClientKeys are the client API's keys; whether one is required is the
+	// config's clientAuth.
+	ClientKeys ClientKeys
+	// AllowOrigins are the browser origins allowed to call the APIs
+	// across origins (gateway.Options.AllowOrigins).
+	AllowOrigins []string
+	Logger       *slog.Logger // nil: discard
 
 	// CodecKeys finds each region's payload encryption keys; CodecOrigins
 	// are the browser origins allowed to call the codec endpoint.
@@ -94,6 +100,7 @@ func (o *Options) UseConsul(c *api.Client, prefix string) {
 	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
 	o.Audit = ConsulAudit(c, prefix)
 	o.Drills = gateway.NewConsulDrills(c, prefix+"drills/")
+	o.ClientKeys.Consul, o.ClientKeys.ConsulKey = c, prefix+"client-keys"
 }
 
 // ConsulAudit is the audit log of the gateways keeping their shared stores
@@ -148,19 +155,32 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 		return nil, err
 	}
 	g.closers = append(g.closers, g.Manager.Close)
+	bg, stopKeys := context.WithCancel(context.WithoutCancel(ctx))
+	g.closers = append(g.closers, stopKeys)
+	keys, err := o.ClientKeys.load(bg, g.log)
+	if err != nil {
+		return nil, err
+	}
 	g.Server, err = gateway.New(gateway.Options{
+		ClientKeys: keys, AllowOrigins: o.AllowOrigins,
 		Regions: g.Manager, Config: o.Config, WorkflowTypes: workflows.Names,
 		Tokens: o.Tokens, Logger: g.log, Metrics: metrics.Handler,
 		Meter: metrics.Meter("regiongate/gateway"), TracerProvider: tp,
 		ConfigSource: o.ConfigSource, Audit: o.Audit, Drills: o.Drills,
 		Codec: codec.NewHTTPHandler(codec.HTTPOptions{
-			Lookup:    g.codecLookup(o.CodecKeys),
-			Authorize: gateway.Authorizer(o.Tokens, gateway.RoleOperator), AllowOrigins: o.CodecOrigins,
+			Lookup: g.codecLookup(o.CodecKeys),
+			// g.Server is set before anything is served.
+			Authorize: func(r *http.Request) (string, bool) { return g.Server.CodecAuthorize(r) },
+			OnUse: func(r *http.Request, who, ns, op string, n int) error {
+				return g.Server.AuditCodecUse(r, who, ns, op, n)
+			},
+			AllowOrigins: o.CodecOrigins,
 		}),
 	})
 	if err != nil {
 		return nil, err
 	}
+	g.closers = append(g.closers, g.Server.Close)
 	return g, g.startBackground(ctx, o)
 }
 

@@ -219,6 +219,7 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions, keys codec.
 	var err error
 	s.gateway, err = gatewayd.Start(context.WithoutCancel(ctx), gatewayd.Options{
 		Config: s.Config, Tokens: gateway.DevTokens(), CodecKeys: keys,
+		ClientKeys:     gatewayd.ClientKeys{Dev: true},
 		TracerProvider: opts.TracerProvider, OnStateChange: opts.OnStateChange, Health: opts.Health,
 	})
 	if err != nil {
