@@ -60,12 +60,24 @@ func TestSchemaAgreesWithTheDecoder(t *testing.T) {
 	if err := s.Validate(asJSON(t, dev)); err != nil {
 		t.Fatalf("dev.yaml fails the schema: %v", err)
 	}
+	secured := strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n"+
+		"    tls: {caFile: /ca.pem, certFile: /c.pem, keyFile: /k.pem, serverName: t.internal}\n    apiKey: {file: /run/key}", 1)
+	if err := s.Validate(asJSON(t, secured)); err != nil {
+		t.Fatalf("a region with tls and apiKey fails the schema: %v", err)
+	}
+	if _, err := Parse([]byte(secured)); err != nil {
+		t.Fatalf("a region with tls and apiKey fails the decoder: %v", err)
+	}
 	bad := []struct{ name, text string }{
 		{"unknown top-level field", dev + "\ncolour: red\n"},
 		{"unknown region field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    colour: red", 1)},
 		{"bad duration", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    callTimeout: fast", 1)},
 		{"bad region name", strings.Replace(dev, "name: us-east", "name: US East", 1)},
 		{"unknown location source", dev + "\nlocation:\n  precedence: [crystal-ball]\n"},
+		{"inline API key", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    apiKey: secret", 1)},
+		{"API key from two places", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    apiKey: {file: /k, env: K}", 1)},
+		{"certificate without its key", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    tls: {certFile: /c.pem}", 1)},
+		{"unknown tls field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    tls: {insecureSkipVerify: true}", 1)},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {

@@ -57,6 +57,28 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Fatalf("unknown field: %v", err)
 	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("the dev config has warnings:\n%s", out)
+	}
+}
+
+// A Temporal Cloud endpoint without credentials is a warning, not a
+// failure: the config is valid, the output says what is missing and where.
+func TestConfigValidateWarnsAboutCloudWithoutCredentials(t *testing.T) {
+	cloud := strings.Replace(devYAML(t), "    endpoint: 127.0.0.1:7235\n    namespace: dev-eu-west\n",
+		"    endpoint: payments.a2dd6.tmprl.cloud:7233\n    namespace: payments.a2dd6\n", 1)
+	if cloud == devYAML(t) {
+		t.Fatal("the dev config's eu-west lines moved")
+	}
+	out, err := run(t, "config", "validate", writeFile(t, cloud))
+	if err != nil {
+		t.Fatalf("a warning must not fail validation: %v", err)
+	}
+	for _, want := range []string{"warning: line ", "regions[2].endpoint: a Temporal Cloud endpoint without credentials", "warnings: 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q:\n%s", want, out)
+		}
+	}
 }
 
 func TestRouteTableAndExplain(t *testing.T) {
