@@ -39,6 +39,8 @@ func Reason(err error) string {
 		return "TLS: the region requires a client certificate and we sent none (tls.certFile)"
 	case strings.Contains(msg, "remote error: tls: bad certificate"):
 		return "TLS: the region refused our client certificate (tls.certFile)"
+	case strings.Contains(msg, "missing selected ALPN property"):
+		return "TLS: the region's TLS endpoint does not offer HTTP/2 (ALPN h2), which gRPC needs: a proxy in front of it?"
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:") || strings.Contains(msg, "authentication handshake failed"):
 		return "TLS handshake failed"
 	}

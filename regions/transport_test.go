@@ -1,8 +1,10 @@
 package regions
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -108,6 +110,7 @@ func (p testPKI) serverConfig(t *testing.T, expired bool, names ...string) *tls.
 	return &tls.Config{
 		Certificates: []tls.Certificate{p.ca.Issue(t, expired, names...).TLS(t)},
 		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: p.ca.Pool(), MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2"}, // gRPC insists on ALPN h2
 	}
 }
 
@@ -253,6 +256,41 @@ func TestNewTransport(t *testing.T) {
 			}
 			if tt.wantTLS && opts.ConnectionOptions.TLS.ServerName != "h" {
 				t.Fatalf("server name %q, want the endpoint's host", opts.ConnectionOptions.TLS.ServerName)
+			}
+		})
+	}
+}
+
+// A call to a region whose handshake fails (either side refusing the
+// other's certificate) never reached it: it is ErrUnavailable, so a start
+// may go to the next lawful region, and it counts against the breaker.
+func TestFailedHandshakeIsUnavailable(t *testing.T) {
+	p := newTestPKI(t)
+	srv := startHandshakeServer(t, p.serverConfig(t, false, "127.0.0.1"))
+	for name, tlsCfg := range map[string]configs.TLS{
+		"unknown CA":                 {CAFile: p.otherCAFile, CertFile: p.certFile, KeyFile: p.keyFile},
+		"expired client certificate": {CAFile: p.caFile, CertFile: p.expiredCert, KeyFile: p.expiredKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := configs.Region{Name: "r", Endpoint: srv.addr, Namespace: "ns", CallTimeout: configs.Duration(5 * time.Second), TLS: &tlsCfg}
+			tr, err := NewTransport("r", cfg.Connection(), TransportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := newRegion(cfg, client.Options{}, tr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.close()
+			err = r.call(t.Context(), true, func(ctx context.Context) error {
+				_, err := r.client.DescribeWorkflowExecution(ctx, "wf", "")
+				return err
+			})
+			if !errors.Is(err, ErrUnavailable) || !strings.HasPrefix(Reason(err), "TLS: ") {
+				t.Fatalf("got %v (%s), want ErrUnavailable with a TLS reason", err, Reason(err))
+			}
+			if n := r.settings.Load().breaker.Counts().TotalFailures; n != 1 {
+				t.Fatalf("breaker failures %d, want 1", n)
 			}
 		})
 	}
