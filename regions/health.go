@@ -75,7 +75,7 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 				return // shutting down: the check says nothing about the region
 			}
 			m.inst.healthCheck(r.Name(), time.Since(began), err == nil)
-			r.recordHealth(err, opts)
+			r.recordHealth(r.transport.Explain(err), opts)
 		}()
 	}
 	for range regions {

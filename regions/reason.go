@@ -18,6 +18,10 @@ func Reason(err error) string {
 	if err == nil {
 		return ""
 	}
+	var ours *credentialError
+	if errors.As(err, &ours) {
+		return ours.reason
+	}
 	msg := err.Error()
 	var unknownCA x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
@@ -32,7 +36,7 @@ func Reason(err error) string {
 		strings.Contains(msg, "certificate is not valid for any names"):
 		return "TLS: the region's certificate does not carry the server name we dial (tls.serverName)"
 	case strings.Contains(msg, "remote error: tls: expired certificate"):
-		return "TLS: the region refused our client certificate: it has expired (tls.certFile)"
+		return "TLS: our client certificate has expired: the region refused it (tls.certFile)"
 	case strings.Contains(msg, "remote error: tls: unknown certificate authority"):
 		return "TLS: the region refused our client certificate: not signed by a CA it trusts (tls.certFile)"
 	case strings.Contains(msg, "remote error: tls: certificate required"):

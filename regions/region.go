@@ -59,7 +59,8 @@ type Region struct {
 	opts      client.Options // the region client's, for namespace clients
 	nsMu      sync.Mutex
 	nsClients map[string]client.Client // isolated tenants' namespaces
-	stopFiles context.CancelFunc       // ends the watch of the transport's files
+	transport *Transport
+	stopFiles context.CancelFunc // ends the watch of the transport's files
 }
 
 // newRegion creates the region's client once, secured by tr (nil: plain
@@ -84,7 +85,7 @@ func newRegion(cfg configs.Region, opts client.Options, tr *Transport, onChange 
 	if onChange == nil {
 		onChange = func(StateChange) {}
 	}
-	r := &Region{name: cfg.Name, namespace: cfg.Namespace, conn: cfg.Connection(), client: c, opts: opts, onChange: onChange}
+	r := &Region{name: cfg.Name, namespace: cfg.Namespace, conn: cfg.Connection(), client: c, opts: opts, onChange: onChange, transport: tr}
 	r.reconfigure(cfg)
 	// The watch lives as long as the region's client: close ends it.
 	watch, stop := context.WithCancel(context.Background())

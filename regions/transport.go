@@ -27,6 +27,7 @@ import (
 // the next handshake, the API key at the next call.
 type Transport struct {
 	tls    *tls.Config // nil: plain text
+	cert   *tlsfiles.Value[*tls.Certificate]
 	apiKey func() string
 	files  *tlsfiles.Set
 	poll   time.Duration
@@ -52,7 +53,6 @@ func NewTransport(region string, conn configs.Connection, o TransportOptions) (*
 		return t, nil
 	}
 	var ca *tlsfiles.Value[*x509.CertPool]
-	var cert *tlsfiles.Value[*tls.Certificate]
 	var err error
 	if f := conn.TLS.CAFile; f != "" {
 		if ca, err = t.files.CertPool("CA bundle (tls.caFile)", f); err != nil {
@@ -60,11 +60,11 @@ func NewTransport(region string, conn configs.Connection, o TransportOptions) (*
 		}
 	}
 	if conn.TLS.CertFile != "" {
-		if cert, err = t.files.KeyPair("client certificate (tls.certFile, tls.keyFile)", conn.TLS.CertFile, conn.TLS.KeyFile); err != nil {
+		if t.cert, err = t.files.KeyPair("client certificate (tls.certFile, tls.keyFile)", conn.TLS.CertFile, conn.TLS.KeyFile); err != nil {
 			return nil, fmt.Errorf("region %s: %w", region, err)
 		}
 	}
-	t.tls = tlsfiles.ClientConfig(serverName(conn), ca, cert)
+	t.tls = tlsfiles.ClientConfig(serverName(conn), ca, t.cert)
 	if t.apiKey, err = t.readAPIKey(conn.APIKey, o.Getenv); err != nil {
 		return nil, fmt.Errorf("region %s: %w", region, err)
 	}
@@ -123,3 +123,35 @@ func (t *Transport) Watch(ctx context.Context) {
 		filewatch.Watch(ctx, paths, t.poll, t.files.Refresh)
 	}
 }
+
+// Explain adds to a failed call's error what is wrong with our own
+// credentials, when something is: a client certificate that has expired
+// or is not valid yet. The region says so too, but after a TLS 1.3
+// handshake its refusal comes as an alert that a write racing it can turn
+// into a bare "broken pipe"; the certificate in hand is never ambiguous.
+// nil stays nil.
+func (t *Transport) Explain(err error) error {
+	if err == nil || t == nil || t.cert == nil {
+		return err
+	}
+	leaf, now := t.cert.Get().Leaf, time.Now()
+	switch {
+	case leaf == nil:
+		return err
+	case now.After(leaf.NotAfter):
+		return &credentialError{fmt.Sprintf("TLS: our client certificate has expired (tls.certFile, valid until %s)", leaf.NotAfter.UTC().Format(time.RFC3339)), err}
+	case now.Before(leaf.NotBefore):
+		return &credentialError{fmt.Sprintf("TLS: our client certificate is not valid yet (tls.certFile, valid from %s)", leaf.NotBefore.UTC().Format(time.RFC3339)), err}
+	}
+	return err
+}
+
+// credentialError is a failed call whose cause is in our own credentials,
+// found by looking at them (Transport.Explain).
+type credentialError struct {
+	reason string
+	err    error
+}
+
+func (e *credentialError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *credentialError) Unwrap() error { return e.err }

@@ -142,7 +142,7 @@ func TestHandshakeFailuresHaveTheirReason(t *testing.T) {
 		{"unknown CA", good, with(func(c *configs.TLS) { c.CAFile = p.otherCAFile }), "not signed by a CA we trust"},
 		{"wrong server name", good, with(func(c *configs.TLS) { c.ServerName = "elsewhere.internal" }), "does not carry the server name"},
 		{"expired server certificate", expired, mtls, "region's certificate has expired"},
-		{"expired client certificate", good, with(func(c *configs.TLS) { c.CertFile, c.KeyFile = p.expiredCert, p.expiredKey }), "client certificate: it has expired"},
+		{"expired client certificate", good, with(func(c *configs.TLS) { c.CertFile, c.KeyFile = p.expiredCert, p.expiredKey }), "our client certificate has expired: the region refused it"},
 		{"client certificate from another CA", good, with(func(c *configs.TLS) { c.CertFile, c.KeyFile = p.strangerCert, p.strangerKey }), "not signed by a CA it trusts"},
 		{"no client certificate", good, with(func(c *configs.TLS) { c.CertFile, c.KeyFile = "", "" }), "we sent none"},
 	}
@@ -264,6 +264,8 @@ func TestNewTransport(t *testing.T) {
 // A call to a region whose handshake fails (either side refusing the
 // other's certificate) never reached it: it is ErrUnavailable, so a start
 // may go to the next lawful region, and it counts against the breaker.
+// (The region's refusal of an expired certificate can arrive as a broken
+// pipe: TLS 1.3 refuses after our side of the handshake is done.)
 func TestFailedHandshakeIsUnavailable(t *testing.T) {
 	p := newTestPKI(t)
 	srv := startHandshakeServer(t, p.serverConfig(t, false, "127.0.0.1"))
@@ -283,15 +285,34 @@ func TestFailedHandshakeIsUnavailable(t *testing.T) {
 			}
 			defer r.close()
 			err = r.call(t.Context(), true, func(ctx context.Context) error {
-				_, err := r.client.DescribeWorkflowExecution(ctx, "wf", "")
+				_, err := r.client.DescribeWorkflow(ctx, "wf", "")
 				return err
 			})
-			if !errors.Is(err, ErrUnavailable) || !strings.HasPrefix(Reason(err), "TLS: ") {
-				t.Fatalf("got %v (%s), want ErrUnavailable with a TLS reason", err, Reason(err))
+			// As the health checks read it: with what our certificate says.
+			if reason := Reason(tr.Explain(err)); !errors.Is(err, ErrUnavailable) || !strings.HasPrefix(reason, "TLS: ") {
+				t.Fatalf("got %v (%s), want ErrUnavailable with a TLS reason", err, reason)
 			}
 			if n := r.settings.Load().breaker.Counts().TotalFailures; n != 1 {
 				t.Fatalf("breaker failures %d, want 1", n)
 			}
 		})
+	}
+}
+
+// Our own expired certificate is named as the cause whatever the failed
+// call's error says: a TLS 1.3 refusal can reach us as a broken pipe.
+func TestExplainNamesOurExpiredCertificate(t *testing.T) {
+	p := newTestPKI(t)
+	brokenPipe := errors.New("write tcp 127.0.0.1:1->127.0.0.1:2: write: broken pipe")
+	expired := newTestTransport(t, configs.Connection{Endpoint: "h:1", UseTLS: true, TLS: configs.TLS{CertFile: p.expiredCert, KeyFile: p.expiredKey}})
+	if got := Reason(expired.Explain(brokenPipe)); !strings.HasPrefix(got, "TLS: our client certificate has expired (tls.certFile, valid until ") {
+		t.Fatalf("reason %q", got)
+	}
+	if err := expired.Explain(brokenPipe); !errors.Is(err, brokenPipe) {
+		t.Fatalf("the call's own error is lost: %v", err)
+	}
+	valid := newTestTransport(t, configs.Connection{Endpoint: "h:1", UseTLS: true, TLS: configs.TLS{CertFile: p.certFile, KeyFile: p.keyFile}})
+	if valid.Explain(brokenPipe) != brokenPipe || expired.Explain(nil) != nil || (*Transport)(nil).Explain(brokenPipe) != brokenPipe {
+		t.Fatal("Explain changed an error it has nothing to add to")
 	}
 }

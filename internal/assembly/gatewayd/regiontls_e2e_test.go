@@ -103,7 +103,7 @@ func TestRegionCredentialFailuresSayWhy(t *testing.T) {
 			"not signed by a CA we trust"},
 		{"expired", region("expired", s.mtls.Addr, "dev-mtls", "US",
 			fmt.Sprintf("tls: {caFile: %s, certFile: %s, keyFile: %s}", s.caFile, s.expired[0], s.expired[1])),
-			"refused our client certificate: it has expired"},
+			"our client certificate has expired"},
 		{"wrong-name", region("wrong-name", s.mtls.Addr, "dev-mtls", "US",
 			fmt.Sprintf("tls: {caFile: %s, certFile: %s/client.crt, keyFile: %s/client.key, serverName: elsewhere.internal}", s.caFile, s.dir, s.dir)),
 			"does not carry the server name"},

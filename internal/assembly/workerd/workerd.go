@@ -119,6 +119,7 @@ type Worker struct {
 	clients []client.Client // the first owns the connection
 	pools   []*workflows.Pool
 	closers []func()
+	explain func(error) error // regions.Transport.Explain: what is wrong with our credentials
 }
 
 // Start plans, dials once and starts a pool per namespace; it returns once
@@ -175,6 +176,7 @@ func (w *Worker) clientOptions(ctx context.Context, o Options) (client.Options, 
 	go tr.Watch(watch) // TLS files and API key re-read while the worker runs
 	w.closers = append(w.closers, stop)
 	opts := connectionOptions(o, w.Plan, tr, cdc)
+	w.explain = tr.Explain
 	opts.Logger = log.NewStructuredLogger(w.log.With("component", "temporal"))
 	tp := o.TracerProvider
 	if tp == nil {
@@ -249,7 +251,7 @@ func (w *Worker) dial(ctx context.Context, opts client.Options) error {
 	opts.Namespace = w.Plan.Namespaces[0]
 	first, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("dialing %s: %w", opts.HostPort, err)
+		return fmt.Errorf("dialing %s: %w", opts.HostPort, w.explain(err))
 	}
 	w.clients = []client.Client{first}
 	for _, ns := range w.Plan.Namespaces[1:] {
