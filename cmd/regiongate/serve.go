@@ -87,7 +87,7 @@ environment variable in its help.`,
 // listenFlags are the listeners' TLS and limits.
 func listenFlags(c *cobra.Command, f *serveFlags) {
 	fl := c.Flags()
-	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "certificate (PEM, chain first) for TLS on both listeners, with HTTP/2; re-read when it changes, no restart")
+	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "certificate (PEM: the certificate, then its chain) for TLS on both listeners, with HTTP/2; re-read when it changes, no restart")
 	fl.StringVar(&f.tlsKeyFile, "tls-key-file", "", "the listener certificate's private key (PEM); re-read when it changes")
 	fl.StringVar(&f.adminClientCAFile, "admin-client-ca-file", "",
 		"CA certificates (PEM): the admin listener then requires a client certificate signed by one (needs --tls-cert-file); re-read when it changes")
