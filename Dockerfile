@@ -42,4 +42,7 @@ LABEL org.opencontainers.image.title="regiongate" \
 ENTRYPOINT ["/regiongate"]
 # The gateway on every interface, local state in the state dir; pass
 # another command (worker --region R, config validate F, ...) to replace it.
-CMD ["serve", "--client-addr", "0.0.0.0:8080", "--admin-addr", "0.0.0.0:8081", "--state-dir", "/var/lib/regiongate"]
+# Plain text beyond loopback needs --insecure-listen: this default expects
+# TLS to end in front of the container; give --tls-cert-file and
+# --tls-key-file (or their variables) instead to serve TLS in it.
+CMD ["serve", "--client-addr", "0.0.0.0:8080", "--admin-addr", "0.0.0.0:8081", "--state-dir", "/var/lib/regiongate", "--insecure-listen"]

@@ -130,21 +130,75 @@ type Region struct {
 	Breaker Breaker `yaml:"breaker,omitempty"`
 	// CallTimeout bounds every Temporal call to this region; zero means 5s.
 	CallTimeout Duration `yaml:"callTimeout,omitempty"`
+	// TLS, when present (even empty, `tls: {}`: the system's roots, no
+	// client certificate), dials the region over TLS.
+	TLS *TLS `yaml:"tls,omitempty"`
+	// APIKey, when set, authenticates with an API key (Temporal Cloud). It
+	// turns TLS on: a key is never sent in plain text.
+	APIKey *APIKey `yaml:"apiKey,omitempty"`
 }
 
 // Connection is everything in a region's config that shapes its client's
 // connection: when any of it changes, the gateway and the workers need a new
 // client for the region. A field added to Region that shapes the
 // connection belongs here too (TestConnectionCoversRegion makes sure each
-// Region field is placed on one side or the other).
+// Region field is placed on one side or the other). It is comparable:
+// equal Connections dial alike.
 type Connection struct {
 	Endpoint  string
 	Namespace string
+	// UseTLS is true when the region has a tls block or an API key; TLS
+	// is that block's settings (zero without one).
+	UseTLS bool
+	TLS    TLS
+	// APIKey says where the API key is read from; zero means none.
+	APIKey APIKey
 }
 
 // Connection returns what shapes the region's client.
 func (r Region) Connection() Connection {
-	return Connection{Endpoint: r.Endpoint, Namespace: r.Namespace}
+	c := Connection{Endpoint: r.Endpoint, Namespace: r.Namespace, UseTLS: r.TLS != nil || r.APIKey != nil}
+	if r.TLS != nil {
+		c.TLS = *r.TLS
+	}
+	if r.APIKey != nil {
+		c.APIKey = *r.APIKey
+	}
+	return c
+}
+
+// TLS is how a region's server is verified and, for mutual TLS, how the
+// gateway and the workers prove who they are. The files are re-read when
+// they change, without a restart or a new connection.
+type TLS struct {
+	// CAFile holds the CA certificates (PEM) the server's certificate must
+	// chain to; empty means the system's roots.
+	CAFile string `yaml:"caFile,omitempty"`
+	// CertFile and KeyFile are the client certificate and its key (PEM)
+	// for mutual TLS; both or neither.
+	CertFile string `yaml:"certFile,omitempty"`
+	KeyFile  string `yaml:"keyFile,omitempty"`
+	// ServerName is the name the server's certificate must carry; empty
+	// means the endpoint's host.
+	ServerName string `yaml:"serverName,omitempty"`
+}
+
+// APIKey says where a region's API key is read from: a file (re-read when
+// it changes) or an environment variable, exactly one. The key itself is
+// never in the config: the config is shown to every admin viewer, kept in
+// Consul and copied into the audit log.
+type APIKey struct {
+	File string `yaml:"file,omitempty"`
+	Env  string `yaml:"env,omitempty"`
+}
+
+// UnmarshalYAML refuses an inline key with a message that says why.
+func (k *APIKey) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: apiKey must be {file: PATH} or {env: VARIABLE}: an inline key would be shown to every admin viewer and copied into the audit log", n.Line)
+	}
+	type plain APIKey // without this method
+	return n.Decode((*plain)(k))
 }
 
 // Breaker tunes a region's circuit breaker.

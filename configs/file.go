@@ -7,13 +7,11 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/regiongate/regiongate/internal/base/atomicfile"
+	"github.com/regiongate/regiongate/internal/base/filewatch"
 )
 
 // FileSource keeps the config in a file. Writes replace it atomically
@@ -73,39 +71,15 @@ func (f *FileSource) Write(ctx context.Context, data []byte, expected uint64) (R
 	return Revision{Data: data, Index: contentIndex(data)}, nil
 }
 
-// Watch implements Source: it reports the file after every change event in
-// its directory (editors and atomic writers replace files by rename) and
-// on every poll tick; the Watcher drops unchanged revisions.
+// Watch implements Source: it reports the file after every change event
+// and on every poll tick (filewatch.Watch); the Watcher drops unchanged
+// revisions.
 func (f *FileSource) Watch(ctx context.Context, fn func(Revision)) {
-	poll := f.Poll
-	if poll <= 0 {
-		poll = 2 * time.Second
-	}
-	var events <-chan fsnotify.Event
-	var errs <-chan error // must be drained, or fsnotify stops sending events
-	if w, err := fsnotify.NewWatcher(); err == nil {
-		defer w.Close()
-		if w.Add(filepath.Dir(f.Path)) == nil {
-			events, errs = w.Events, w.Errors
-		}
-	}
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-errs: // an overflowed event queue: read the file now, as a tick would
-		case ev := <-events:
-			if filepath.Clean(ev.Name) != filepath.Clean(f.Path) {
-				continue
-			}
-		case <-tick.C:
-		}
+	filewatch.Watch(ctx, []string{f.Path}, f.Poll, func() {
 		if rev, err := f.Read(ctx); err == nil {
 			fn(rev)
 		}
-	}
+	})
 }
 
 // MemorySource keeps the config in memory: for tests and for a gateway

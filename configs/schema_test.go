@@ -70,6 +70,14 @@ func TestSchemaAgreesWithTheDecoder(t *testing.T) {
 	if _, err := Parse([]byte(withOIDC)); err != nil {
 		t.Fatalf("an oidc section fails the decoder: %v", err)
 	}
+	secured := strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n"+
+		"    tls: {caFile: /ca.pem, certFile: /c.pem, keyFile: /k.pem, serverName: t.internal}\n    apiKey: {file: /run/key}", 1)
+	if err := s.Validate(asJSON(t, secured)); err != nil {
+		t.Fatalf("a region with tls and apiKey fails the schema: %v", err)
+	}
+	if _, err := Parse([]byte(secured)); err != nil {
+		t.Fatalf("a region with tls and apiKey fails the decoder: %v", err)
+	}
 	bad := []struct{ name, text string }{
 		{"unknown top-level field", dev + "\ncolour: red\n"},
 		{"unknown region field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    colour: red", 1)},
@@ -82,6 +90,10 @@ func TestSchemaAgreesWithTheDecoder(t *testing.T) {
 		{"oidc without audiences", dev + "  oidc: {issuer: https://idp.example/}\n"},
 		{"plain http issuer", dev + "  oidc: {issuer: http://idp.example/, audiences: [rg]}\n"},
 		{"tenant with a capital", strings.Replace(dev, "{name: northwind,", "{name: Northwind,", 1)},
+		{"inline API key", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    apiKey: secret", 1)},
+		{"API key from two places", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    apiKey: {file: /k, env: K}", 1)},
+		{"certificate without its key", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    tls: {certFile: /c.pem}", 1)},
+		{"unknown tls field", strings.Replace(dev, "namespace: dev-us-east", "namespace: dev-us-east\n    tls: {insecureSkipVerify: true}", 1)},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {

@@ -147,6 +147,7 @@ func (v *validator) regions(c *Config) {
 		v.check(validHostPort(r.Endpoint), p+".endpoint", "must be host:port, got %q", r.Endpoint)
 		v.check(r.Namespace != "" && !strings.ContainsAny(r.Namespace, " /"), p+".namespace", "must be a Temporal namespace name, got %q", r.Namespace)
 		v.durationWithin(r.CallTimeout, MaxCallTimeout, p+".callTimeout")
+		v.connection(p, r)
 		v.durationWithin(r.Breaker.OpenFor, MaxOpenFor, p+".breaker.openFor")
 		v.within(float64(r.Breaker.ConsecutiveFailures), MaxBreakerCount, p+".breaker.consecutiveFailures", "failures")
 		v.within(float64(r.Breaker.HalfOpenRequests), MaxBreakerCount, p+".breaker.halfOpenRequests", "requests")

@@ -255,12 +255,16 @@ func TestIsolatedTenantGetsItsOwnNamespace(t *testing.T) {
 
 // TestBadPathNamesAreRefusedBeforeAnyRegion: ids and names in paths meet
 // the rules of ids in bodies, checked before any region is asked (a 200 KB
-// id used to fan out to every region and answer 503).
+// id used to fan out to every region and answer 503; now the listener's
+// header cap refuses it before any handler, 431).
 func TestBadPathNamesAreRefusedBeforeAnyRegion(t *testing.T) {
 	needStack(t)
-	long := strings.Repeat("a", 200<<10)
+	if r := do(t, "GET", stack.ClientURL+"/v1/workflows/"+strings.Repeat("a", 200<<10), nil); r.Status != 431 {
+		t.Fatalf("a 200 KB id: %d, want 431 from the header cap", r.Status)
+	}
+	long := strings.Repeat("a", 20<<10) // under the header cap, far over an id's limit
 	for _, tt := range []struct{ name, method, path, detail string }{
-		{"a 200 KB id", "GET", "/v1/workflows/" + long, "workflowId"},
+		{"a 20 KB id", "GET", "/v1/workflows/" + long, "workflowId"},
 		{"an id one byte over", "GET", "/v1/workflows/" + strings.Repeat("b", 256), "workflowId"},
 		{"a control character in the id", "GET", "/v1/workflows/a%01b", "workflowId"},
 		{"a long id to cancel", "POST", "/v1/workflows/" + long + "/cancel", "workflowId"},

@@ -2,6 +2,7 @@ package regions
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/internal/testkit/pki"
 )
 
 // editedDev is the dev config with extra settings for eu-west.
@@ -104,9 +106,16 @@ func TestCheckRefusesWhatApplyWould(t *testing.T) {
 // configs.Region.Connection gives the region a new client (and the old one
 // is closed); the drain state is kept.
 func TestApplyRebuildsTheClientWhenTheConnectionChanges(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pki.WriteFile(t, caFile, pki.NewCA(t, "region CA").PEM)
+	t.Setenv("RG_TEST_API_KEY", "k")
+	endpoint := "    endpoint: 127.0.0.1:7235\n"
 	for _, tt := range []struct{ name, from, to string }{
-		{"endpoint", "    endpoint: 127.0.0.1:7235\n", "    endpoint: 127.0.0.1:7299\n"},
+		{"endpoint", endpoint, "    endpoint: 127.0.0.1:7299\n"},
 		{"namespace", "    namespace: dev-eu-west\n", "    namespace: dev-eu-west-2\n"},
+		{"TLS turned on", endpoint, endpoint + "    tls: {}\n"},
+		{"a CA bundle", endpoint, endpoint + "    tls: {caFile: " + caFile + "}\n"},
+		{"an API key", endpoint, endpoint + "    apiKey: {env: RG_TEST_API_KEY}\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := NewManager(configs.Default(), Options{})
@@ -118,6 +127,10 @@ func TestApplyRebuildsTheClientWhenTheConnectionChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			before, _ := m.Region("eu-west")
+			kept := map[string]*Region{}
+			for _, r := range m.All() {
+				kept[r.Name()] = r
+			}
 			text := string(configs.DefaultYAML())
 			if !strings.Contains(text, tt.from) {
 				t.Fatalf("dev config lacks %q", tt.from)
@@ -136,9 +149,32 @@ func TestApplyRebuildsTheClientWhenTheConnectionChanges(t *testing.T) {
 			if !after.Drained() {
 				t.Fatal("the new region lost its drain")
 			}
-			if other, _ := m.Region("eu-central"); other.conn != configs.Default().Regions[3].Connection() {
-				t.Fatal("another region's connection changed")
+			for _, other := range m.All() {
+				if other.Name() != "eu-west" && other != kept[other.Name()] {
+					t.Fatalf("region %s was re-dialled too", other.Name())
+				}
 			}
 		})
+	}
+}
+
+// TestApplyRefusesAConnectionItCannotRead: a region whose TLS file is
+// missing is refused by Check and Apply alike, and the region in force
+// keeps its client.
+func TestApplyRefusesAConnectionItCannotRead(t *testing.T) {
+	m, err := NewManager(configs.Default(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	before, _ := m.Region("eu-west")
+	bad := editedDev(t, "    tls: {caFile: /nonexistent/ca.pem}\n")
+	for name, f := range map[string]func(*configs.Config) error{"Check": m.Check, "Apply": m.Apply} {
+		if err := f(bad); err == nil || !strings.Contains(err.Error(), "region eu-west: CA bundle (tls.caFile): open /nonexistent/ca.pem") {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if after, _ := m.Region("eu-west"); after != before {
+		t.Fatal("a refused config replaced the region")
 	}
 }

@@ -12,7 +12,7 @@ import (
 // BenchmarkBreakerCall is what every Temporal call pays for the breaker,
 // the per-call timeout and the attempt bookkeeping, around a no-op.
 func BenchmarkBreakerCall(b *testing.B) {
-	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil)
+	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func BenchmarkBreakerCall(b *testing.B) {
 // BenchmarkBreakerCallParallel is the same with every core calling one
 // region: the breaker's mutex is shared.
 func BenchmarkBreakerCallParallel(b *testing.B) {
-	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil)
+	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func BenchmarkAttemptInterceptor(b *testing.B) {
 }
 
 func BenchmarkRecordHealth(b *testing.B) {
-	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil)
+	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, clientOptionsForBench(), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func BenchmarkRecordHealth(b *testing.B) {
 	opts := HealthOptions{}.withDefaults()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.recordHealth(true, opts)
+		r.recordHealth(nil, opts)
 	}
 }
 

@@ -46,4 +46,5 @@ func (r *Region) close() {
 	r.nsClients = nil
 	r.nsMu.Unlock()
 	r.client.Close()
+	r.stopFiles()
 }

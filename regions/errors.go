@@ -72,6 +72,11 @@ func sick(err error) bool {
 	switch serviceerror.ToStatus(err).Code() {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
 		return true
+	case codes.Unauthenticated, codes.PermissionDenied:
+		// Every call goes with the gateway's own credentials for the
+		// region, never the caller's: a refusal says those are wrong or
+		// revoked, and every other call will be refused too.
+		return true
 	}
 	return false
 }

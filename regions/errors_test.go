@@ -20,6 +20,14 @@ import (
 // connRefused is what gRPC reports when a region's port is closed.
 var connRefused = status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused\"")
 
+// check is a health check's result: nil when it passed.
+func check(pass bool) error {
+	if pass {
+		return nil
+	}
+	return connRefused
+}
+
 func TestErrorClassification(t *testing.T) {
 	tests := []struct {
 		name           string
@@ -38,6 +46,8 @@ func TestErrorClassification(t *testing.T) {
 		{"unknown host", status.Error(codes.Unavailable, "dial tcp: lookup temporal.eu.invalid: no such host"), true, false},
 		{"region unreachable", &unreachableError{region: "r", cause: connRefused}, true, false},
 		{"wrapped ErrUnavailable", fmt.Errorf("locating wf-1: %w", ErrUnavailable), true, false},
+		{"API key refused", status.Error(codes.Unauthenticated, "invalid API key"), true, false},
+		{"credentials without the permission", serviceerror.NewPermissionDenied("not allowed", "namespace"), true, false},
 		{"invalid argument", serviceerror.NewInvalidArgument("bad task queue"), false, true},
 		{"wrapped invalid argument", fmt.Errorf("starting: %w", serviceerror.NewInvalidArgument("bad")), false, true},
 		{"failed precondition", serviceerror.NewFailedPrecondition("workflow already closed"), false, true},
@@ -198,7 +208,7 @@ func TestBreakerSettingsDefaults(t *testing.T) {
 
 func testRegion(t *testing.T, onChange func(StateChange)) *Region {
 	t.Helper()
-	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, client.Options{}, onChange)
+	r, err := newRegion(configs.Region{Name: "r", Endpoint: "127.0.0.1:1", Namespace: "ns"}, client.Options{}, nil, onChange)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +242,7 @@ func TestHealthHysteresis(t *testing.T) {
 				t.Fatalf("new region: healthy=%v reachable=%v, want healthy and not yet reachable", r.Healthy(), r.Reachable())
 			}
 			for i, ok := range tt.checks {
-				r.recordHealth(ok, opts)
+				r.recordHealth(check(ok), opts)
 				if r.Healthy() != tt.healthy[i] {
 					t.Fatalf("after check %d (%v): healthy=%v, want %v", i+1, ok, r.Healthy(), tt.healthy[i])
 				}
@@ -251,12 +261,12 @@ func TestHealthThresholdsAreConfigurable(t *testing.T) {
 	r := testRegion(t, nil)
 	opts := HealthOptions{FailThreshold: 3, PassThreshold: 1}
 	for i, want := range []bool{true, true, false} {
-		r.recordHealth(false, opts)
+		r.recordHealth(check(false), opts)
 		if r.Healthy() != want {
 			t.Fatalf("after failure %d: healthy=%v, want %v", i+1, r.Healthy(), want)
 		}
 	}
-	r.recordHealth(true, opts)
+	r.recordHealth(check(true), opts)
 	if !r.Healthy() {
 		t.Fatal("one pass with PassThreshold 1 did not restore the region")
 	}
@@ -277,13 +287,13 @@ func TestStateChangesAreReported(t *testing.T) {
 	r := testRegion(t, func(c StateChange) { got = append(got, c) })
 	opts := HealthOptions{FailThreshold: 2, PassThreshold: 2}
 	for _, ok := range []bool{false, true, false, false, false, true, true} {
-		r.recordHealth(ok, opts)
+		r.recordHealth(check(ok), opts)
 	}
 	for range DefaultConsecutiveFailures {
 		_, _ = r.settings.Load().breaker.Execute(func() (any, error) { return nil, connRefused })
 	}
 	want := []StateChange{
-		{Region: "r", What: "health", From: "healthy", To: "unhealthy"},
+		{Region: "r", What: "health", From: "healthy", To: "unhealthy", Reason: "unreachable: " + connRefused.Error()},
 		{Region: "r", What: "health", From: "unhealthy", To: "healthy"},
 		{Region: "r", What: "breaker", From: "closed", To: "open"},
 	}

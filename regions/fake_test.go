@@ -119,7 +119,7 @@ func fakeRegion(t *testing.T, cfg configs.Region, behave func(ctx context.Contex
 	if cfg.Namespace == "" {
 		cfg.Namespace = "ns-" + cfg.Name
 	}
-	r, err := newRegion(cfg, client.Options{}, nil)
+	r, err := newRegion(cfg, client.Options{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

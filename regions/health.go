@@ -75,7 +75,7 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 				return // shutting down: the check says nothing about the region
 			}
 			m.inst.healthCheck(r.Name(), time.Since(began), err == nil)
-			r.recordHealth(err == nil, opts)
+			r.recordHealth(r.transport.Explain(err), opts)
 		}()
 	}
 	for range regions {
@@ -83,9 +83,11 @@ func (m *Manager) CheckHealthOnce(ctx context.Context, opts HealthOptions) {
 	}
 }
 
-// recordHealth applies one check result with hysteresis, so one slow check
-// does not flap the region.
-func (r *Region) recordHealth(ok bool, opts HealthOptions) {
+// recordHealth applies one check result (nil: passed) with hysteresis, so
+// one slow check does not flap the region. The change to unhealthy says
+// why: the failed check's Reason and error.
+func (r *Region) recordHealth(err error, opts HealthOptions) {
+	ok := err == nil
 	r.reachable.Store(ok)
 	r.healthMu.Lock()
 	defer r.healthMu.Unlock()
@@ -102,7 +104,11 @@ func (r *Region) recordHealth(ok bool, opts HealthOptions) {
 	if r.healthStreak >= threshold {
 		r.unhealthy.Store(!unhealthy)
 		r.healthStreak = 0
-		r.onChange(StateChange{Region: r.name, What: "health", From: healthName(unhealthy), To: healthName(!unhealthy)})
+		change := StateChange{Region: r.name, What: "health", From: healthName(unhealthy), To: healthName(!unhealthy)}
+		if err != nil {
+			change.Reason = Reason(err) + ": " + err.Error()
+		}
+		r.onChange(change)
 	}
 }
 

@@ -31,6 +31,9 @@ type Options struct {
 	// region's, e.g. with that region's payload codec. An error refuses the
 	// config that brings the region in.
 	RegionClientOptions func(region configs.Region, base client.Options) (client.Options, error)
+	// Transport tunes how each region's TLS files and API key are read
+	// (NewTransport): its logger hears their reloads.
+	Transport TransportOptions
 	// OnStateChange, when set, hears every change of a region's breaker,
 	// health or drain state, in order. It is called synchronously, breaker
 	// changes with the breaker's lock held: it must return quickly and must
@@ -45,6 +48,9 @@ type StateChange struct {
 	// (healthy, unhealthy) or "drain" (active, drained).
 	What     string
 	From, To string
+	// Reason says why a region became unhealthy: the last failed health
+	// check in a few words (Reason), with its error. Empty otherwise.
+	Reason string
 }
 
 // Manager owns every region's client and state.
@@ -55,6 +61,7 @@ type Manager struct {
 	onChange func(StateChange)
 	// regionOpts adjusts base per region (Options.RegionClientOptions).
 	regionOpts func(configs.Region, client.Options) (client.Options, error)
+	transport  TransportOptions
 
 	drainMu sync.Mutex // serialises SetDrained: store and regions agree
 	mu      sync.RWMutex
@@ -70,8 +77,8 @@ type Manager struct {
 func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 	m := &Manager{
 		records: opts.Records, drains: opts.Drains, base: opts.ClientOptions, onChange: opts.OnStateChange,
-		regionOpts: opts.RegionClientOptions,
-		regions:    map[string]*Region{},
+		regionOpts: opts.RegionClientOptions, transport: opts.Transport,
+		regions: map[string]*Region{},
 	}
 	if m.records == nil {
 		m.records = NewMemoryRecords()
@@ -123,10 +130,10 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 			next[rc.Name] = old
 			continue
 		}
-		opts, err := m.clientOptions(rc)
+		opts, tr, err := m.clientOptions(rc)
 		var r *Region
 		if err == nil {
-			r, err = newRegion(rc, opts, m.onChange)
+			r, err = newRegion(rc, opts, tr, m.onChange)
 		}
 		if err != nil {
 			for name, nr := range next {
@@ -189,22 +196,27 @@ func (m *Manager) Snapshot() router.Snapshot {
 	return s
 }
 
-// clientOptions are the options of rc's client: the base ones, adjusted by
-// Options.RegionClientOptions.
-func (m *Manager) clientOptions(rc configs.Region) (client.Options, error) {
+// clientOptions are the options of rc's client, the base ones adjusted by
+// Options.RegionClientOptions, and the transport that secures it (its
+// files read once).
+func (m *Manager) clientOptions(rc configs.Region) (client.Options, *Transport, error) {
+	tr, err := NewTransport(rc.Name, rc.Connection(), m.transport)
+	if err != nil {
+		return client.Options{}, nil, err
+	}
 	if m.regionOpts == nil {
-		return m.base, nil
+		return m.base, tr, nil
 	}
 	opts, err := m.regionOpts(rc, m.base)
 	if err != nil {
-		return client.Options{}, fmt.Errorf("client options of region %s: %w", rc.Name, err)
+		return client.Options{}, nil, fmt.Errorf("client options of region %s: %w", rc.Name, err)
 	}
-	return opts, nil
+	return opts, tr, nil
 }
 
 // Check reports what Apply would refuse in cfg without changing anything:
-// the client options (payload codec keys) of every region that would get a
-// new client.
+// the client options (payload codec keys) and the TLS files and API key of
+// every region that would get a new client.
 func (m *Manager) Check(cfg *configs.Config) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -212,7 +224,7 @@ func (m *Manager) Check(cfg *configs.Config) error {
 		if old, ok := m.regions[rc.Name]; ok && old.keepsClient(rc) {
 			continue
 		}
-		if _, err := m.clientOptions(rc); err != nil {
+		if _, _, err := m.clientOptions(rc); err != nil {
 			return err
 		}
 	}

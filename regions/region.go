@@ -59,15 +59,21 @@ type Region struct {
 	opts      client.Options // the region client's, for namespace clients
 	nsMu      sync.Mutex
 	nsClients map[string]client.Client // isolated tenants' namespaces
+	transport *Transport
+	stopFiles context.CancelFunc // ends the watch of the transport's files
 }
 
-// newRegion creates the region's client once. The client is lazy: it
-// connects on first use, so a region that is down at start-up does not stop
-// the gateway, and it reconnects by itself when the region returns.
-// onChange may be nil.
-func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChange)) (*Region, error) {
+// newRegion creates the region's client once, secured by tr (nil: plain
+// text). The client is lazy: it connects on first use, so a region that is
+// down at start-up does not stop the gateway, and it reconnects by itself
+// when the region returns. onChange may be nil.
+func newRegion(cfg configs.Region, opts client.Options, tr *Transport, onChange func(StateChange)) (*Region, error) {
 	opts.HostPort = cfg.Endpoint
 	opts.Namespace = cfg.Namespace
+	if tr == nil {
+		tr = &Transport{}
+	}
+	tr.Apply(&opts)
 	// A copy: the base options are shared by every region.
 	opts.ConnectionOptions.DialOptions = append(slices.Clip(opts.ConnectionOptions.DialOptions),
 		grpc.WithChainUnaryInterceptor(attemptInterceptor),
@@ -79,8 +85,12 @@ func newRegion(cfg configs.Region, opts client.Options, onChange func(StateChang
 	if onChange == nil {
 		onChange = func(StateChange) {}
 	}
-	r := &Region{name: cfg.Name, namespace: cfg.Namespace, conn: cfg.Connection(), client: c, opts: opts, onChange: onChange}
+	r := &Region{name: cfg.Name, namespace: cfg.Namespace, conn: cfg.Connection(), client: c, opts: opts, onChange: onChange, transport: tr}
 	r.reconfigure(cfg)
+	// The watch lives as long as the region's client: close ends it.
+	watch, stop := context.WithCancel(context.Background())
+	r.stopFiles = stop
+	go tr.Watch(watch)
 	return r, nil
 }
 

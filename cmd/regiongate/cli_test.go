@@ -57,6 +57,28 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Fatalf("unknown field: %v", err)
 	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("the dev config has warnings:\n%s", out)
+	}
+}
+
+// A Temporal Cloud endpoint without credentials is a warning, not a
+// failure: the config is valid, the output says what is missing and where.
+func TestConfigValidateWarnsAboutCloudWithoutCredentials(t *testing.T) {
+	cloud := strings.Replace(devYAML(t), "    endpoint: 127.0.0.1:7235\n    namespace: dev-eu-west\n",
+		"    endpoint: payments.a2dd6.tmprl.cloud:7233\n    namespace: payments.a2dd6\n", 1)
+	if cloud == devYAML(t) {
+		t.Fatal("the dev config's eu-west lines moved")
+	}
+	out, err := run(t, "config", "validate", writeFile(t, cloud))
+	if err != nil {
+		t.Fatalf("a warning must not fail validation: %v", err)
+	}
+	for _, want := range []string{"warning: line ", "regions[2].endpoint: a Temporal Cloud endpoint without credentials", "warnings: 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q:\n%s", want, out)
+		}
+	}
 }
 
 func TestRouteTableAndExplain(t *testing.T) {
@@ -90,5 +112,39 @@ func TestConfigDiff(t *testing.T) {
 	out, err = run(t, "config", "diff", "../../configs/dev.yaml", "../../configs/dev.yaml")
 	if err != nil || !strings.Contains(out, "No routing changes") {
 		t.Fatalf("same file: %v %s", err, out)
+	}
+}
+
+// serve refuses plain text on an address other than loopback before it
+// binds or dials anything, saying which flags would make it right.
+func TestServeRefusesPlainTextBeyondLoopback(t *testing.T) {
+	_, err := run(t, "serve", "--client-addr", "0.0.0.0:8080", "--state-dir", t.TempDir())
+	for _, want := range []string{"the client API on 0.0.0.0:8080", "--tls-cert-file and --tls-key-file", "--insecure-listen"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+}
+
+// The listeners' flags read their variables, and the limits default to
+// the assembly's.
+func TestServeListenerFlags(t *testing.T) {
+	env := map[string]string{
+		"REGIONGATE_TLS_CERT_FILE": "/tls/c.pem", "REGIONGATE_TLS_KEY_FILE": "/tls/k.pem",
+		"REGIONGATE_ADMIN_CLIENT_CA_FILE": "/tls/admins.pem", "REGIONGATE_INSECURE_LISTEN": "true",
+		"REGIONGATE_WRITE_TIMEOUT": "90s", "REGIONGATE_MAX_HEADER_BYTES": "32768",
+	}
+	c := serveCmd()
+	if err := applyEnv(c, serveEnv, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"tls-cert-file": "/tls/c.pem", "tls-key-file": "/tls/k.pem", "admin-client-ca-file": "/tls/admins.pem",
+		"insecure-listen": "true", "write-timeout": "1m30s", "max-header-bytes": "32768",
+		"read-header-timeout": "10s", "read-timeout": "30s", "idle-timeout": "2m0s",
+	} {
+		if got := c.Flags().Lookup(name).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", name, got, want)
+		}
 	}
 }

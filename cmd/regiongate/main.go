@@ -84,14 +84,17 @@ func configCmd() *cobra.Command {
 	c := &cobra.Command{Use: "config", Short: "Work with region config files"}
 	c.AddCommand(&cobra.Command{
 		Use:   "validate FILE",
-		Short: "Check a config file; prints every problem with its place in the file",
+		Short: "Check a config file; prints every problem with its place in the file, and warnings (a Temporal Cloud endpoint without credentials)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := configs.LoadFile(args[0])
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (version %s, %d regions)\n", args[0], cfg.Version(), len(cfg.Regions))
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (version %s, %d regions, warnings: %d)\n", args[0], cfg.Version(), len(cfg.Regions), len(cfg.Warnings()))
 			return nil
 		},
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,6 +27,10 @@ type serveFlags struct {
 	devClientKeys                                                  bool
 	clientKeysFile                                                 string
 	corsOrigins                                                    []string
+
+	tlsCertFile, tlsKeyFile, adminClientCAFile string
+	insecureListen                             bool
+	limits                                     gatewayd.Limits
 }
 
 // serveEnv names the environment variable each flag falls back to.
@@ -38,6 +43,16 @@ var serveEnv = map[string]string{
 	"log-format":         "REGIONGATE_LOG_FORMAT",
 	"client-keys-file":   "REGIONGATE_CLIENT_KEYS_FILE",
 	"cors-origin":        "REGIONGATE_CORS_ORIGINS",
+	// The listeners: TLS and the limits of issue 15.
+	"tls-cert-file":        "REGIONGATE_TLS_CERT_FILE",
+	"tls-key-file":         "REGIONGATE_TLS_KEY_FILE",
+	"admin-client-ca-file": "REGIONGATE_ADMIN_CLIENT_CA_FILE",
+	"insecure-listen":      "REGIONGATE_INSECURE_LISTEN",
+	"read-header-timeout":  "REGIONGATE_READ_HEADER_TIMEOUT",
+	"read-timeout":         "REGIONGATE_READ_TIMEOUT",
+	"write-timeout":        "REGIONGATE_WRITE_TIMEOUT",
+	"idle-timeout":         "REGIONGATE_IDLE_TIMEOUT",
+	"max-header-bytes":     "REGIONGATE_MAX_HEADER_BYTES",
 }
 
 func serveCmd() *cobra.Command {
@@ -70,10 +85,28 @@ environment variable in its help.`,
 		"refuse to start, or to take a config, with a region that has no payload encryption keys")
 	c.Flags().StringSliceVar(&f.codecOrigins, "codec-cors-origin", nil,
 		"browser origin (the Temporal UI's, e.g. http://localhost:8233) allowed to call the admin listener's /codec/ endpoint; repeatable")
+	listenFlags(c, &f)
 	for name, env := range serveEnv {
 		c.Flags().Lookup(name).Usage += " [$" + env + "]"
 	}
 	return c
+}
+
+// listenFlags are the listeners' TLS and limits.
+func listenFlags(c *cobra.Command, f *serveFlags) {
+	fl := c.Flags()
+	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "certificate (PEM: the certificate, then its chain) for TLS on both listeners, with HTTP/2; re-read when it changes, no restart")
+	fl.StringVar(&f.tlsKeyFile, "tls-key-file", "", "the listener certificate's private key (PEM); re-read when it changes")
+	fl.StringVar(&f.adminClientCAFile, "admin-client-ca-file", "",
+		"CA certificates (PEM): the admin listener then requires a client certificate signed by one (needs --tls-cert-file); re-read when it changes")
+	fl.BoolVar(&f.insecureListen, "insecure-listen", false,
+		"allow plain text on an address that is not loopback, when TLS ends in front of the gateway (a load balancer, a mesh)")
+	fl.DurationVar(&f.limits.ReadHeaderTimeout, "read-header-timeout", gatewayd.DefaultReadHeaderTimeout, "longest a client may take to send its request headers (and the TLS handshake)")
+	fl.DurationVar(&f.limits.ReadTimeout, "read-timeout", gatewayd.DefaultReadTimeout, "longest a client may take to send a whole request, body included")
+	fl.DurationVar(&f.limits.WriteTimeout, "write-timeout", gatewayd.DefaultWriteTimeout,
+		"longest from the end of a request's headers to the end of its answer; keep it above --read-timeout plus the largest region callTimeout")
+	fl.DurationVar(&f.limits.IdleTimeout, "idle-timeout", gatewayd.DefaultIdleTimeout, "longest a kept-alive connection may wait for its next request")
+	fl.IntVar(&f.limits.MaxHeaderBytes, "max-header-bytes", gatewayd.DefaultMaxHeaderBytes, "largest request headers accepted, in bytes (431 beyond)")
 }
 
 func adminTokens(f serveFlags) ([]gateway.Token, error) {
@@ -110,22 +143,33 @@ func serve(ctx context.Context, f serveFlags) error {
 		CodecKeys:    codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
 		CodecOrigins: f.codecOrigins,
 	}
+	// Listen first: a refused address or a missing certificate stops
+	// start-up before anything is dialled.
+	ls, err := gatewayd.ListenWith(gatewayd.ListenOptions{
+		ClientAddr: f.clientAddr, AdminAddr: f.adminAddr,
+		CertFile: f.tlsCertFile, KeyFile: f.tlsKeyFile, AdminClientCAFile: f.adminClientCAFile,
+		InsecureListen: f.insecureListen, Limits: f.limits, Logger: logger,
+	})
+	if errors.Is(err, gatewayd.ErrPlainTextListen) {
+		return fmt.Errorf("%w: give --tls-cert-file and --tls-key-file, or --insecure-listen when TLS ends in front of the gateway", err)
+	}
+	if err != nil {
+		return err
+	}
 	closeStores, err := openStores(ctx, f, &o)
 	if err != nil {
+		ls.Close()
 		return err
 	}
 	defer closeStores()
 	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
+		ls.Close()
 		return err
 	}
 	defer gw.Close()
-	ls, err := gatewayd.Listen(f.clientAddr, f.adminAddr)
-	if err != nil {
-		return err
-	}
 	go reloadOnSIGHUP(ctx, gw.Server, logger)
-	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,
+	logger.Info("gateway starting", "client", ls.ClientURL(), "admin", ls.AdminURL(), "admin_client_certificates", f.adminClientCAFile != "",
 		"config_source", o.ConfigSource.String(), "config_version", gw.Server.Config().Version(), "admin_tokens", len(tokens))
 	return gw.Serve(ctx, ls)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,12 +85,13 @@ On SIGINT or SIGTERM it stops polling and gives running activities --stop-timeou
 	fl.StringVar(&f.slotTuning, "slot-tuning", "fixed", "how task slots are handed out: fixed (--max-concurrent-* limits) or resource (by the process's CPU and memory use)")
 	fl.Float64Var(&f.targetCPU, "target-cpu", workflows.DefaultTargetCPU, "with --slot-tuning resource: the share of CPU, in (0, 1], to stay under")
 	fl.Float64Var(&f.targetMem, "target-memory", workflows.DefaultTargetMemory, "with --slot-tuning resource: the share of memory, in (0, 1], to stay under")
-	fl.BoolVar(&f.tls, "tls", false, "use TLS even without the other --tls-* flags (the server verified against the system roots)")
-	fl.StringVar(&f.tlsCert, "tls-cert", "", "client certificate (PEM) for mTLS; needs --tls-key")
-	fl.StringVar(&f.tlsKey, "tls-key", "", "client private key (PEM) for mTLS")
-	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificates (PEM) the server's certificate must chain to (default: the system roots)")
-	fl.StringVar(&f.tlsServerName, "tls-server-name", "", "server name to verify, when it differs from the address")
-	fl.StringVar(&f.apiKey, "api-key", "", "API key, sent as a bearer token; turns TLS on (prefer the variable: flags show in ps)")
+	fl.BoolVar(&f.tls, "tls", false, "use TLS even without the other --tls-* flags or a tls block in the region's config (the server verified against the system roots)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "client certificate (PEM) for mTLS, re-read when it changes; needs --tls-key; overrides the region's tls.certFile")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "client private key (PEM) for mTLS; overrides the region's tls.keyFile")
+	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificates (PEM) the server's certificate must chain to, re-read when it changes; overrides the region's tls.caFile (default: the system roots)")
+	fl.StringVar(&f.tlsServerName, "tls-server-name", "", "server name to verify, when it differs from the address; overrides the region's tls.serverName")
+	fl.StringVar(&f.apiKey, "api-key", "", "deprecated: put apiKey {file: F} or {env: VAR} in the region's config (a file is re-read when it changes); "+
+		"still works: an API key sent as a bearer token over TLS, replacing the config's")
 	fl.StringVar(&f.codecKeysFile, "codec-keys-file", "", "payload encryption keys, \"id:base64key\" per line, the first active; "+
 		codec.EnvName("<region>")+" and "+codec.EnvKeys+" hold keys too (see docs/workflows.md)")
 	fl.BoolVar(&f.requireEncryption, "require-encryption", false, "refuse to start without payload encryption keys")
@@ -122,12 +121,12 @@ func applyEnv(cmd *cobra.Command, env map[string]string, getenv func(string) str
 }
 
 // workerOptions turns the flags into the worker assembly's options; a
-// missing region or a bad TLS file is an error naming its flag.
+// missing region or half a client certificate is an error naming its flag.
 func workerOptions(cfg *configs.Config, f workerFlags, logger *slog.Logger) (workerd.Options, error) {
 	if f.region == "" {
 		return workerd.Options{}, errors.New("--region is required")
 	}
-	tlsConfig, err := buildTLS(f)
+	tlsOverride, err := tlsFlags(f)
 	if err != nil {
 		return workerd.Options{}, err
 	}
@@ -144,7 +143,7 @@ func workerOptions(cfg *configs.Config, f workerFlags, logger *slog.Logger) (wor
 			MaxConcurrentWorkflowTaskExecutionSize: f.maxWorkflowTasks,
 			WorkerStopTimeout:                      f.stopTimeout,
 		},
-		TLS: tlsConfig, APIKey: f.apiKey,
+		TLS: tlsOverride, APIKey: f.apiKey,
 		CodecKeys:   codec.Source{File: f.codecKeysFile, Require: f.requireEncryption},
 		MetricsAddr: f.metricsAddr, Logger: logger,
 	}, nil
@@ -165,34 +164,18 @@ func slotTuning(f workerFlags) (*workflows.ResourceTuning, error) {
 	return nil, fmt.Errorf("--slot-tuning %q: want fixed or resource", f.slotTuning)
 }
 
-// buildTLS returns nil (plain text, or TLS the SDK turns on for an API key)
-// unless a --tls flag asks for TLS.
-func buildTLS(f workerFlags) (*tls.Config, error) {
+// tlsFlags turns the --tls* flags into an override of the region's tls
+// block in the config (a flag given wins over its field); nil when none is
+// given, so the config alone decides. The files are read, and re-read when
+// they change, by the worker assembly, as the gateway reads the config's.
+func tlsFlags(f workerFlags) (*configs.TLS, error) {
 	if !f.tls && f.tlsCert == "" && f.tlsKey == "" && f.tlsCA == "" && f.tlsServerName == "" {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: f.tlsServerName}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
-	if f.tlsCert != "" {
-		pair, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("loading the client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	if f.tlsCA != "" {
-		pem, err := os.ReadFile(f.tlsCA)
-		if err != nil {
-			return nil, fmt.Errorf("reading --tls-ca: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", f.tlsCA)
-		}
-	}
-	return cfg, nil
+	return &configs.TLS{CAFile: f.tlsCA, CertFile: f.tlsCert, KeyFile: f.tlsKey, ServerName: f.tlsServerName}, nil
 }
 
 func runWorker(ctx context.Context, f workerFlags) error {

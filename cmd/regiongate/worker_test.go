@@ -1,17 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -80,69 +71,26 @@ func TestWorkerFlagsFallBackToEnvironment(t *testing.T) {
 	}
 }
 
-// writePKI writes a self-signed certificate and its key, which serves as
-// client certificate and CA alike.
-func writePKI(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "worker"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	mustWrite(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	mustWrite(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	return certFile, keyFile
-}
-
-func mustWrite(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestBuildTLS(t *testing.T) {
-	cert, key := writePKI(t)
-	notPEM := filepath.Join(t.TempDir(), "ca.txt")
-	mustWrite(t, notPEM, []byte("not a certificate"))
+// The --tls* flags override the region config's tls block; the worker
+// assembly reads the files (internal/assembly/workerd, regions.Transport).
+func TestTLSFlags(t *testing.T) {
 	tests := []struct {
-		name      string
-		f         workerFlags
-		wantTLS   bool
-		wantCerts int
-		wantCA    bool
-		wantSNI   string
-		wantErr   string
+		name    string
+		f       workerFlags
+		want    *configs.TLS
+		wantErr string
 	}{
-		{name: "plain"},
-		{name: "tls with system roots", f: workerFlags{tls: true}, wantTLS: true},
-		{name: "mtls", f: workerFlags{tlsCert: cert, tlsKey: key, tlsCA: cert, tlsServerName: "temporal.internal"},
-			wantTLS: true, wantCerts: 1, wantCA: true, wantSNI: "temporal.internal"},
-		{name: "server name alone turns tls on", f: workerFlags{tlsServerName: "x"}, wantTLS: true, wantSNI: "x"},
-		{name: "api key alone leaves tls to the SDK", f: workerFlags{apiKey: "secret"}},
-		{name: "api key and a private CA", f: workerFlags{apiKey: "secret", tlsCA: cert}, wantTLS: true, wantCA: true},
-		{name: "cert without key", f: workerFlags{tlsCert: cert}, wantErr: "go together"},
-		{name: "missing cert file", f: workerFlags{tlsCert: "/nope", tlsKey: key}, wantErr: "client certificate"},
-		{name: "CA without PEM", f: workerFlags{tlsCA: notPEM}, wantErr: "holds no PEM"},
-		{name: "missing CA", f: workerFlags{tlsCA: "/nope"}, wantErr: "--tls-ca"},
+		{name: "none: the config decides"},
+		{name: "tls alone", f: workerFlags{tls: true}, want: &configs.TLS{}},
+		{name: "mtls", f: workerFlags{tlsCert: "c.pem", tlsKey: "k.pem", tlsCA: "ca.pem", tlsServerName: "temporal.internal"},
+			want: &configs.TLS{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem", ServerName: "temporal.internal"}},
+		{name: "server name alone", f: workerFlags{tlsServerName: "x"}, want: &configs.TLS{ServerName: "x"}},
+		{name: "api key alone leaves the tls block to the config", f: workerFlags{apiKey: "secret"}},
+		{name: "cert without key", f: workerFlags{tlsCert: "c.pem"}, wantErr: "go together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tlsCfg, err := buildTLS(tt.f)
+			got, err := tlsFlags(tt.f)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want %q", err, tt.wantErr)
@@ -152,11 +100,8 @@ func TestBuildTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (tlsCfg != nil) != tt.wantTLS {
-				t.Fatalf("TLS %v, want %v", tlsCfg != nil, tt.wantTLS)
-			}
-			if tlsCfg != nil && (len(tlsCfg.Certificates) != tt.wantCerts || (tlsCfg.RootCAs != nil) != tt.wantCA || tlsCfg.ServerName != tt.wantSNI) {
-				t.Fatalf("TLS config: %d certs, CA %v, server name %q", len(tlsCfg.Certificates), tlsCfg.RootCAs != nil, tlsCfg.ServerName)
+			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}

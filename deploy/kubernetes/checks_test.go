@@ -88,6 +88,7 @@ func TestGateway(t *testing.T) {
 					t.Errorf("gateway has no %s for region %s", codecEnvName(region), region)
 				}
 			}
+			checkGatewayTemporalTLS(t, gw.Spec.Template.Spec, c, configRegions(t, r))
 			labels := gw.Spec.Template.Labels
 			if !slices.ContainsFunc(all[*policyv1.PodDisruptionBudget](r), func(p *policyv1.PodDisruptionBudget) bool {
 				return selects(p.Spec.Selector, labels)
@@ -223,11 +224,52 @@ func checkWorker(t *testing.T, d *appsv1.Deployment, region string) {
 			t.Errorf("volume %s: want Secret %s", vol, secret)
 		}
 	}
+	// The region config names one path for the gateway and the workers.
+	if v, _ := volume(spec, "temporal-tls"); v.Secret == nil || !temporalTLSUnder(v.Secret.Items, region) {
+		t.Errorf("volume temporal-tls: want tls.crt, tls.key and ca.crt under %s/", region)
+	}
 	if d.Spec.Selector.MatchLabels["regiongate.io/region"] != region || d.Spec.Template.Labels["regiongate.io/region"] != region {
 		t.Error("selector and pods must carry the region label, or the regions' Deployments would share pods")
 	}
 	if !strings.HasSuffix(d.Name, "-"+region) {
 		t.Errorf("name %s does not end in -%s", d.Name, region)
+	}
+}
+
+// temporalTLSUnder reports whether items put a region's Temporal TLS
+// files under <region>/, where the config's tls blocks name them.
+func temporalTLSUnder(items []corev1.KeyToPath, region string) bool {
+	for _, key := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		if !slices.Contains(items, corev1.KeyToPath{Key: key, Path: region + "/" + key}) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkGatewayTemporalTLS: every region's Temporal TLS Secret is mounted
+// on the gateway under /etc/regiongate/temporal-tls/<region>/, the paths
+// its workers see.
+func checkGatewayTemporalTLS(t *testing.T, spec corev1.PodSpec, c corev1.Container, regions []string) {
+	t.Helper()
+	v, ok := volume(spec, "temporal-tls")
+	if !ok || v.Projected == nil {
+		t.Error("gateway: no projected temporal-tls volume")
+		return
+	}
+	for _, region := range regions {
+		if !slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool {
+			// A generated Secret's name ends in a hash of its content.
+			name := "regiongate-temporal-tls-" + region
+			return s.Secret != nil && (s.Secret.Name == name || strings.HasPrefix(s.Secret.Name, name+"-")) && temporalTLSUnder(s.Secret.Items, region)
+		}) {
+			t.Errorf("gateway: temporal-tls holds no %s/ from regiongate-temporal-tls-%s", region, region)
+		}
+	}
+	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+		return m.Name == "temporal-tls" && m.MountPath == "/etc/regiongate/temporal-tls" && m.SubPath == ""
+	}) {
+		t.Error("gateway: temporal-tls not mounted whole at /etc/regiongate/temporal-tls")
 	}
 }
 

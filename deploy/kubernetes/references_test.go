@@ -76,6 +76,15 @@ func podReferences(spec corev1.PodSpec) []string {
 			refs = append(refs, "Secret/"+v.Secret.SecretName)
 		case v.ConfigMap != nil:
 			refs = append(refs, "ConfigMap/"+v.ConfigMap.Name)
+		case v.Projected != nil:
+			for _, src := range v.Projected.Sources {
+				switch {
+				case src.Secret != nil:
+					refs = append(refs, "Secret/"+src.Secret.Name)
+				case src.ConfigMap != nil:
+					refs = append(refs, "ConfigMap/"+src.ConfigMap.Name)
+				}
+			}
 		}
 	}
 	for _, c := range append(spec.InitContainers, spec.Containers...) {

@@ -151,6 +151,9 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 	if err := logCodecs(o.Config, o.CodecKeys, g.log); err != nil {
 		return nil, err
 	}
+	for _, w := range o.Config.Warnings() {
+		g.log.Warn("config: "+w.String(), "config_version", o.Config.Version())
+	}
 	if g.Manager, err = newManager(o, g.log, tp, metrics); err != nil {
 		return nil, err
 	}
@@ -226,14 +229,37 @@ func newManager(o Options, logger *slog.Logger, tp *sdktrace.TracerProvider, met
 	}
 	base.ConnectionOptions.DialOptions = o.DialOptions
 	return regions.NewManager(o.Config, regions.Options{
-		Records: o.Records, Drains: o.Drains, OnStateChange: o.OnStateChange,
-		Meter: metrics.Meter("regiongate/regions"),
+		Records: o.Records, Drains: o.Drains,
+		OnStateChange: func(c regions.StateChange) {
+			logStateChange(logger, c)
+			if o.OnStateChange != nil {
+				o.OnStateChange(c)
+			}
+		},
+		Transport: regions.TransportOptions{Logger: logger},
+		Meter:     metrics.Meter("regiongate/regions"),
 		RegionClientOptions: func(rc configs.Region, base client.Options) (client.Options, error) {
 			c, _, err := o.CodecKeys.Codec(rc.Name)
 			return codec.ClientOptions(base, c), err
 		},
 		ClientOptions: base,
 	})
+}
+
+// logStateChange logs a region's state change in one line: a region
+// becoming unhealthy says why (regions.Reason), so an operator reads "the
+// region refused our client certificate: it has expired" once per
+// change, not once per request.
+func logStateChange(logger *slog.Logger, c regions.StateChange) {
+	level := slog.LevelInfo
+	if c.To == "unhealthy" || c.To == "open" {
+		level = slog.LevelWarn
+	}
+	attrs := []any{"region", c.Region, "what", c.What, "from", c.From, "to", c.To}
+	if c.Reason != "" {
+		attrs = append(attrs, "reason", c.Reason)
+	}
+	logger.Log(context.Background(), level, "region "+c.What+" changed", attrs...)
 }
 
 // startBackground checks every region once (so the first requests see

@@ -8,7 +8,6 @@ package workerd
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/base/telemetry"
+	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
@@ -53,10 +53,14 @@ type Options struct {
 	// concurrency limits, which must then be zero.
 	ResourceTuning *workflows.ResourceTuning
 
-	// TLS, when set, is used to dial; nil dials in plain text (or with the
-	// TLS the SDK turns on for an API key).
-	TLS *tls.Config
-	// APIKey, when set, is sent as a bearer token.
+	// TLS, when set, overrides the region config's tls block field by
+	// field (a field set here wins) and turns TLS on: how the worker's
+	// --tls-* flags apply. nil dials as the config says
+	// (regions.NewTransport: the same reading the gateway makes).
+	TLS *configs.TLS
+	// APIKey, when set, is sent instead of the config's apiKey, over TLS.
+	// Deprecated: a key in a flag shows in ps; the config's apiKey reads
+	// it from a file (re-read when it changes) or a variable.
 	APIKey string
 	// CodecKeys finds the region's payload encryption keys.
 	CodecKeys codec.Source
@@ -123,6 +127,7 @@ type Worker struct {
 	clients []client.Client // the first owns the connection
 	pools   []*workflows.Pool
 	closers []func()
+	explain func(error) error // regions.Transport.Explain: what is wrong with our credentials
 }
 
 // Start plans, dials once and starts a pool per namespace; it returns once
@@ -193,7 +198,15 @@ func (w *Worker) clientOptions(ctx context.Context, o Options) (client.Options, 
 	if err != nil {
 		return client.Options{}, err
 	}
-	opts := connectionOptions(o, w.Plan, cdc)
+	tr, err := regions.NewTransport(w.Plan.Region, connection(o, w.Plan), regions.TransportOptions{Logger: w.log})
+	if err != nil {
+		return client.Options{}, err
+	}
+	watch, stop := context.WithCancel(context.WithoutCancel(ctx))
+	go tr.Watch(watch) // TLS files and API key re-read while the worker runs
+	w.closers = append(w.closers, stop)
+	opts := connectionOptions(o, w.Plan, tr, cdc)
+	w.explain = tr.Explain
 	opts.Logger = log.NewStructuredLogger(w.log.With("component", "temporal"))
 	tp := o.TracerProvider
 	if tp == nil {
@@ -215,11 +228,32 @@ func (w *Worker) clientOptions(ctx context.Context, o Options) (client.Options, 
 	return opts, nil
 }
 
+// connection is the region's connection as its config says, dialled at
+// the plan's address, with o's overrides.
+func connection(o Options, p Plan) configs.Connection {
+	rc, _ := o.Config.Region(p.Region) // NewPlan made sure it is there
+	conn := rc.Connection()
+	conn.Endpoint = p.Address
+	if t := o.TLS; t != nil {
+		conn.UseTLS = true
+		conn.TLS.CAFile = cmp.Or(t.CAFile, conn.TLS.CAFile)
+		conn.TLS.ServerName = cmp.Or(t.ServerName, conn.TLS.ServerName)
+		if t.CertFile != "" || t.KeyFile != "" {
+			conn.TLS.CertFile, conn.TLS.KeyFile = t.CertFile, t.KeyFile
+		}
+	}
+	if o.APIKey != "" {
+		conn.UseTLS, conn.APIKey = true, configs.APIKey{} // the static key below replaces it
+	}
+	return conn
+}
+
 // connectionOptions are the client options that say where and how to
-// connect: the plan's address, o's TLS and API key, and the codec if any.
-func connectionOptions(o Options, p Plan, c *codec.Codec) client.Options {
+// connect: the plan's address, the transport's TLS and API key (or o's
+// static key), and the codec if any.
+func connectionOptions(o Options, p Plan, tr *regions.Transport, c *codec.Codec) client.Options {
 	opts := client.Options{HostPort: p.Address}
-	opts.ConnectionOptions.TLS = o.TLS
+	tr.Apply(&opts)
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
 	}
@@ -247,7 +281,7 @@ func (w *Worker) dial(ctx context.Context, opts client.Options) error {
 	opts.Namespace = w.Plan.Namespaces[0]
 	first, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("dialing %s: %w", opts.HostPort, err)
+		return fmt.Errorf("dialing %s: %w", opts.HostPort, w.explain(err))
 	}
 	w.clients = []client.Client{first}
 	for _, ns := range w.Plan.Namespaces[1:] {

@@ -1,7 +1,6 @@
 package workerd
 
 import (
-	"crypto/tls"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/regiongate/regiongate/configs"
+	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
@@ -61,14 +61,54 @@ func TestNewPlan(t *testing.T) {
 	}
 }
 
+// The worker reads its region's connection from the config, as the
+// gateway does; its flags override it field by field.
+func TestConnection(t *testing.T) {
+	t.Setenv("RG_WORKER_TEST_KEY", "from-config")
+	cfg, err := configs.Parse([]byte(strings.Replace(string(configs.DefaultYAML()), "    endpoint: 127.0.0.1:7235\n",
+		"    endpoint: 127.0.0.1:7235\n    tls: {caFile: /config/ca.pem, certFile: /config/c.pem, keyFile: /config/k.pem}\n    apiKey: {env: RG_WORKER_TEST_KEY}\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromConfig := configs.TLS{CAFile: "/config/ca.pem", CertFile: "/config/c.pem", KeyFile: "/config/k.pem"}
+	tests := []struct {
+		name string
+		o    Options
+		want configs.Connection
+	}{
+		{name: "plain region", o: Options{Config: configs.Default(), Region: "us-east"},
+			want: configs.Connection{Endpoint: "127.0.0.1:7233", Namespace: "dev-us-east"}},
+		{name: "tls flag on a plain region", o: Options{Config: configs.Default(), Region: "us-east", TLS: &configs.TLS{}},
+			want: configs.Connection{Endpoint: "127.0.0.1:7233", Namespace: "dev-us-east", UseTLS: true}},
+		{name: "the config's TLS and API key, at the worker's address", o: Options{Config: cfg, Region: "eu-west", Address: "t:7233"},
+			want: configs.Connection{Endpoint: "t:7233", Namespace: "dev-eu-west", UseTLS: true, TLS: fromConfig, APIKey: configs.APIKey{Env: "RG_WORKER_TEST_KEY"}}},
+		{name: "flags override field by field", o: Options{Config: cfg, Region: "eu-west", TLS: &configs.TLS{CertFile: "/flag/c.pem", KeyFile: "/flag/k.pem", ServerName: "t.internal"}},
+			want: configs.Connection{Endpoint: "127.0.0.1:7235", Namespace: "dev-eu-west", UseTLS: true,
+				TLS: configs.TLS{CAFile: "/config/ca.pem", CertFile: "/flag/c.pem", KeyFile: "/flag/k.pem", ServerName: "t.internal"}, APIKey: configs.APIKey{Env: "RG_WORKER_TEST_KEY"}}},
+		{name: "a static key replaces the config's", o: Options{Config: cfg, Region: "eu-west", APIKey: "secret"},
+			want: configs.Connection{Endpoint: "127.0.0.1:7235", Namespace: "dev-eu-west", UseTLS: true, TLS: fromConfig}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPlan(tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := connection(tt.o, p); got != tt.want {
+				t.Fatalf("connection\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestConnectionOptions(t *testing.T) {
 	cdc, err := codec.New([]codec.Key{{ID: "k", Secret: make([]byte, codec.KeySize)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	tests := []struct {
 		name      string
+		conn      configs.Connection
 		o         Options
 		codec     *codec.Codec
 		wantTLS   bool
@@ -76,14 +116,18 @@ func TestConnectionOptions(t *testing.T) {
 		wantCodec bool
 	}{
 		{name: "plain"},
-		{name: "tls", o: Options{TLS: tlsConfig}, wantTLS: true},
-		{name: "api key", o: Options{APIKey: "secret"}, wantCreds: true},
-		{name: "api key and tls", o: Options{APIKey: "secret", TLS: tlsConfig}, wantTLS: true, wantCreds: true},
+		{name: "tls", conn: configs.Connection{UseTLS: true}, wantTLS: true},
+		{name: "static api key", conn: configs.Connection{UseTLS: true}, o: Options{APIKey: "secret"}, wantTLS: true, wantCreds: true},
 		{name: "codec", codec: cdc, wantCodec: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := connectionOptions(tt.o, Plan{Address: "h:1"}, tt.codec)
+			tt.conn.Endpoint = "h:1"
+			tr, err := regions.NewTransport("r", tt.conn, regions.TransportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := connectionOptions(tt.o, Plan{Address: "h:1"}, tr, tt.codec)
 			if (opts.ConnectionOptions.TLS != nil) != tt.wantTLS || (opts.Credentials != nil) != tt.wantCreds ||
 				(opts.DataConverter != nil) != tt.wantCodec || opts.HostPort != "h:1" {
 				t.Fatalf("TLS %v, credentials %v, codec %v, host %s", opts.ConnectionOptions.TLS != nil,
