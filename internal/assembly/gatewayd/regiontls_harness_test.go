@@ -94,7 +94,7 @@ func (s *secured) keyedTLS(keyFile string) string {
 // region's residency, so a failed start cannot hide behind a failover.
 func config(t *testing.T, regionLines ...string) *configs.Config {
 	t.Helper()
-	cfg, err := configs.Parse([]byte("environment: dev\nclassifications: [{name: pii, resident: true}]\nregions:\n" + strings.Join(regionLines, "")))
+	cfg, err := configs.Parse([]byte("environment: dev\nclientAuth: {mode: optional}\nclassifications: [{name: pii, resident: true}]\nregions:\n" + strings.Join(regionLines, "")))
 	if err != nil {
 		t.Fatal(err)
 	}
