@@ -15,25 +15,22 @@ import (
 // restricted to some regions keeps only those. Decide does not fill
 // Reasons (see Explain) and, when every lawful region is available, does
 // not allocate.
-func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
+func (p *Policy) Decide(req Request, snap Snapshot) (d Decision, err error) {
+	// d is the named result, filled in place: a Decision is a few hundred
+	// bytes, and building it aside then returning it would copy it.
 	country, class, pr, err := p.parse(req)
+	d.Lawful, d.Candidates, d.Jurisdictions = none, none, p.jurisdictions(req.Location)
 	if err != nil {
-		return Decision{Lawful: none, Candidates: none, Jurisdictions: p.jurisdictions(req.Location)}, err
+		return d, err
 	}
 	rt := &p.routes[class][country]
-	d := Decision{
-		Lawful:        slices.Clip(rt.lawful), // an append by a caller must copy, never write into the policy
-		Candidates:    none,
-		Jurisdictions: p.jurisdictions(req.Location),
-		Resident:      p.classes[class].Resident,
-		policy:        p,
-		lawful:        rt.order,
-		sel:           selector{workflowType: req.WorkflowType, priority: pr},
-		country:       country,
-		class:         req.Class,
-	}
+	d.Lawful = slices.Clip(rt.lawful) // an append by a caller must copy, never write into the policy
+	d.Resident = p.classes[class].Resident
+	d.policy, d.route = p, rt
+	d.sel = selector{workflowType: req.WorkflowType, priority: priorityIndex(pr)}
+	d.country, d.class = int16(country), uint16(class)
 	if req.Tenant != "" {
-		d.sel.slot = p.slots[req.Tenant]
+		d.sel.slot = int32(p.slots[req.Tenant])
 	}
 	if len(rt.order) == 0 {
 		return d, ErrNoLawfulRegion
@@ -42,7 +39,7 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 	// available ones. While they form an unbroken prefix of the lawful list
 	// the decision shares that list instead of allocating.
 	var own *candidateBuf
-	kept := 0
+	kept, end := 0, 0 // end: the prefix of the lawful lists kept so far
 	for k, i := range rt.order {
 		if kept == MaxCandidates {
 			break
@@ -56,20 +53,23 @@ func (p *Policy) Decide(req Request, snap Snapshot) (Decision, error) {
 			continue
 		}
 		if own == nil {
-			d.Candidates = rt.lawful[: k+1 : k+1] // capped: see Lawful
-			d.candidates = rt.order[: k+1 : k+1]
+			end = k + 1
 		} else {
 			d.Candidates = append(d.Candidates, rt.lawful[k])
 			d.candidates = append(d.candidates, i)
 		}
 		kept++
 	}
+	if own == nil && kept > 0 {
+		d.Candidates = rt.lawful[:end:end] // capped: see Lawful
+		d.candidates = rt.order[:end:end]
+	}
 	if kept == 0 {
 		d.Candidates, d.candidates = none, nil
 		return d, ErrNoRegionAvailable
 	}
-	first := d.Destination(0)
-	d.Region, d.Namespace, d.TaskQueue = first.Region, first.Namespace, first.TaskQueue
+	ri := &p.regions[d.candidates[0]]
+	d.Region, d.Namespace, d.TaskQueue = ri.name, ri.namespaces[d.sel.slot], ri.queue(d.sel.workflowType, priorities[d.sel.priority])
 	return d, nil
 }
 

@@ -42,14 +42,28 @@ func Namespaces(cfg *configs.Config, region configs.Region) []string {
 // compiled.
 func (p *Policy) destinationOf(i int, sel selector) Destination {
 	ri := &p.regions[i]
-	return Destination{Region: ri.name, Namespace: ri.namespaces[sel.slot], TaskQueue: ri.queue(sel.workflowType, sel.priority)}
+	return Destination{Region: ri.name, Namespace: ri.namespaces[sel.slot], TaskQueue: ri.queue(sel.workflowType, priorities[sel.priority])}
 }
 
-// selector is what, besides the region, decides a destination.
+// selector is what, besides the region, decides a destination. It is kept
+// small: a Decision is returned by value on every request.
 type selector struct {
-	slot         int // 0: the region's own namespace; else an isolated tenant's
 	workflowType string
-	priority     Priority
+	slot         int32 // 0: the region's own namespace; else an isolated tenant's
+	priority     uint8 // index into priorities
+}
+
+// priorities are the priorities by selector index.
+var priorities = [...]Priority{PriorityNormal, PriorityHigh, PriorityLow}
+
+func priorityIndex(pr Priority) uint8 {
+	switch pr {
+	case PriorityHigh:
+		return 1
+	case PriorityLow:
+		return 2
+	}
+	return 0
 }
 
 // Destination returns the destination of the k-th candidate
@@ -65,7 +79,10 @@ func (d *Decision) LawfulDestination(region string) (Destination, bool) {
 	if d.policy == nil {
 		return Destination{}, false
 	}
-	for _, i := range d.lawful {
+	if d.route == nil {
+		return Destination{}, false
+	}
+	for _, i := range d.route.order {
 		if d.policy.regions[i].name == region {
 			return d.policy.destinationOf(i, d.sel), true
 		}
@@ -133,8 +150,12 @@ func (d *Decision) StillLawful(cur *Policy, region string) bool {
 	if cur == nil || cur == d.policy {
 		return true
 	}
-	class := slices.IndexFunc(cur.classes, func(c configs.Classification) bool { return c.Name == d.class })
-	if class < 0 || d.policy == nil {
+	if d.policy == nil {
+		return false
+	}
+	name := d.policy.classes[d.class].Name
+	class := slices.IndexFunc(cur.classes, func(c configs.Classification) bool { return c.Name == name })
+	if class < 0 {
 		return false
 	}
 	for _, i := range cur.routes[class][d.country].order {

@@ -101,11 +101,11 @@ type Decision struct {
 	// Lawful and Candidates, and the request's tenant slot, type and
 	// priority. Nil policy: the request was refused before routing.
 	policy     *Policy
-	lawful     []int
+	route      *route // the compiled lawful regions of this country and class
 	candidates []int
 	sel        selector
-	country    int    // iso3166 index: the same in every policy
-	class      string // by name: indexes differ between policies
+	country    int16  // iso3166 index: the same in every policy
+	class      uint16 // index into policy.classes
 }
 
 // Validate checks the request's attributes against the policy.
