@@ -90,7 +90,19 @@ func adminTokens(f serveFlags) ([]gateway.Token, error) {
 	return tokens, nil
 }
 
-func serve(ctx context.Context, f serveFlags) error {
+func serve(ctx context.Context, f serveFlags) error { return runGateway(ctx, f, gatewayHooks{}) }
+
+// gatewayHooks let `regiongate bench` run a gateway process through
+// serve's own code, so what it measures is what serve runs. Nil hooks do
+// nothing.
+type gatewayHooks struct {
+	// options adjusts the assembly's options once the stores are open.
+	options func(*gatewayd.Options)
+	// listening hears where the gateway listens, before it serves.
+	listening func(gatewayd.Listeners) error
+}
+
+func runGateway(ctx context.Context, f serveFlags, hooks gatewayHooks) error {
 	logger := newLogger(f.logFormat)
 	tokens, err := adminTokens(f)
 	if err != nil {
@@ -106,6 +118,9 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer closeStores()
+	if hooks.options != nil {
+		hooks.options(&o)
+	}
 	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		return err
@@ -114,6 +129,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	ls, err := gatewayd.Listen(f.clientAddr, f.adminAddr)
 	if err != nil {
 		return err
+	}
+	if hooks.listening != nil {
+		if err := hooks.listening(ls); err != nil {
+			ls.Close()
+			return err
+		}
 	}
 	go reloadOnSIGHUP(ctx, gw.Server, logger)
 	logger.Info("gateway starting", "client", f.clientAddr, "admin", f.adminAddr,

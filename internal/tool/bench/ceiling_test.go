@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func round(n, sat int, satRPS, satCPU float64, at1k CeilingPhase, half CeilingPhase) CeilingRound {
+	ladder := make([]CeilingPhase, 3)
+	for i := range ladder {
+		ladder[i] = CeilingPhase{Concurrency: 1 << i, RPS: satRPS / 2, Starts: 10, CPUSeconds: 1}
+	}
+	ladder[sat] = CeilingPhase{Concurrency: 1 << sat, RPS: satRPS, Starts: int(satRPS), CPUSeconds: satCPU, Cores: satCPU, CPUUsPerStart: 1e6 * satCPU / satRPS}
+	return CeilingRound{Round: n, Rates: []CeilingPhase{at1k}, Ladder: ladder, Saturation: sat, Half: &half, HWMMB: 40 + float64(n)}
+}
+
+// The summary takes medians over the rounds, the largest RSS, latency
+// percentiles over every start of the rounds, and judges issue #20's
+// goals on the gateway with records in memory against the http floor.
+func TestCeilingSummaryAndGoals(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * 100 * time.Microsecond
+		}
+		return out
+	}
+	gw := CeilingMode{Mode: ModeGatewayMemory, Rounds: []CeilingRound{
+		round(1, 2, 3000, 0.9, CeilingPhase{Rate: 1000, RPS: 1000, CPUUsPerStart: 300, RSSMaxMB: 50}, CeilingPhase{Rate: 1500, added: ms(1, 2, 3)}),
+		round(2, 1, 2000, 0.5, CeilingPhase{Rate: 1000, RPS: 990, CPUUsPerStart: 200, RSSMaxMB: 70}, CeilingPhase{Rate: 1000, added: ms(4, 5, 30)}),
+	}}
+	floor := CeilingMode{Mode: ModeHTTPFloor, Rounds: []CeilingRound{
+		round(1, 0, 5000, 1, CeilingPhase{Rate: 1000}, CeilingPhase{Rate: 2500}),
+	}}
+	r := &CeilingResult{Settings: CeilingSettings{Rates: []float64{1000}}, Modes: []CeilingMode{gw, floor}}
+	r.finish()
+	g := r.Modes[0]
+	// Per core: 3000/0.9 = 3333 and 2000/0.5 = 4000, median 3667.
+	if g.CeilingRPS != 2500 || g.PerCoreRPS != 3666.667 || g.HWMMB != 42 {
+		t.Fatalf("gateway summary %+v", g)
+	}
+	if a := g.AtRates[0]; a.CPUUsPerStart != 250 || a.RSSMaxMB != 70 || a.RPS != 995 {
+		t.Fatalf("at 1000/s: %+v", a)
+	}
+	if g.Half.AddedP99Ms != 3 || g.Half.Rate != 1250 {
+		t.Fatalf("half: %+v", g.Half)
+	}
+	var verdicts []string
+	for _, goal := range r.Goals {
+		verdicts = append(verdicts, verdict(goal.Met))
+	}
+	// 3667/5000 = 0.73; 250 µs; 70 MB; p99 3 ms.
+	if want := []string{"missed", "missed", "missed", "missed"}; !slices.Equal(verdicts, want) {
+		t.Fatalf("goals %v, want %v: %+v", verdicts, want, r.Goals)
+	}
+	var b strings.Builder
+	r.markdown(&b)
+	for _, want := range []string{"### ceiling", "| gateway-memory | 2500 (3000, 2000) |", "1250 (half the ceiling)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// A ceiling without the http floor or the 1000/s rate leaves those goals
+// unjudged instead of dividing by zero.
+func TestCeilingGoalsNotMeasured(t *testing.T) {
+	r := &CeilingResult{Modes: []CeilingMode{{Mode: ModeGatewayMemory}}}
+	r.finish()
+	for _, g := range r.Goals {
+		if g.Met != nil || g.Measured != "not measured" {
+			t.Errorf("%+v", g)
+		}
+	}
+}
+
+// The open loop sends rate x duration starts, pairs each with the stub's
+// time in it, and counts the starts due while MaxInFlight are in flight
+// as skipped.
+func TestOpenLoopSendsOnScheduleAndSubtractsTheStubsTime(t *testing.T) {
+	st := newServiceTimes()
+	var sent atomic.Int64
+	start := func(_ context.Context, id string) error {
+		sent.Add(1)
+		st.observe(id, time.Nanosecond)
+		return nil
+	}
+	id := func(seq int) string { return "wf-" + strconv.Itoa(seq) }
+	s := openLoop(t.Context(), 200, 250*time.Millisecond, 64, start, id, st)
+	if sent.Load() != 50 || s.ok() != 50 || len(s.added) != 50 || s.skipped != 0 || s.errors != 0 {
+		t.Fatalf("sent %d, ok %d, added %d, skipped %d", sent.Load(), s.ok(), len(s.added), s.skipped)
+	}
+
+	// The first start holds the only slot until the context ends, long
+	// after the others were due: they are skipped, not queued.
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	hold := func(ctx context.Context, _ string) error { <-ctx.Done(); return ctx.Err() }
+	s = openLoop(ctx, 1000, 50*time.Millisecond, 1, hold, id, st)
+	if s.errors != 1 || s.skipped < 1 || s.skipped > 49 || s.ok() != 0 {
+		t.Fatalf("errors %d, skipped %d, ok %d", s.errors, s.skipped, s.ok())
+	}
+}
+
+func TestCPUListAndProcReadings(t *testing.T) {
+	if got := cpuList("0-2,5"); !slices.Equal(got, []int{0, 1, 2, 5}) {
+		t.Fatalf("cpuList: %v", got)
+	}
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if rss, hwm, err := procMem(os.Getpid()); err != nil || rss == 0 || hwm < rss {
+		t.Fatalf("rss %d hwm %d: %v", rss, hwm, err)
+	}
+	if _, err := procRunDelay(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+}

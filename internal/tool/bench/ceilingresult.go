@@ -1,0 +1,271 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// CeilingResult is what the ceiling measurement saw.
+type CeilingResult struct {
+	Settings CeilingSettings `json:"settings"`
+	Modes    []CeilingMode   `json:"modes"`
+	Goals    []Goal          `json:"goals"`
+	Notes    []string        `json:"notes,omitempty"`
+}
+
+// CeilingSettings are the load's settings.
+type CeilingSettings struct {
+	Rates        []float64 `json:"rates"`
+	PhaseSeconds float64   `json:"phase_seconds"`
+	StepSeconds  float64   `json:"step_seconds"`
+	Ladder       []int     `json:"ladder"`
+	Rounds       int       `json:"rounds"`
+	MaxInFlight  int       `json:"max_in_flight"`
+	Workload     string    `json:"workload"`
+}
+
+// CeilingMode is one process measured, round by round, and its summary
+// over the rounds (medians; the largest RSS).
+type CeilingMode struct {
+	Mode   string         `json:"mode"`
+	Rounds []CeilingRound `json:"rounds"`
+
+	// CeilingRPS is the throughput at saturation; PerCoreRPS the starts
+	// per second of the process's CPU time there (what one whole core
+	// would carry).
+	CeilingRPS       float64         `json:"ceiling_rps"`
+	CeilingCores     float64         `json:"ceiling_cores"` // CPU the process had at saturation
+	CeilingRunWait   float64         `json:"ceiling_run_wait"`
+	PerCoreRPS       float64         `json:"per_core_rps"`
+	SaturationCPUUs  float64         `json:"saturation_cpu_us_per_start"`
+	SaturationAllocs float64         `json:"saturation_allocs_per_start"`
+	AtRates          []CeilingAtRate `json:"at_rates"`
+	Half             CeilingAtRate   `json:"half"`
+	HWMMB            float64         `json:"rss_peak_mb"` // VmHWM over each process's life
+}
+
+// CeilingAtRate summarises the open-loop phases at one rate.
+type CeilingAtRate struct {
+	Rate           float64 `json:"rate"`
+	RPS            float64 `json:"rps"`
+	CPUUsPerStart  float64 `json:"cpu_us_per_start"`
+	AllocsPerStart float64 `json:"allocs_per_start"`
+	BytesPerStart  float64 `json:"alloc_bytes_per_start"`
+	RSSMaxMB       float64 `json:"rss_max_mb"`
+	P50Ms          float64 `json:"p50_ms"`
+	P99Ms          float64 `json:"p99_ms"`
+	AddedP50Ms     float64 `json:"added_p50_ms"`
+	AddedP99Ms     float64 `json:"added_p99_ms"`
+	RunWait        float64 `json:"run_wait"` // see CeilingPhase
+	Errors         int     `json:"errors"`
+	Skipped        int     `json:"skipped"`
+}
+
+// CeilingRound is one fresh process's run.
+type CeilingRound struct {
+	Round      int            `json:"round"`
+	GOMAXPROCS int            `json:"gomaxprocs"`
+	Rates      []CeilingPhase `json:"rates"`
+	Ladder     []CeilingPhase `json:"ladder"`
+	Saturation int            `json:"saturation"` // the ladder step with the most starts/s
+	Half       *CeilingPhase  `json:"half"`
+	HWMMB      float64        `json:"rss_peak_mb"`
+}
+
+// CeilingPhase is one phase: an open-loop rate or a step of the ladder.
+type CeilingPhase struct {
+	Phase       string  `json:"phase"`
+	Rate        float64 `json:"rate,omitempty"`        // asked, open loop
+	Concurrency int     `json:"concurrency,omitempty"` // closed loop
+	Starts      int     `json:"starts"`                // successful
+	Errors      int     `json:"errors"`
+	Skipped     int     `json:"skipped,omitempty"`
+	FirstError  string  `json:"first_error,omitempty"`
+	Seconds     float64 `json:"seconds"`
+	RPS         float64 `json:"rps"`
+	// The measured process: CPU time (/proc/<pid>/stat), the cores it
+	// used, per start; its runtime's allocations per start; RSS sampled
+	// every 100 ms (/proc/<pid>/status).
+	CPUSeconds     float64 `json:"cpu_seconds"`
+	Cores          float64 `json:"cores"`
+	CPUUsPerStart  float64 `json:"cpu_us_per_start"`
+	AllocsPerStart float64 `json:"allocs_per_start"`
+	BytesPerStart  float64 `json:"alloc_bytes_per_start"`
+	GCs            uint64  `json:"gcs"`
+	RSSMaxMB       float64 `json:"rss_max_mb"`
+	RSSEndMB       float64 `json:"rss_end_mb"`
+	// Client-side latency, and added: latency minus the stub's own time.
+	P50Ms      float64 `json:"p50_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	AddedP50Ms float64 `json:"added_p50_ms"`
+	AddedP99Ms float64 `json:"added_p99_ms"`
+	// LateP99Ms is how late the open loop's starts left (the generator's
+	// own lag); GenCores the CPU the generator and stubs used; the busy
+	// shares how busy the measured process's CPU and theirs were with
+	// every process on the machine (0 when not pinned).
+	LateP99Ms float64 `json:"late_p99_ms,omitempty"`
+	// RunWait is how long the process's threads waited, runnable, for a
+	// CPU, per second (/proc/<pid>/task/*/schedstat): CPU contention.
+	RunWait      float64 `json:"run_wait"`
+	GenCores     float64 `json:"generator_cores"`
+	ChildCPUBusy float64 `json:"process_cpu_busy,omitempty"`
+	GenCPUBusy   float64 `json:"generator_cpu_busy,omitempty"`
+
+	added []time.Duration // sorted; merged over rounds for the summary
+}
+
+func (r *CeilingResult) mode(name string) *CeilingMode {
+	for i := range r.Modes {
+		if r.Modes[i].Mode == name {
+			return &r.Modes[i]
+		}
+	}
+	return nil
+}
+
+// finish summarises every mode over its rounds and judges the goals.
+func (r *CeilingResult) finish() {
+	for i := range r.Modes {
+		r.Modes[i].summarize(r.Settings.Rates)
+	}
+	r.Goals = r.goals()
+}
+
+func (m *CeilingMode) summarize(rates []float64) {
+	var ceil, cores, wait, perCore, cpuUs, allocs, hwm []float64
+	for _, rd := range m.Rounds {
+		if len(rd.Ladder) == 0 {
+			continue
+		}
+		s := rd.Ladder[rd.Saturation]
+		ceil, cores, wait = append(ceil, s.RPS), append(cores, s.Cores), append(wait, s.RunWait)
+		cpuUs, allocs = append(cpuUs, s.CPUUsPerStart), append(allocs, s.AllocsPerStart)
+		perCore = append(perCore, perCoreRPS(rd))
+		hwm = append(hwm, rd.HWMMB)
+	}
+	m.CeilingRPS, m.CeilingCores, m.CeilingRunWait, m.PerCoreRPS = median(ceil), median(cores), median(wait), median(perCore)
+	m.SaturationCPUUs, m.SaturationAllocs = median(cpuUs), median(allocs)
+	if len(hwm) > 0 {
+		m.HWMMB = slices.Max(hwm)
+	}
+	m.AtRates = nil
+	for i, rate := range rates {
+		var ps []CeilingPhase
+		for _, rd := range m.Rounds {
+			if i < len(rd.Rates) {
+				ps = append(ps, rd.Rates[i])
+			}
+		}
+		a := atRate(ps)
+		a.Rate = rate
+		m.AtRates = append(m.AtRates, a)
+	}
+	var halves []CeilingPhase
+	for _, rd := range m.Rounds {
+		if rd.Half != nil {
+			halves = append(halves, *rd.Half)
+		}
+	}
+	m.Half = atRate(halves)
+}
+
+// atRate summarises phases at one rate: medians of the per-phase figures,
+// the largest RSS, latency percentiles of every start together where the
+// samples are kept (else the median of the phases').
+func atRate(ps []CeilingPhase) CeilingAtRate {
+	var a CeilingAtRate
+	if len(ps) == 0 {
+		return a
+	}
+	col := func(f func(CeilingPhase) float64) float64 {
+		vs := make([]float64, len(ps))
+		for i, p := range ps {
+			vs[i] = f(p)
+		}
+		return median(vs)
+	}
+	a.Rate = col(func(p CeilingPhase) float64 { return p.Rate })
+	a.RPS = col(func(p CeilingPhase) float64 { return p.RPS })
+	a.CPUUsPerStart = col(func(p CeilingPhase) float64 { return p.CPUUsPerStart })
+	a.AllocsPerStart = col(func(p CeilingPhase) float64 { return p.AllocsPerStart })
+	a.BytesPerStart = col(func(p CeilingPhase) float64 { return p.BytesPerStart })
+	a.P50Ms = col(func(p CeilingPhase) float64 { return p.P50Ms })
+	a.P99Ms = col(func(p CeilingPhase) float64 { return p.P99Ms })
+	a.RunWait = col(func(p CeilingPhase) float64 { return p.RunWait })
+	var added []time.Duration
+	for _, p := range ps {
+		a.RSSMaxMB = max(a.RSSMaxMB, p.RSSMaxMB)
+		a.Errors += p.Errors
+		a.Skipped += p.Skipped
+		added = append(added, p.added...)
+	}
+	if len(added) > 0 {
+		slices.Sort(added)
+		a.AddedP50Ms, a.AddedP99Ms = ms(Percentile(added, 50)), ms(Percentile(added, 99))
+	} else {
+		a.AddedP50Ms = col(func(p CeilingPhase) float64 { return p.AddedP50Ms })
+		a.AddedP99Ms = col(func(p CeilingPhase) float64 { return p.AddedP99Ms })
+	}
+	return a
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(vs))
+	n := len(s)
+	if n%2 == 1 {
+		return round3(s[n/2])
+	}
+	return round3((s[n/2-1] + s[n/2]) / 2)
+}
+
+// CeilingGoalRate is the rate issue #20's RSS and CPU goals are set at.
+const CeilingGoalRate = 1000
+
+// goals are issue #20's, judged on the gateway with records in memory.
+func (r *CeilingResult) goals() []Goal {
+	var gs []Goal
+	add := func(what, target string, measured bool, met bool, format string, args ...any) {
+		g := Goal{What: what, Target: target, Measured: "not measured"}
+		if measured {
+			g.Measured, g.Met = fmt.Sprintf(format, args...), &met
+		}
+		gs = append(gs, g)
+	}
+	gw, floor := r.mode(ModeGatewayMemory), r.mode(ModeHTTPFloor)
+	if gw == nil {
+		gw = &CeilingMode{} // not measured: every figure is zero
+	}
+	if floor == nil {
+		floor = &CeilingMode{}
+	}
+	both := gw.PerCoreRPS > 0 && floor.PerCoreRPS > 0
+	var ratio, wall float64
+	if both {
+		ratio, wall = round3(gw.PerCoreRPS/floor.PerCoreRPS), round3(gw.CeilingRPS/floor.CeilingRPS)
+	}
+	add("ceiling: gateway starts/s per core / http-floor's", ">= 0.8", both, ratio >= 0.8,
+		"%.3f (%.0f / %.0f starts per CPU-second; wall-clock ceilings %.0f / %.0f starts/s, ratio %.3f)",
+		ratio, gw.PerCoreRPS, floor.PerCoreRPS, gw.CeilingRPS, floor.CeilingRPS, wall)
+	at, ok := gw.atRate(CeilingGoalRate)
+	add(fmt.Sprintf("ceiling: gateway CPU per start at %d starts/s", CeilingGoalRate), "<= 100 µs", ok,
+		at.CPUUsPerStart <= 100, "%.0f µs (%.0f at saturation)", at.CPUUsPerStart, gw.SaturationCPUUs)
+	add(fmt.Sprintf("ceiling: gateway RSS at %d starts/s", CeilingGoalRate), "<= 64 MB", ok,
+		at.RSSMaxMB <= 64, "%.1f MB (largest sample)", at.RSSMaxMB)
+	add("ceiling: gateway p99 added at half the ceiling, records in memory", "<= 1 ms", gw.Half.Rate > 0,
+		gw.Half.AddedP99Ms <= 1, "%.2f ms at %.0f starts/s", gw.Half.AddedP99Ms, gw.Half.Rate)
+	return gs
+}
+
+// atRate is the summary at rate, if it was measured.
+func (m *CeilingMode) atRate(rate float64) (CeilingAtRate, bool) {
+	for _, a := range m.AtRates {
+		if a.Rate == rate {
+			return a, true
+		}
+	}
+	return CeilingAtRate{}, false
+}
