@@ -156,6 +156,7 @@ func Ceiling(ctx context.Context, o CeilingOptions, workload Workload) (_ *Ceili
 		}
 	}
 	res.finish()
+	res.Notes = append(res.Notes, res.gomaxprocs())
 	return res, nil
 }
 
@@ -241,8 +242,8 @@ func (c *ceiling) pin() (undo func(), note string) {
 	return func() {
 			_ = pinSelf(allowed)
 			runtime.SetDefaultGOMAXPROCS()
-		}, fmt.Sprintf("pinned with taskset: the measured process on CPU %s (GOMAXPROCS %d, from its affinity), the load generator and the stubs (this process) on CPU %s; other work on the machine is not pinned and shares both",
-			c.childCPU, 1, c.genCPUs)
+		}, fmt.Sprintf("pinned with taskset: the measured process on CPU %s (its GOMAXPROCS follows its affinity), the load generator and the stubs (this process) on CPU %s; other work on the machine is not pinned and shares both",
+			c.childCPU, c.genCPUs)
 }
 
 // cpuList expands taskset's list syntax ("0-3,5") into CPU numbers.

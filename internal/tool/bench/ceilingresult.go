@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,9 +32,11 @@ type CeilingMode struct {
 	Mode   string         `json:"mode"`
 	Rounds []CeilingRound `json:"rounds"`
 
-	// CeilingRPS is the throughput at saturation; PerCoreRPS the starts
-	// per second of the process's CPU time there (what one whole core
-	// would carry).
+	// CeilingRPS is the most starts/s of the ladder, with the CPU the
+	// process had there and how long it waited for more; PerCoreRPS the
+	// starts per second of the process's CPU time over the saturated
+	// steps (CeilingRound.saturatedSteps: what one whole core would
+	// carry), SaturationCPUUs its inverse.
 	CeilingRPS       float64         `json:"ceiling_rps"`
 	CeilingCores     float64         `json:"ceiling_cores"` // CPU the process had at saturation
 	CeilingRunWait   float64         `json:"ceiling_run_wait"`
@@ -53,6 +56,7 @@ type CeilingAtRate struct {
 	AllocsPerStart float64 `json:"allocs_per_start"`
 	BytesPerStart  float64 `json:"alloc_bytes_per_start"`
 	RSSMaxMB       float64 `json:"rss_max_mb"`
+	RSSAnonMaxMB   float64 `json:"rss_anon_max_mb"` // of it, heap and stacks
 	P50Ms          float64 `json:"p50_ms"`
 	P99Ms          float64 `json:"p99_ms"`
 	AddedP50Ms     float64 `json:"added_p50_ms"`
@@ -94,6 +98,7 @@ type CeilingPhase struct {
 	BytesPerStart  float64 `json:"alloc_bytes_per_start"`
 	GCs            uint64  `json:"gcs"`
 	RSSMaxMB       float64 `json:"rss_max_mb"`
+	RSSAnonMaxMB   float64 `json:"rss_anon_max_mb"`
 	RSSEndMB       float64 `json:"rss_end_mb"`
 	// Client-side latency, and added: latency minus the stub's own time.
 	P50Ms      float64 `json:"p50_ms"`
@@ -140,8 +145,10 @@ func (m *CeilingMode) summarize(rates []float64) {
 		}
 		s := rd.Ladder[rd.Saturation]
 		ceil, cores, wait = append(ceil, s.RPS), append(cores, s.Cores), append(wait, s.RunWait)
-		cpuUs, allocs = append(cpuUs, s.CPUUsPerStart), append(allocs, s.AllocsPerStart)
-		perCore = append(perCore, perCoreRPS(rd))
+		if pc := perCoreRPS(rd); pc > 0 {
+			perCore, cpuUs = append(perCore, pc), append(cpuUs, 1e6/pc)
+		}
+		allocs = append(allocs, saturatedAllocs(rd))
 		hwm = append(hwm, rd.HWMMB)
 	}
 	m.CeilingRPS, m.CeilingCores, m.CeilingRunWait, m.PerCoreRPS = median(ceil), median(cores), median(wait), median(perCore)
@@ -195,7 +202,7 @@ func atRate(ps []CeilingPhase) CeilingAtRate {
 	a.RunWait = col(func(p CeilingPhase) float64 { return p.RunWait })
 	var added []time.Duration
 	for _, p := range ps {
-		a.RSSMaxMB = max(a.RSSMaxMB, p.RSSMaxMB)
+		a.RSSMaxMB, a.RSSAnonMaxMB = max(a.RSSMaxMB, p.RSSMaxMB), max(a.RSSAnonMaxMB, p.RSSAnonMaxMB)
 		a.Errors += p.Errors
 		a.Skipped += p.Skipped
 		added = append(added, p.added...)
@@ -208,6 +215,22 @@ func atRate(ps []CeilingPhase) CeilingAtRate {
 		a.AddedP99Ms = col(func(p CeilingPhase) float64 { return p.AddedP99Ms })
 	}
 	return a
+}
+
+// gomaxprocs says what GOMAXPROCS the measured processes ran with.
+func (r *CeilingResult) gomaxprocs() string {
+	seen := map[int]bool{}
+	var ns []int
+	for _, m := range r.Modes {
+		for _, rd := range m.Rounds {
+			if !seen[rd.GOMAXPROCS] {
+				seen[rd.GOMAXPROCS] = true
+				ns = append(ns, rd.GOMAXPROCS)
+			}
+		}
+	}
+	slices.Sort(ns)
+	return "GOMAXPROCS of the measured processes: " + strings.Trim(fmt.Sprint(ns), "[]")
 }
 
 func median(vs []float64) float64 {
@@ -254,7 +277,7 @@ func (r *CeilingResult) goals() []Goal {
 	add(fmt.Sprintf("ceiling: gateway CPU per start at %d starts/s", CeilingGoalRate), "<= 100 µs", ok,
 		at.CPUUsPerStart <= 100, "%.0f µs (%.0f at saturation)", at.CPUUsPerStart, gw.SaturationCPUUs)
 	add(fmt.Sprintf("ceiling: gateway RSS at %d starts/s", CeilingGoalRate), "<= 64 MB", ok,
-		at.RSSMaxMB <= 64, "%.1f MB (largest sample)", at.RSSMaxMB)
+		at.RSSMaxMB <= 64, "%.1f MB (largest sample; %.1f MB of it anonymous)", at.RSSMaxMB, at.RSSAnonMaxMB)
 	add("ceiling: gateway p99 added at half the ceiling, records in memory", "<= 1 ms", gw.Half.Rate > 0,
 		gw.Half.AddedP99Ms <= 1, "%.2f ms at %.0f starts/s", gw.Half.AddedP99Ms, gw.Half.Rate)
 	return gs

@@ -154,17 +154,16 @@ func (c *ceiling) measure(ctx context.Context, mode string, round int) (CeilingR
 	}
 	p.Rate, r.Half = half, &p
 	c.progress(mode, p)
-	if _, hwm, err := procMem(ch.proc.Pid()); err == nil {
-		r.HWMMB = mb(hwm)
+	if m, err := procMem(ch.proc.Pid()); err == nil {
+		r.HWMMB = mb(m.hwm)
 	}
 	return r, nil
 }
 
-// ladder raises the closed loop's concurrency until the throughput stops
-// growing (two steps under 5% more than the best) or the ladder ends.
+// ladder runs the closed loop at each concurrency of the ladder; the step
+// with the most starts/s is the saturation the half-ceiling phase halves.
 func (c *ceiling) ladder(ctx context.Context, ch *child, mode string, r *CeilingRound,
 	start func(context.Context, string) error, ids func(string) func(int) string) error {
-	flat := 0
 	for _, n := range c.o.Ladder {
 		phase := "c=" + strconv.Itoa(n)
 		closedLoop(ctx, n, c.o.Step/8, start, ids(phase+"-warmup"))
@@ -175,20 +174,8 @@ func (c *ceiling) ladder(ctx context.Context, ch *child, mode string, r *Ceiling
 		p.Concurrency = n
 		r.Ladder = append(r.Ladder, p)
 		c.progress(mode, p)
-		if len(r.Ladder) == 1 {
-			continue
-		}
-		best := r.Ladder[r.Saturation].RPS
-		if p.RPS < best*1.05 {
-			flat++
-		} else {
-			flat = 0
-		}
-		if p.RPS > best {
+		if p.RPS > r.Ladder[r.Saturation].RPS {
 			r.Saturation = len(r.Ladder) - 1
-		}
-		if flat >= 2 {
-			break
 		}
 	}
 	return nil
@@ -208,10 +195,18 @@ func (c *ceiling) profiles(ctx context.Context, ch *child, mode string, round in
 	var errs []error
 	run := func(name string, load func() loadSample) {
 		var wg sync.WaitGroup
-		wg.Go(func() { load() })
+		var s loadSample
+		cpu0, _ := procCPU(ch.proc.Pid())
+		wg.Go(func() { s = load() })
 		errs = append(errs, ch.profile(ctx, c.o.Phase, base+"-"+name+".pprof"))
 		wg.Wait()
+		cpu1, _ := procCPU(ch.proc.Pid())
 		c.forget()
+		// How many starts the profile saw, roughly (the load and the
+		// profile start together), to turn its samples into per start,
+		// and the CPU time /proc saw meanwhile, to compare.
+		errs = append(errs, os.WriteFile(base+"-"+name+".starts", fmt.Appendf(nil, "%d starts, %d errors, %.3f s, %.2f s of CPU (/proc)\n",
+			s.ok(), s.errors, s.elapsed.Seconds(), (cpu1-cpu0).Seconds()), 0o644))
 	}
 	if len(c.o.Rates) > 0 {
 		rate := c.o.Rates[0]
@@ -219,7 +214,7 @@ func (c *ceiling) profiles(ctx context.Context, ch *child, mode string, round in
 			return openLoop(ctx, rate, c.o.Phase, c.o.MaxInFlight, start, ids("profile-rate"), c.st)
 		})
 	}
-	n := r.Ladder[r.Saturation].Concurrency
+	n := c.o.Ladder[len(c.o.Ladder)-1]
 	run("saturation", func() loadSample { return closedLoop(ctx, n, c.o.Phase, start, ids("profile-saturation")) })
 	return errors.Join(errs...)
 }
@@ -257,7 +252,7 @@ func (c *ceiling) phase(ctx context.Context, ch *child, name string, load func()
 	p := CeilingPhase{
 		Phase: name, Starts: s.ok(), Errors: s.errors, Skipped: s.skipped, FirstError: s.firstError,
 		Seconds: round3(s.elapsed.Seconds()), CPUSeconds: round3((cpu1 - cpu0).Seconds()),
-		GCs: rt1.GCCycles - rt0.GCCycles, RSSMaxMB: mb(maxRSS), RSSEndMB: mb(lastRSS),
+		GCs: rt1.GCCycles - rt0.GCCycles, RSSMaxMB: mb(maxRSS.rss), RSSAnonMaxMB: mb(maxRSS.anon), RSSEndMB: mb(lastRSS.rss),
 		added: s.added,
 	}
 	if s.elapsed > 0 {
@@ -301,19 +296,23 @@ func (c *ceiling) progress(mode string, p CeilingPhase) {
 	if p.Rate > 0 {
 		open = fmt.Sprintf("  added p50 %.2f p99 %.2f ms  late p99 %.2f ms  skipped %d", p.AddedP50Ms, p.AddedP99Ms, p.LateP99Ms, p.Skipped)
 	}
+	if p.FirstError != "" {
+		open += "  first error: " + p.FirstError
+	}
 	fmt.Fprintf(c.o.Progress, "  %-14s %-26s %6.0f starts/s  %4.2f cores (CPU %.0f%% busy)  %5.1f us/start  %5.1f allocs/start  RSS max %5.1f MB  p50 %.2f p99 %.2f ms  waiting for a CPU %.2f  generator %.2f cores (CPU %.0f%% busy)  errors %d%s\n",
 		mode, p.Phase, p.RPS, p.Cores, 100*p.ChildCPUBusy, p.CPUUsPerStart, p.AllocsPerStart, p.RSSMaxMB, p.P50Ms, p.P99Ms, p.RunWait, p.GenCores, 100*p.GenCPUBusy, p.Errors, open)
 }
 
-// sampleRSS samples pid's resident set every 100 ms until the returned
-// func is called, which returns the largest and the last sample.
-func sampleRSS(pid int) func() (maxRSS, last uint64) {
+// sampleRSS samples pid's memory every 100 ms until the returned func is
+// called, which returns the largest resident set and anonymous part seen
+// (each its own largest) and the last sample.
+func sampleRSS(pid int) func() (peak, last memStat) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	var hi, lo uint64
+	var peak, last memStat
 	read := func() {
-		if rss, _, err := procMem(pid); err == nil {
-			hi, lo = max(hi, rss), rss
+		if m, err := procMem(pid); err == nil {
+			peak.rss, peak.anon, last = max(peak.rss, m.rss), max(peak.anon, m.anon), m
 		}
 	}
 	read()
@@ -330,7 +329,7 @@ func sampleRSS(pid int) func() (maxRSS, last uint64) {
 			}
 		}
 	})
-	return func() (uint64, uint64) { close(done); wg.Wait(); return hi, lo }
+	return func() (memStat, memStat) { close(done); wg.Wait(); return peak, last }
 }
 
 func mb(b uint64) float64 { return round3(float64(b) / (1 << 20)) }

@@ -42,31 +42,34 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * clockTick, nil
 }
 
-// procMem is a process's resident set now and its peak (VmRSS, VmHWM), in
-// bytes.
-func procMem(pid int) (rss, hwm uint64, err error) {
+// memStat is a process's memory from /proc/<pid>/status, in bytes: its
+// resident set now (VmRSS) and at its peak (VmHWM), and of the set now
+// what is anonymous (RssAnon: heap, stacks) and what maps files (RssFile:
+// the binary's pages, bbolt's mmap), which the kernel can drop.
+type memStat struct{ rss, hwm, anon, file uint64 }
+
+func procMem(pid int) (memStat, error) {
+	var m memStat
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	defer f.Close()
+	fields := map[string]*uint64{"VmRSS": &m.rss, "VmHWM": &m.hwm, "RssAnon": &m.anon, "RssFile": &m.file}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		dst := fields[k]
+		if !ok || dst == nil {
 			continue
 		}
 		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
+			return m, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
 		}
-		if k == "VmRSS" {
-			rss = kb << 10
-		} else {
-			hwm = kb << 10
-		}
+		*dst = kb << 10
 	}
-	return rss, hwm, sc.Err()
+	return m, sc.Err()
 }
 
 // procRunDelay is how long a process's threads have waited, runnable, for
