@@ -29,10 +29,10 @@ func (r *CeilingResult) markdown(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "\nLoad: open loop at %s starts/s for %.0f s each (at most %d in flight); a closed loop at rising concurrency (%s), %.0f s a step: the most starts/s of a step is the ceiling; then open loop at half that. Per core: starts per second of the process's own CPU time over the steps at concurrency %d and up, where it always has a request waiting (throughput alone moves with the CPU other work leaves it). Measured from outside the process: CPU time (`/proc/<pid>/stat`), RSS sampled every 100 ms (`/proc/<pid>/status`), time its threads waited, runnable, for a CPU (`/proc/<pid>/task/*/schedstat`, seconds per second); from inside: heap allocations (its runtime's counters, read over a loopback listener only the bench's child processes have). Added latency: client latency minus the stub's own time in the start.\n\n",
 		joinNums(s.Rates), s.PhaseSeconds, s.MaxInFlight, joinInts(s.Ladder), s.StepSeconds, from)
-	b.WriteString("| mode | ceiling starts/s (each round) | cores it had there | waiting for a CPU | starts per CPU-second, saturated (each round) | CPU µs/start, saturated | allocs/start | RSS peak MB |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| mode | ceiling starts/s (each round) | cores it had there | waiting for a CPU | starts per CPU-second, saturated (each round) | CPU µs/start, saturated | allocs/start | RSS max MB, saturated | RSS peak MB, whole run |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range r.Modes {
-		fmt.Fprintf(b, "| %s | %.0f (%s) | %.2f | %.2f | %.0f (%s) | %.0f | %.0f | %.1f |\n", m.Mode, m.CeilingRPS, m.roundsOf(ceilingRPS),
-			m.CeilingCores, m.CeilingRunWait, m.PerCoreRPS, m.roundsOf(perCoreRPS), m.SaturationCPUUs, m.SaturationAllocs, m.HWMMB)
+		fmt.Fprintf(b, "| %s | %.0f (%s) | %.2f | %.2f | %.0f (%s) | %.0f | %.0f | %.1f | %.1f |\n", m.Mode, m.CeilingRPS, m.roundsOf(ceilingRPS),
+			m.CeilingCores, m.CeilingRunWait, m.PerCoreRPS, m.roundsOf(perCoreRPS), m.SaturationCPUUs, m.SaturationAllocs, m.SaturationRSSMB, m.HWMMB)
 	}
 	b.WriteString("\nOpen loop (medians over the rounds; RSS the largest sample; latency percentiles over every start of the rounds):\n\n")
 	b.WriteString("| mode | asked starts/s | sent and answered/s | CPU µs/start | allocs/start | B/start | RSS max MB (anonymous) | p50 ms | p99 ms | added p50 ms | added p99 ms | waiting for a CPU | errors | skipped |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")

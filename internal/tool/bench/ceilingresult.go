@@ -45,7 +45,8 @@ type CeilingMode struct {
 	SaturationAllocs float64         `json:"saturation_allocs_per_start"`
 	AtRates          []CeilingAtRate `json:"at_rates"`
 	Half             CeilingAtRate   `json:"half"`
-	HWMMB            float64         `json:"rss_peak_mb"` // VmHWM over each process's life
+	SaturationRSSMB  float64         `json:"saturation_rss_max_mb"` // the largest sample of the saturated steps
+	HWMMB            float64         `json:"rss_peak_mb"`           // VmHWM over each process's life
 }
 
 // CeilingAtRate summarises the open-loop phases at one rate.
@@ -138,6 +139,7 @@ func (r *CeilingResult) finish() {
 }
 
 func (m *CeilingMode) summarize(rates []float64) {
+	m.SaturationRSSMB = 0
 	var ceil, cores, wait, perCore, cpuUs, allocs, hwm []float64
 	for _, rd := range m.Rounds {
 		if len(rd.Ladder) == 0 {
@@ -150,6 +152,9 @@ func (m *CeilingMode) summarize(rates []float64) {
 		}
 		allocs = append(allocs, saturatedAllocs(rd))
 		hwm = append(hwm, rd.HWMMB)
+		for _, p := range rd.saturatedSteps() {
+			m.SaturationRSSMB = max(m.SaturationRSSMB, p.RSSMaxMB)
+		}
 	}
 	m.CeilingRPS, m.CeilingCores, m.CeilingRunWait, m.PerCoreRPS = median(ceil), median(cores), median(wait), median(perCore)
 	m.SaturationCPUUs, m.SaturationAllocs = median(cpuUs), median(allocs)
