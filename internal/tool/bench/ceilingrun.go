@@ -253,7 +253,7 @@ func (c *ceiling) phase(ctx context.Context, ch *child, name string, load func()
 		Phase: name, Starts: s.ok(), Errors: s.errors, Skipped: s.skipped, FirstError: s.firstError,
 		Seconds: round3(s.elapsed.Seconds()), CPUSeconds: round3((cpu1 - cpu0).Seconds()),
 		GCs: rt1.GCCycles - rt0.GCCycles, RSSMaxMB: mb(maxRSS.rss), RSSAnonMaxMB: mb(maxRSS.anon), RSSEndMB: mb(lastRSS.rss),
-		added: s.added,
+		latencies: s.latencies, added: s.added,
 	}
 	if s.elapsed > 0 {
 		p.RPS = round3(float64(s.ok()) / s.elapsed.Seconds())
