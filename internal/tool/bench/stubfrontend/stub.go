@@ -163,8 +163,12 @@ func (s *Server) StartWorkflowExecution(ctx context.Context, req *workflowservic
 	if req.GetWorkflowId() == "" || req.GetWorkflowType().GetName() == "" || req.GetTaskQueue().GetName() == "" {
 		return nil, serviceerror.NewInvalidArgument("workflow id, type and task queue are required")
 	}
-	if err := s.delay(ctx); err != nil {
-		return nil, err
+	if s.o.Delay > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(s.o.Delay): // collected once it fires or is unreachable (Go 1.23)
+		}
 	}
 	key := req.GetNamespace() + "\x00" + req.GetWorkflowId()
 	s.mu.Lock()
@@ -183,20 +187,6 @@ func (s *Server) StartWorkflowExecution(ctx context.Context, req *workflowservic
 	}
 	s.started[key] = e
 	return &workflowservice.StartWorkflowExecutionResponse{RunId: e.runID, Started: true, Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}, nil
-}
-
-func (s *Server) delay(ctx context.Context) error {
-	if s.o.Delay <= 0 {
-		return nil
-	}
-	t := time.NewTimer(s.o.Delay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // DescribeWorkflowExecution describes a workflow the stub started: always

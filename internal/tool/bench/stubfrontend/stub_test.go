@@ -2,6 +2,7 @@ package stubfrontend
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -108,6 +109,17 @@ func TestRetriedRequestAnswersItsRunAndUnknownNamespacesAreNotFound(t *testing.T
 	}
 	if s.Forget(); s.Started() != 0 {
 		t.Fatalf("%d workflows after Forget", s.Started())
+	}
+}
+
+// A delay asked for is service time the caller's deadline can cut short.
+func TestDelayIsCutShortByTheCallersDeadline(t *testing.T) {
+	s := startStub(t, Options{Delay: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := &workflowservice.StartWorkflowExecutionRequest{Namespace: "ns", WorkflowId: "wf", WorkflowType: &commonWorkflowType, TaskQueue: &taskQueue}
+	if _, err := s.StartWorkflowExecution(ctx, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("start with a cancelled context: %v", err)
 	}
 }
 
