@@ -58,7 +58,7 @@ func TestCeilingMeasuresEveryModeInItsOwnProcess(t *testing.T) {
 		rd := m.Rounds[0]
 		// Errors are not checked: on a starved machine a start can time out.
 		for _, p := range rd.Ladder {
-			if p.Starts == 0 || p.CPUSeconds < 0 {
+			if p.Starts == 0 {
 				t.Errorf("%s %s: %d starts, %d errors (%s)", m.Mode, p.Phase, p.Starts, p.Errors, p.FirstError)
 			}
 		}
