@@ -89,7 +89,8 @@ fmt:
 
 ## bench: microbenchmarks, then starts direct / through the gateway / with a
 ## new connection each, failover under kill -9, Consul config propagation, on
-## a stack of its own; writes docs/BENCHMARKS.md (about 7 minutes)
+## a stack of its own, then the gateway's own ceiling against stub frontends
+## (about 3.5 of the minutes); writes docs/BENCHMARKS.md (about 11 minutes)
 bench: tools build
 	@bash deploy/bench/run.sh
 

@@ -221,18 +221,26 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 		}
 		return err
 	})
+	if err == nil {
+		return s, nil
+	}
+	return s, startError(&s, req.WorkflowID, dest.Region, err)
+}
+
+// startError classifies a failed start (an id already started there is
+// no failure: s becomes that run). Apart from startIn so the targets of
+// errors.As, which escape, are only allocated when a start fails.
+func startError(s *Started, id, region string, err error) error {
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	var gone *callerGoneError
 	switch {
-	case err == nil:
-		return s, nil
 	case errors.As(err, &already):
 		s.RunID, s.Existing = already.RunId, true
-		return s, nil
+		return nil
 	case errors.Is(err, ErrUnavailable):
-		return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
+		return fmt.Errorf("starting %s in %s: %w", id, region, err)
 	case sick(err), errors.As(err, &gone):
-		return s, fmt.Errorf("starting %s in %s: %w: %w", req.WorkflowID, dest.Region, ErrUnknownOutcome, err)
+		return fmt.Errorf("starting %s in %s: %w: %w", id, region, ErrUnknownOutcome, err)
 	}
-	return s, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
+	return fmt.Errorf("starting %s in %s: %w", id, region, err)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ type benchFlags struct {
 	writeDoc, microFile string
 	failoverTrace       string
 	commands            []string
+	ceilingPin          bool
 }
 
 func benchCmd() *cobra.Command {
@@ -42,6 +44,7 @@ config propagation (a Consul agent, two gateway replicas). make bench runs this.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &f) },
 	}
+	c.AddCommand(benchGatewayProcessCmd(), benchFloorProcessCmd())
 	fl := c.Flags()
 	o := &f.opts
 	fl.BoolVar(&o.SelfContained, "self-contained", false, "start an in-process stack on free ports instead of using a running dev stack")
@@ -68,6 +71,15 @@ config propagation (a Consul agent, two gateway replicas). make bench runs this.
 	fl.StringVar(&o.ConsulKey, "consul-key", "regiongate/config", "the config's Consul key")
 	fl.StringSliceVar(&o.Replicas, "replicas", []string{"http://127.0.0.1:8081", "http://127.0.0.1:8091"}, "the dev stack's replicas' admin APIs (with --propagation)")
 	fl.StringVar(&o.AdminToken, "admin-token", "dev-viewer", "a viewer token for the replicas' admin APIs")
+	co := &o.CeilingOptions
+	fl.BoolVar(&o.Ceiling, "ceiling", false, "measure what the gateway itself carries against stub Temporal frontends (no Temporal needed): alone, only this; with --self-contained, after the rest")
+	fl.StringSliceVar(&co.Modes, "ceiling-modes", []string{bench.ModeGatewayMemory, bench.ModeHTTPFloor}, "processes the ceiling measures: gateway-memory (routing records in memory), http-floor, gateway (bbolt records)")
+	fl.Float64SliceVar(&co.Rates, "ceiling-rates", []float64{1000, 5000}, "open-loop rates (starts/s) at which the ceiling measures RSS, CPU and latency")
+	fl.DurationVar(&co.Phase, "ceiling-phase", 5*time.Second, "each open-loop phase of the ceiling, per round")
+	fl.DurationVar(&co.Step, "ceiling-step", 2*time.Second, "each step of the ceiling's saturation ladder")
+	fl.IntSliceVar(&co.Ladder, "ceiling-ladder", []int{1, 2, 4, 8, 16, 32, 64}, "the saturation ladder's concurrencies (closed loop)")
+	fl.IntVar(&co.Rounds, "ceiling-rounds", 2, "interleaved rounds of the ceiling, a fresh process per mode and round")
+	fl.BoolVar(&f.ceilingPin, "ceiling-pin", true, "pin the measured process to the last CPU and the load generator to the others (taskset)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of tables")
 	fl.StringVar(&f.writeDoc, "write-doc", "", "replace the generated section of this markdown file (between the bench markers) with the results")
 	fl.StringVar(&f.microFile, "micro", "", "a file of go test -bench output to include in the report")
@@ -130,6 +142,7 @@ func benchOptions(cmd *cobra.Command, f *benchFlags) (o bench.Options, closeTrac
 	}
 	o.Input = json.RawMessage(f.input)
 	o.Progress = cmd.ErrOrStderr()
+	o.CeilingOptions.NoPin = !f.ceilingPin
 	if f.failoverTrace != "" {
 		trace, err := os.Create(f.failoverTrace)
 		if err != nil {

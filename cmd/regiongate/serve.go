@@ -131,7 +131,19 @@ func adminTokens(f serveFlags) ([]gateway.Token, error) {
 	return tokens, nil
 }
 
-func serve(ctx context.Context, f serveFlags) error {
+func serve(ctx context.Context, f serveFlags) error { return runGateway(ctx, f, gatewayHooks{}) }
+
+// gatewayHooks let `regiongate bench` run a gateway process through
+// serve's own code, so what it measures is what serve runs. Nil hooks do
+// nothing.
+type gatewayHooks struct {
+	// options adjusts the assembly's options once the stores are open.
+	options func(*gatewayd.Options)
+	// listening hears where the gateway listens, before it serves.
+	listening func(gatewayd.Listeners) error
+}
+
+func runGateway(ctx context.Context, f serveFlags, hooks gatewayHooks) error {
 	logger := newLogger(f.logFormat)
 	tokens, err := adminTokens(f)
 	if err != nil {
@@ -162,12 +174,21 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer closeStores()
+	if hooks.options != nil {
+		hooks.options(&o)
+	}
 	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		ls.Close()
 		return err
 	}
 	defer gw.Close()
+	if hooks.listening != nil {
+		if err := hooks.listening(ls); err != nil {
+			ls.Close()
+			return err
+		}
+	}
 	go reloadOnSIGHUP(ctx, gw.Server, logger)
 	logger.Info("gateway starting", "client", ls.ClientURL(), "admin", ls.AdminURL(), "admin_client_certificates", f.adminClientCAFile != "",
 		"config_source", o.ConfigSource.String(), "config_version", gw.Server.Config().Version(), "admin_tokens", len(tokens))

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: the microbenchmarks, then `regiongate bench --self-contained`
 # (starts direct / through the gateway / with a new connection each,
-# failover under kill -9, Consul config propagation), and the results into
-# docs/BENCHMARKS.md between its bench markers. Raw output in .dev/bench/.
+# failover under kill -9, Consul config propagation; then, with the stack
+# stopped, the gateway's own ceiling against stub frontends, each measured
+# process on its own CPU), and the results into docs/BENCHMARKS.md between
+# its bench markers. Raw output in .dev/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,7 +16,8 @@ export REGIONGATE_TEMPORAL_BIN=$BIN/temporal REGIONGATE_CONSUL_BIN=$BIN/consul
 
 # Written as one types them; the report lists them verbatim.
 MICRO="go test -short -run '^\$' -bench . -benchmem -count 3 ./router/ ./regions/ ./gateway/"
-E2E=(--self-contained --duration 20s --rounds 5 --modes direct,gateway,naive,gateway-memory,http-floor)
+E2E=(--self-contained --duration 20s --rounds 5 --modes direct,gateway,naive,gateway-memory,http-floor
+  --ceiling --ceiling-modes gateway-memory,http-floor,gateway)
 
 began=$(date +%s)
 echo "== microbenchmarks: $MICRO"

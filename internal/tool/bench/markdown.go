@@ -50,13 +50,16 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, ", %.1f GiB memory, %s %s/%s; one-minute load average %.2f at the start, %.2f at the end (the stack's own load included). Target: %s. Commands (what `make bench` runs):\n\n",
 		m.MemoryGiB, m.Go, m.OS, m.Arch, r.LoadAverage[0], r.LoadAverage[1], r.Target)
 	b.WriteString("```sh\n" + strings.Join(r.Commands, "\n") + "\n```\n\n")
-	b.WriteString("| goal (issue #9) | target | measured | met |\n|---|---|---|---|\n")
+	b.WriteString("| goal (issue #9; the ceiling's, #20) | target | measured | met |\n|---|---|---|---|\n")
 	for _, g := range r.Goals {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.What, g.Target, g.Measured, verdict(g.Met))
 	}
 	r.markdownModes(&b)
 	r.markdownFailover(&b)
 	r.markdownPropagation(&b)
+	if r.Ceiling != nil {
+		r.Ceiling.markdown(&b)
+	}
 	r.markdownMicro(&b)
 	if len(r.Notes) > 0 {
 		b.WriteString("\nNotes:\n\n")

@@ -45,6 +45,10 @@ type Report struct {
 	PropagationP99Ms *float64           `json:"propagation_p99_ms"`
 	Propagation      *PropagationResult `json:"propagation,omitempty"`
 
+	// Ceiling is what the gateway itself carries (CeilingResult); nil
+	// when not measured.
+	Ceiling *CeilingResult `json:"ceiling,omitempty"`
+
 	Micro []GoBench `json:"micro,omitempty"`
 	Goals []Goal    `json:"goals"`
 	// Notes say what was skipped and why, and how the stack was set up.
@@ -114,6 +118,9 @@ func (r *Report) Finish() {
 		r.PropagationP99Ms = &v
 	}
 	r.Goals = r.goals()
+	if r.Ceiling != nil {
+		r.Goals = append(r.Goals, r.Ceiling.Goals...)
+	}
 }
 
 func (r *Report) goals() []Goal {
@@ -178,14 +185,16 @@ func derefInt(p *int) int {
 
 // WriteText prints the report as plain tables.
 func (r *Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\trequests\terrors\tstarts/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU wait p99 ms\t")
-	for _, s := range r.Modes {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
-			s.Mode, s.Requests, s.Errors, s.RPS, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, s.SchedP99Ms)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+	if len(r.Modes) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "mode\trequests\terrors\tstarts/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU wait p99 ms\t")
+		for _, s := range r.Modes {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+				s.Mode, s.Requests, s.Errors, s.RPS, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, s.SchedP99Ms)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	for _, s := range r.Modes {
 		if s.FirstError != "" {
@@ -212,8 +221,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "\npropagation to %d replicas, %d writes: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms, %d timeouts\n",
 			p.Replicas, p.Writes, p.P50Ms, p.P95Ms, p.P99Ms, p.MaxMs, p.Timeouts)
 	}
+	if r.Ceiling != nil {
+		if err := r.Ceiling.writeText(w); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "goal\ttarget\tmeasured\tmet")
 	for _, g := range r.Goals {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.What, g.Target, g.Measured, verdict(g.Met))

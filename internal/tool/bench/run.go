@@ -53,6 +53,12 @@ type Options struct {
 	Replicas          []string
 	AdminToken        string
 
+	// Ceiling measures what the gateway itself carries against stub
+	// frontends (no Temporal needed): without SelfContained it is all
+	// Execute measures; with it, it runs after the stack is stopped.
+	Ceiling        bool
+	CeilingOptions CeilingOptions
+
 	Progress io.Writer // progress lines; nil for none
 }
 
@@ -94,8 +100,10 @@ func (o *Options) defaults() {
 // Execute runs the benchmark and returns its report.
 func Execute(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
+	compare := o.SelfContained || !o.Ceiling // --ceiling alone measures the ceiling only
 	for _, m := range o.Modes {
 		switch {
+		case !compare: // the modes are not run
 		case m == ModeGatewayMemory && !o.SelfContained:
 			return nil, fmt.Errorf("mode %s needs --self-contained", m)
 		case !slices.Contains(allModes, m):
@@ -115,11 +123,17 @@ func Execute(ctx context.Context, o Options) (*Report, error) {
 	}
 	runID := "bench-" + time.Now().UTC().Format("20060102T150405")
 	var err error
-	if o.SelfContained {
+	switch {
+	case o.SelfContained:
 		r.Target = "self-contained (its own stack on free loopback ports)"
 		err = selfContained(ctx, o, r, runID)
-	} else {
+	case compare:
 		err = devStack(ctx, o, r, runID)
+	default:
+		r.Target = "the ceiling only: stub frontends in place of Temporal"
+	}
+	if err == nil && o.Ceiling {
+		err = runCeiling(ctx, o, r, runID)
 	}
 	r.LoadAverage[1] = LoadAverage()
 	r.Finish()
@@ -128,7 +142,7 @@ func Execute(ctx context.Context, o Options) (*Report, error) {
 
 // devStack measures a running `make dev`.
 func devStack(ctx context.Context, o Options, r *Report, runID string) error {
-	w, fallback, err := resolveWorkload(o.Config, o)
+	w, fallback, err := ResolveWorkload(o.Config, o)
 	if err != nil {
 		return err
 	}
@@ -144,10 +158,26 @@ func devStack(ctx context.Context, o Options, r *Report, runID string) error {
 	return devPropagation(ctx, o, r, runID)
 }
 
-// resolveWorkload routes the workload with the config as the gateway
-// would with every region up; it returns the workload and the region it
-// should fail over to ("" if none).
-func resolveWorkload(cfg *configs.Config, o Options) (Workload, string, error) {
+// runCeiling measures the ceiling with the workload routed by the dev
+// config, which the ceiling's gateways run with (at the stubs).
+func runCeiling(ctx context.Context, o Options, r *Report, runID string) error {
+	w, _, err := ResolveWorkload(configs.Default(), o)
+	if err != nil {
+		return err
+	}
+	co := o.CeilingOptions
+	co.Progress, co.IDPrefix = o.Progress, runID+"-ceiling"
+	if co.ProfileDir == "" {
+		co.ProfileDir = o.ProfileDir
+	}
+	r.Ceiling, err = Ceiling(ctx, co, w)
+	return err
+}
+
+// ResolveWorkload routes o's workload (its type, location and class) with
+// the config as the gateway would with every region up; it returns the
+// workload and the region it should fail over to ("" if none).
+func ResolveWorkload(cfg *configs.Config, o Options) (Workload, string, error) {
 	p := router.New(cfg, o.WorkflowType)
 	d, err := p.Decide(router.Request{Location: o.Location, Class: o.Class, WorkflowType: o.WorkflowType, Priority: router.PriorityNormal}, nil)
 	if err != nil {

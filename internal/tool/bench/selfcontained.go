@@ -59,7 +59,7 @@ func stackPart(ctx context.Context, o Options, r *Report, runID, dir string) err
 	r.Notes = append(r.Notes, fmt.Sprintf("self-contained: Temporal dev servers from internal/tool/devstack, their workers built by internal/assembly/workerd as `regiongate worker` builds them; the gateway built and served by internal/assembly/gatewayd, as `regiongate serve` builds it (bbolt routing records, payload encryption off as in the direct modes, tracing on without an exporter, health checks every %s, timeout %s, unhealthy after %d failures, healthy after %d passes)",
 		regions.DefaultHealthInterval, regions.DefaultHealthTimeout, regions.DefaultHealthFailThreshold, regions.DefaultHealthPassThreshold))
 
-	w, fallback, err := resolveWorkload(st.Config, o)
+	w, fallback, err := ResolveWorkload(st.Config, o)
 	if err != nil {
 		return err
 	}

@@ -92,3 +92,25 @@ func tail(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// Process is a child process run as the stack runs its servers: in its
+// own process group, its output in a log file. The bench runs the
+// processes it measures this way.
+type Process struct{ p process }
+
+// StartProcess runs bin with args, output to logFile, and polls ready until
+// it succeeds, the process exits (an error with the log's tail) or 60s
+// pass. Stop it with Stop.
+func StartProcess(ctx context.Context, name, logFile, bin string, args []string, ready func(context.Context) error) (*Process, error) {
+	p := &Process{p: process{name: name, logFile: logFile}}
+	if err := p.p.start(ctx, bin, args, ready); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.p.cmd.Process.Pid }
+
+// Stop ends it gracefully (SIGTERM), killing it after 10s.
+func (p *Process) Stop() { p.p.stop() }

@@ -125,7 +125,7 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 
 // gatewayConfig is the dev config with each region's endpoint and tuning.
 func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts StackOptions) (*configs.Config, error) {
-	text := string(configs.DefaultYAML())
+	endpoints, tuning := map[string]string{}, map[string]string{}
 	for _, r := range base.Regions {
 		addr := servers[r.Name].Addr
 		if opts.Via != nil {
@@ -134,14 +134,33 @@ func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts Stac
 				return nil, err
 			}
 		}
-		text = strings.Replace(text, "    endpoint: "+r.Endpoint+"\n",
-			"    endpoint: "+addr+"\n"+opts.Tune[r.Name].yaml(), 1)
+		endpoints[r.Name], tuning[r.Name] = addr, opts.Tune[r.Name].yaml()
 	}
-	cfg, err := configs.Parse([]byte(text))
+	text, err := DevConfigAt(endpoints, tuning)
 	if err != nil {
+		return nil, err
+	}
+	return configs.Parse(text)
+}
+
+// DevConfigAt is the embedded dev config (configs/dev.yaml, comments
+// kept) with each region's endpoint replaced by endpoints[region], and
+// extra[region], YAML lines of that region's settings, added after it. A
+// region missing from endpoints keeps its own.
+func DevConfigAt(endpoints, extra map[string]string) ([]byte, error) {
+	base := configs.Default()
+	text := string(configs.DefaultYAML())
+	for _, r := range base.Regions {
+		addr, ok := endpoints[r.Name]
+		if !ok {
+			addr = r.Endpoint
+		}
+		text = strings.Replace(text, "    endpoint: "+r.Endpoint+"\n", "    endpoint: "+addr+"\n"+extra[r.Name], 1)
+	}
+	if _, err := configs.Parse([]byte(text)); err != nil {
 		return nil, fmt.Errorf("rewriting dev config: %w", err)
 	}
-	return cfg, nil
+	return []byte(text), nil
 }
 
 func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Config) error {
