@@ -224,7 +224,8 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 	if err == nil {
 		return s, nil
 	}
-	return s, startError(&s, req.WorkflowID, dest.Region, err)
+	err = startError(&s, req.WorkflowID, dest.Region, err) // may fill s: evaluate before returning it
+	return s, err
 }
 
 // startError classifies a failed start (an id already started there is
