@@ -127,6 +127,7 @@ func TestDelayIsCutShortByTheCallersDeadline(t *testing.T) {
 func oneRegion(t *testing.T, addr string) *configs.Config {
 	t.Helper()
 	cfg, err := configs.Parse([]byte(`environment: dev
+clientAuth: {mode: optional}
 classifications: [{name: public, resident: false}]
 regions: [{name: solo, endpoint: "` + addr + `", namespace: dev-solo, residency: [US]}]
 `))
