@@ -183,6 +183,7 @@ func (s *Server) start(c *gin.Context) {
 		outcome.refused = s.routingError(c, d, routeErr)
 		return
 	}
+	s.enterRegion(c, d.Region)
 	st, err := s.regions.Start(c.Request.Context(), d, regions.StartRequest{
 		WorkflowID:   tid,
 		WorkflowType: b.WorkflowType,

@@ -87,6 +87,7 @@ func (s *Server) locate(c *gin.Context) (regions.Location, bool) {
 		s.regionError(c, c.Param("id"), err)
 		return loc, false
 	}
+	s.enterRegion(c, loc.Region.Name())
 	return loc, true
 }
 
