@@ -23,12 +23,26 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools chromium build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
-## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP)
+## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/,
+## and install Debian's Chromium for the console's browser tests (as root)
+tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium
+
+## chromium: Debian's chromium, installed with apt-get when missing (root only;
+## otherwise say how). The console's browser tests drive it (chromedp).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "warning: the console's browser tests need Chromium: install it as root (Debian: apt-get install -y chromium, or sudo make tools); go test -short skips them" >&2; \
+			exit 0; \
+		fi; \
+		echo "installing chromium from Debian's packages"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	}
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -65,7 +79,7 @@ dev-restart:
 	@bash deploy/dev/restart.sh "$(NAME)"
 
 ## test: what CI runs: lint, then every test against real servers (the dev
-## stack's test runs bin/regiongate)
+## stack's test runs bin/regiongate; the console's tests drive Chromium)
 test: tools build lint
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
 		$(GO) test -count=1 -timeout 25m ./...
