@@ -32,17 +32,9 @@ all: build
 tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium
 
 ## chromium: Debian's chromium, installed with apt-get when missing (root only;
-## otherwise say how). The console's browser tests drive it (chromedp).
+## otherwise a warning says how). The console's browser tests drive it (chromedp).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "warning: the console's browser tests need Chromium: install it as root (Debian: apt-get install -y chromium, or sudo make tools); go test -short skips them" >&2; \
-			exit 0; \
-		fi; \
-		echo "installing chromium from Debian's packages"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
-	}
+	@bash tools/apt-install.sh chromium "the console's browser tests (go test -short skips them)" optional
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -113,15 +105,7 @@ record-histories: $(TEMPORAL_STAMP)
 
 ## image-tools: Debian's buildah, installed with apt-get when missing (root only)
 image-tools:
-	@command -v buildah >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "make image needs buildah: install it as root (Debian 12: apt-get install -y buildah, or sudo make image-tools)" >&2; \
-			exit 1; \
-		fi; \
-		echo "installing buildah from Debian's packages"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y buildah || { apt-get update && apt-get install -y buildah; }; \
-	}
+	@bash tools/apt-install.sh buildah "make image"
 
 ## image: the regiongate:dev image FROM scratch around bin/regiongate, with
 ## buildah (no registry needed; the Dockerfile is the same image for Docker)

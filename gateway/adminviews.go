@@ -81,20 +81,11 @@ func (s *Server) lookupWorkflow(c *gin.Context) {
 	}
 	tenant := c.Query("tenant")
 	if tenant != "" && !configs.ValidTenant(tenant) {
-		fail(c, kindBadRequest, fmt.Sprintf("tenant %q is not a tenant name (lower-case letters, digits and '-', at most 63)", tenant))
+		fail(c, kindBadRequest, errBadTenant(tenant).Error())
 		return
 	}
-	id, ok := temporalID(c, tenant, c.Param("id"))
+	loc, ok := s.locateAs(c, tenant, c.Param("id"))
 	if !ok {
-		return
-	}
-	pol := s.Policy()
-	loc, err := s.regions.Locate(c.Request.Context(), id, func(region string) string {
-		ns, _ := pol.TenantNamespaceIn(region, tenant)
-		return ns
-	})
-	if err != nil {
-		s.regionError(c, c.Param("id"), err)
 		return
 	}
 	d, err := loc.Describe(c.Request.Context())

@@ -1,8 +1,12 @@
 package gateway_test
 
 import (
+	"errors"
 	"net/url"
 	"testing"
+
+	"github.com/regiongate/regiongate/internal/tool/apiclient"
+	"github.com/regiongate/regiongate/internal/tool/apiclient/client"
 )
 
 // An operator finds a tenant's workflow by the id its client uses: the
@@ -53,4 +57,33 @@ func TestRegionsShowTheirTraffic(t *testing.T) {
 		return
 	}
 	t.Fatal("no us-east")
+}
+
+// The client generated from the client API's document starts a tenant's
+// workflow and reads it back; its problems come back as apiclient errors.
+func TestGeneratedClientTalksToTheClientAPI(t *testing.T) {
+	needStack(t)
+	cl, err := apiclient.Client(stack.ClientURL, "dev-client-acme", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, de := uniqueID(t), "DE"
+	input := map[string]any{"items": 1, "itemDelayMs": 1}
+	r, err := cl.StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{}, client.StartBody{
+		WorkflowType: "DataProcessing", WorkflowId: &id, UserLocation: &de, DataClassification: "pii", Input: &input})
+	if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil || r.JSON201 == nil || r.JSON201.Region != "eu-west" {
+		t.Fatalf("start: %v %s", err, r.Body)
+	}
+	d, err := cl.DescribeWorkflowWithResponse(t.Context(), id)
+	if err := apiclient.Check(d.HTTPResponse, d.Body, err); err != nil || d.JSON200.WorkflowId != id {
+		t.Fatalf("describe: %v %s", err, d.Body)
+	}
+	jp := "JP"
+	r, err = cl.StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{}, client.StartBody{
+		WorkflowType: "DataProcessing", UserLocation: &jp, DataClassification: "pii", Input: &input})
+	var problem *apiclient.Error
+	if err := apiclient.Check(r.HTTPResponse, r.Body, err); !errors.As(err, &problem) || problem.Status != 422 ||
+		problem.Type != "https://regiongate.dev/problems/no-lawful-region" {
+		t.Fatalf("a start no region may hold: %v", err)
+	}
 }
