@@ -74,8 +74,12 @@ func (c *Checker) Check(req *http.Request, status int, header http.Header, body 
 	}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		op := route.Operation.OperationID
+		if op == "" {
+			op = route.Method + " " + route.Path
+		}
 		return fmt.Errorf("%s %s answered %d, not as %s documents it: %w\nbody: %s",
-			req.Method, req.URL.Path, status, route.Operation.OperationID, err, clip(body))
+			req.Method, req.URL.Path, status, op, err, clip(body))
 	}
 	return nil
 }
