@@ -23,12 +23,18 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools chromium build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
-## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP)
+## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/,
+## and install Debian's Chromium for the console's browser tests (as root)
+tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium
+
+## chromium: Debian's chromium, installed with apt-get when missing (root only;
+## otherwise a warning says how). The console's browser tests drive it (chromedp).
+chromium:
+	@bash tools/apt-install.sh chromium "the console's browser tests (go test -short skips them)" optional
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -65,7 +71,7 @@ dev-restart:
 	@bash deploy/dev/restart.sh "$(NAME)"
 
 ## test: what CI runs: lint, then every test against real servers (the dev
-## stack's test runs bin/regiongate)
+## stack's test runs bin/regiongate; the console's tests drive Chromium)
 test: tools build lint
 	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
 		$(GO) test -count=1 -timeout 25m ./...
@@ -100,15 +106,7 @@ record-histories: $(TEMPORAL_STAMP)
 
 ## image-tools: Debian's buildah, installed with apt-get when missing (root only)
 image-tools:
-	@command -v buildah >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "make image needs buildah: install it as root (Debian 12: apt-get install -y buildah, or sudo make image-tools)" >&2; \
-			exit 1; \
-		fi; \
-		echo "installing buildah from Debian's packages"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y buildah || { apt-get update && apt-get install -y buildah; }; \
-	}
+	@bash tools/apt-install.sh buildah "make image"
 
 ## image: the regiongate:dev image FROM scratch around bin/regiongate, with
 ## buildah (no registry needed; the Dockerfile is the same image for Docker)

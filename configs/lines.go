@@ -1,6 +1,8 @@
 package configs
 
 import (
+	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -61,4 +63,40 @@ func splitPath(path string) []string {
 		}
 	}
 	return out
+}
+
+// yamlLine finds "line N: message" in a YAML decoder's error text.
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// ProblemsOf lists what is wrong with a config that Parse refused, each
+// with its line where the error says it: a *ValidationError's problems as
+// they are, a YAML syntax or unknown-field error one problem per line it
+// names, anything else one problem without a line.
+func ProblemsOf(err error) []Problem {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve.Problems
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		out := make([]Problem, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			out = append(out, lineProblem(e))
+		}
+		return out
+	}
+	msg := err.Error()
+	if cause := errors.Unwrap(err); cause != nil {
+		msg = cause.Error() // "yaml: line 3: ..." without "decoding config: "
+	}
+	return []Problem{lineProblem(msg)}
+}
+
+func lineProblem(msg string) Problem {
+	m := yamlLine.FindStringSubmatch(strings.TrimSpace(msg))
+	if m == nil {
+		return Problem{Message: msg}
+	}
+	line, _ := strconv.Atoi(m[1])
+	return Problem{Line: line, Message: m[2]}
 }

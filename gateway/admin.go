@@ -22,7 +22,12 @@ type RegionView struct {
 	State     string   `json:"state"`   // active or drained
 	Breaker   string   `json:"breaker"` // closed, open or half-open
 	Healthy   bool     `json:"healthy"`
-	Drill     string   `json:"drill,omitempty"` // the active drill draining it
+	// Reachable: the last health check passed (Healthy changes only after
+	// a few checks agree).
+	Reachable bool   `json:"reachable"`
+	Drill     string `json:"drill,omitempty"` // the active drill draining it
+	// Traffic is this replica's client API traffic to the region.
+	Traffic RegionTraffic `json:"traffic"`
 }
 
 func (s *Server) regionViews() []RegionView {
@@ -36,7 +41,8 @@ func (s *Server) regionViews() []RegionView {
 		v := RegionView{
 			Name: cfg.Name, Endpoint: cfg.Endpoint, Namespace: cfg.Namespace,
 			Residency: nonNil(cfg.Residency), Failover: nonNil(cfg.Failover),
-			State: "active", Breaker: r.Breaker(), Healthy: r.Healthy(),
+			State: "active", Breaker: r.Breaker(), Healthy: r.Healthy(), Reachable: r.Reachable(),
+			Traffic: s.traffic.view(cfg.Name),
 		}
 		if r.Drained() || drilled[cfg.Name] != "" {
 			v.State = "drained"

@@ -24,6 +24,9 @@ const (
 	RoleAdmin      = "admin"
 )
 
+// roles is every role, in the order whoami lists them.
+var roles = []string{RoleViewer, RoleCompliance, RoleOperator, RoleAdmin}
+
 // Token is an admin token as stored: only the SHA-256 of the secret.
 type Token struct {
 	Name  string
@@ -76,7 +79,7 @@ func ParseTokens(text string) ([]Token, error) {
 		t := Token{Name: f[0], Roles: strings.Split(f[1], ",")}
 		copy(t.Hash[:], raw)
 		for _, r := range t.Roles {
-			if !slices.Contains([]string{RoleViewer, RoleCompliance, RoleOperator, RoleAdmin}, r) {
+			if !slices.Contains(roles, r) {
 				return nil, fmt.Errorf("tokens line %d: unknown role %q", i+1, r)
 			}
 		}

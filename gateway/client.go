@@ -53,7 +53,7 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 		}
 	}
 	if b.Tenant != "" && !configs.ValidTenant(b.Tenant) {
-		return StartBody{}, fmt.Errorf("tenant %q is not a tenant name (lower-case letters, digits and '-', at most 63)", b.Tenant)
+		return StartBody{}, errBadTenant(b.Tenant)
 	}
 	return b, nil
 }
@@ -183,6 +183,7 @@ func (s *Server) start(c *gin.Context) {
 		outcome.refused = s.routingError(c, d, routeErr)
 		return
 	}
+	s.enterRegion(c, d.Region)
 	st, err := s.regions.Start(c.Request.Context(), d, regions.StartRequest{
 		WorkflowID:   tid,
 		WorkflowType: b.WorkflowType,

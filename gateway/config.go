@@ -104,6 +104,62 @@ func (s *Server) configError(c *gin.Context, err error) {
 	case errors.Is(err, configs.ErrStoredNotApplied):
 		fail(c, kindConfigNotApplied, "the config was stored but could not be applied; the old one stays in force until a new PUT: "+err.Error())
 	default:
-		fail(c, kindConfigInvalid, "config refused, the old one stays in force: "+err.Error())
+		p := newProblem(kindConfigInvalid, "config refused, the old one stays in force: "+err.Error())
+		p.Problems = configs.ProblemsOf(err)
+		writeProblem(c, p)
 	}
+}
+
+// ConfigPreview is the answer of POST /admin/v1/config/preview: what
+// saving a config would do, worked out without storing or applying
+// anything.
+type ConfigPreview struct {
+	// Valid: a PUT of this config would be accepted (If-Match aside).
+	Valid bool `json:"valid"`
+	// Base is the version in force, the "before" of Changes.
+	Base string `json:"base"`
+	// Version is the previewed config's, when it is valid.
+	Version string `json:"version,omitempty"`
+	// Problems are why it is not valid, each with its line where known.
+	Problems []configs.Problem `json:"problems"`
+	// Warnings are what is valid but probably wrong.
+	Warnings []configs.Problem `json:"warnings"`
+	// Changes are the country x class routes whose region order changes.
+	Changes []router.Change `json:"changes"`
+	Summary string          `json:"summary"`
+	// NewlyRefused are the Changes that leave a route with no region.
+	NewlyRefused []router.Change `json:"newlyRefused"`
+}
+
+// previewConfig checks a config as PUT would, and diffs it against the
+// one in force; it changes nothing, so it is not audited.
+func (s *Server) previewConfig(c *gin.Context) {
+	data, err := jsonbody.ReadLimited(c.Request.Body, maxConfigBytes)
+	if err != nil {
+		failBody(c, err)
+		return
+	}
+	cur := s.Policy()
+	out := ConfigPreview{Base: cur.Config().Version(), Problems: []configs.Problem{}, Warnings: []configs.Problem{},
+		Changes: []router.Change{}, NewlyRefused: []router.Change{}}
+	cfg, err := configs.Parse(data)
+	if err == nil {
+		err = s.watcher.Check(cfg)
+	}
+	if err != nil {
+		out.Problems = configs.ProblemsOf(err)
+		out.Summary = "not valid: nothing would change"
+		c.JSON(200, out)
+		return
+	}
+	out.Valid, out.Version = true, cfg.Version()
+	out.Warnings = append(out.Warnings, cfg.Warnings()...)
+	out.Changes = append(out.Changes, router.Diff(cur, router.New(cfg))...)
+	out.Summary = router.Summary(out.Changes)
+	for _, ch := range out.Changes {
+		if len(ch.Before) > 0 && len(ch.After) == 0 {
+			out.NewlyRefused = append(out.NewlyRefused, ch)
+		}
+	}
+	c.JSON(200, out)
 }

@@ -15,6 +15,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/regiongate/regiongate/gateway/openapi"
+	"github.com/regiongate/regiongate/internal/testkit/apicheck"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
 )
 
@@ -77,6 +79,18 @@ func (r response) json(t *testing.T) map[string]any {
 // testClient gives up on a hung gateway long before go test's own timeout.
 var testClient = &http.Client{Timeout: time.Minute}
 
+// documents holds every answer do gets to the OpenAPI documents.
+var documents = func() *apicheck.Gateway {
+	g, err := apicheck.NewGateway(openapi.Client(), openapi.Admin())
+	if err != nil {
+		panic(err)
+	}
+	return g
+}()
+
+// do sends one request and checks the answer against the listener's
+// OpenAPI document (an answer that does not match fails the test, which
+// goes on).
 func do(t *testing.T, method, url string, body any, header ...string) response {
 	t.Helper()
 	var rd io.Reader
@@ -109,6 +123,9 @@ func do(t *testing.T, method, url string, body any, header ...string) response {
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := documents.Check(req, resp.StatusCode, resp.Header, data); err != nil {
+		t.Errorf("OpenAPI: %v", err)
 	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/gateway/clientauth"
+	"github.com/regiongate/regiongate/gateway/console"
+	"github.com/regiongate/regiongate/gateway/openapi"
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
@@ -84,6 +87,7 @@ type Server struct {
 	refused       *refusals
 	drills        *drills
 	lat           *latencies
+	traffic       *traffic
 }
 
 // live is what a config compiles to; it is swapped whole.
@@ -142,6 +146,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("registering region gauges: %w", err)
 	}
 	s.lat = &latencies{}
+	s.traffic = newTraffic()
 	s.codec = opts.Codec
 	s.origins = opts.AllowOrigins
 	keys := opts.ClientKeys
@@ -201,7 +206,7 @@ func (s *Server) setConfig(cfg *configs.Config) error {
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-func (s *Server) engine(service string) *gin.Engine {
+func (s *Server) engine(service string, document []byte) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	// Workflow ids may hold any character, "/" included: clients
@@ -221,6 +226,10 @@ func (s *Server) engine(service string) *gin.Engine {
 	})
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.json", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-cache")
+		c.Data(200, "application/json", document)
+	})
 	e.GET("/metrics", func(c *gin.Context) {
 		if s.metrics == nil {
 			fail(c, kindNoSuchEndpoint, "metrics are not enabled")
@@ -233,8 +242,8 @@ func (s *Server) engine(service string) *gin.Engine {
 
 // ClientHandler serves the client API.
 func (s *Server) ClientHandler() http.Handler {
-	e := s.engine("regiongate-client-api")
-	v1 := e.Group("/v1/workflows", s.identify())
+	e := s.engine("regiongate-client-api", openapi.Client())
+	v1 := e.Group("/v1/workflows", s.identify(), s.countTraffic())
 	v1.POST("", requireJSON(), s.start)
 	v1.GET("/:id", s.describe)
 	v1.GET("/:id/queries/:query", s.query)
@@ -245,22 +254,38 @@ func (s *Server) ClientHandler() http.Handler {
 
 // AdminHandler serves the admin API.
 func (s *Server) AdminHandler() http.Handler {
-	e := s.engine("regiongate-admin-api")
+	e := s.engine("regiongate-admin-api", openapi.Admin())
 	a := e.Group("/admin/v1")
+	a.GET("/whoami", s.requireRole(RoleViewer), s.whoami)
 	a.GET("/regions", s.requireRole(RoleViewer), s.listRegions)
 	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))
 	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
+	a.GET("/regions/:name/drain-impact", s.requireRole(RoleViewer), s.drainImpact)
 	a.POST("/route/explain", s.requireRole(RoleViewer), requireJSON(), s.explain)
+	a.GET("/route/table", s.requireRole(RoleViewer), s.routeTable)
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
 	a.PUT("/config", s.requireRole(RoleCompliance), s.putConfig)
+	a.POST("/config/preview", s.requireRole(RoleCompliance), s.previewConfig)
 	a.GET("/audit", s.requireRole(RoleViewer), s.listAudit)
 	a.POST("/drills", s.requireRole(RoleOperator), requireJSON(), s.startDrill)
 	a.GET("/drills", s.requireRole(RoleViewer), s.listDrills)
 	a.GET("/drills/:id", s.requireRole(RoleViewer), s.drillReport)
+	a.GET("/workflows/:id", s.requireRole(RoleOperator), s.lookupWorkflow)
 	if s.codec != nil {
 		e.Any("/codec/*path", gin.WrapH(s.codec))
 	}
+	// The console is public files; what it shows comes from the API
+	// above, with the token the user signs in with.
+	e.GET("/console", s.console)
+	e.GET("/console/*asset", s.console)
 	return e
+}
+
+func (s *Server) console(c *gin.Context) {
+	name := strings.TrimPrefix(c.Param("asset"), "/")
+	if !console.Serve(c.Writer, c.Request, name) {
+		fail(c, kindNoSuchEndpoint, "the console has no file "+name)
+	}
 }
 
 func (s *Server) readyz(c *gin.Context) {

@@ -43,7 +43,7 @@ func requestTenant(c *gin.Context, bodyTenant string) (string, bool) {
 	case bodyTenant == "":
 		return caller.Tenant, true
 	case !configs.ValidTenant(bodyTenant):
-		fail(c, kindBadRequest, fmt.Sprintf("tenant %q is not a tenant name (lower-case letters, digits and '-', at most 63)", bodyTenant))
+		fail(c, kindBadRequest, errBadTenant(bodyTenant).Error())
 	case caller.Tenant == "":
 		fail(c, kindTenantMismatch, "an anonymous caller may not name a tenant; authenticate with the tenant's credential")
 	case bodyTenant != caller.Tenant:
@@ -52,6 +52,11 @@ func requestTenant(c *gin.Context, bodyTenant string) (string, bool) {
 		return caller.Tenant, true
 	}
 	return "", false
+}
+
+// errBadTenant says why a name is not a tenant's.
+func errBadTenant(name string) error {
+	return fmt.Errorf("tenant %q is not a tenant name (lower-case letters, digits and '-', at most 63)", name)
 }
 
 // temporalID is the Temporal workflow id of the caller's workflow id; an
@@ -73,18 +78,28 @@ func (s *Server) locate(c *gin.Context) (regions.Location, bool) {
 	if !pathNames(c) {
 		return regions.Location{}, false
 	}
-	tenant := callerOf(c).Tenant
-	id, ok := temporalID(c, tenant, c.Param("id"))
+	loc, ok := s.locateAs(c, callerOf(c).Tenant, c.Param("id"))
+	if ok {
+		s.enterRegion(c, loc.Region.Name())
+	}
+	return loc, ok
+}
+
+// locateAs finds tenant's workflow id (the id as the tenant's client uses
+// it) or answers why not: another tenant's workflow of the same id is not
+// found.
+func (s *Server) locateAs(c *gin.Context, tenant, id string) (regions.Location, bool) {
+	tid, ok := temporalID(c, tenant, id)
 	if !ok {
 		return regions.Location{}, false
 	}
 	pol := s.Policy()
-	loc, err := s.regions.Locate(c.Request.Context(), id, func(region string) string {
+	loc, err := s.regions.Locate(c.Request.Context(), tid, func(region string) string {
 		ns, _ := pol.TenantNamespaceIn(region, tenant)
 		return ns
 	})
 	if err != nil {
-		s.regionError(c, c.Param("id"), err)
+		s.regionError(c, id, err)
 		return loc, false
 	}
 	return loc, true

@@ -17,6 +17,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/log"
 
+	"github.com/regiongate/regiongate/gateway/openapi"
+	"github.com/regiongate/regiongate/internal/testkit/apicheck"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -60,6 +62,15 @@ func (r reply) str(key string) string { s, _ := r.Body[key].(string); return s }
 
 var httpClient = &http.Client{Timeout: time.Minute}
 
+// documents holds every answer do gets to the gateway's OpenAPI documents.
+var documents = func() *apicheck.Gateway {
+	g, err := apicheck.NewGateway(openapi.Client(), openapi.Admin())
+	if err != nil {
+		panic(err)
+	}
+	return g
+}()
+
 func call(t *testing.T, method, url string, body any, header ...string) reply {
 	t.Helper()
 	r, err := do(method, url, body, header...)
@@ -70,7 +81,8 @@ func call(t *testing.T, method, url string, body any, header ...string) reply {
 }
 
 // do is call for goroutines other than the test's: it reports instead of
-// failing the test.
+// failing the test. An answer that does not match the listener's OpenAPI
+// document is an error.
 func do(method, url string, body any, header ...string) (reply, error) {
 	var rd io.Reader
 	if body != nil {
@@ -97,6 +109,9 @@ func do(method, url string, body any, header ...string) (reply, error) {
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return r, err
+	}
+	if err := documents.Check(req, resp.StatusCode, resp.Header, data); err != nil {
+		return r, fmt.Errorf("OpenAPI: %w", err)
 	}
 	if err := json.Unmarshal(data, &r.Body); err != nil {
 		return r, fmt.Errorf("%s %s: %d, body is not a JSON object: %s", method, url, r.Status, data)

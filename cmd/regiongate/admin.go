@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/regiongate/regiongate/gateway"
-	"github.com/regiongate/regiongate/internal/tool/adminapi"
+	"github.com/regiongate/regiongate/internal/tool/apiclient"
+	"github.com/regiongate/regiongate/internal/tool/apiclient/admin"
 )
 
 type adminFlags struct {
@@ -37,8 +37,9 @@ func (f *adminFlags) register(c *cobra.Command) {
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, adminEnv, os.Getenv) }
 }
 
-func (f *adminFlags) client() *adminapi.Client {
-	return &adminapi.Client{BaseURL: f.url, Token: f.token}
+// client is the admin API client generated from its OpenAPI document.
+func (f *adminFlags) client() (*admin.ClientWithResponses, error) {
+	return apiclient.Admin(f.url, f.token, nil)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -51,20 +52,26 @@ func regionsCmd() *cobra.Command {
 	var f adminFlags
 	c := &cobra.Command{
 		Use:   "regions",
-		Short: "Show every region's state, breaker and health (admin API, viewer role)",
+		Short: "Show every region's state, breaker, health and traffic (admin API, viewer role)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			regions, err := f.client().Regions(cmd.Context())
+			cl, err := f.client()
 			if err != nil {
 				return err
 			}
+			r, err := cl.ListRegionsWithResponse(cmd.Context())
+			if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil {
+				return err
+			}
+			regions := r.JSON200.Regions
 			if f.asJSON {
 				return printJSON(cmd.OutOrStdout(), regions)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tDRILL")
+			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tDRILL\tIN FLIGHT\tERRORS/1m")
 			for _, r := range regions {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Breaker, r.Healthy,
-					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(r.Drill))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\n", r.Name, r.State, r.Breaker, r.Healthy,
+					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(deref(r.Drill)),
+					r.Traffic.InFlight, r.Traffic.Errors, r.Traffic.Requests)
 			}
 			return tw.Flush()
 		},
@@ -80,6 +87,14 @@ func dash(s string) string {
 	return s
 }
 
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
 func drillCmd() *cobra.Command {
 	c := &cobra.Command{Use: "drill", Short: "Failover drills (admin API, operator role)"}
 	var f adminFlags
@@ -91,16 +106,21 @@ func drillCmd() *cobra.Command {
 		Short:   "Drain a region for a bounded time; it comes back by itself",
 		Example: "  regiongate drill run --region eu-west --duration 2m --token dev-operator",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl := f.client()
-			d, err := cl.StartDrill(cmd.Context(), region, duration, force)
+			cl, err := f.client()
 			if err != nil {
 				return err
 			}
+			r, err := cl.StartDrillWithResponse(cmd.Context(), admin.DrillRequest{
+				Region: region, DurationSeconds: int(duration.Seconds()), Force: &force})
+			if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil {
+				return err
+			}
+			d := *r.JSON201
 			if !wait {
 				if f.asJSON {
 					return printJSON(cmd.OutOrStdout(), d)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.ID, d.Region, d.End.Local().Format(time.TimeOnly))
+				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.Id, d.Region, d.End.Local().Format(time.TimeOnly))
 				return nil
 			}
 			rep, err := waitForDrill(cmd.Context(), cl, d)
@@ -126,7 +146,11 @@ func drillCmd() *cobra.Command {
 		Short: "Print a drill's report",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := rf.client().DrillReport(cmd.Context(), args[0])
+			cl, err := rf.client()
+			if err != nil {
+				return err
+			}
+			rep, err := drillReport(cmd.Context(), cl, args[0])
 			if err != nil {
 				return err
 			}
@@ -141,9 +165,17 @@ func drillCmd() *cobra.Command {
 	return c
 }
 
-func printReport(w io.Writer, r gateway.DrillReport) error {
+func drillReport(ctx context.Context, cl *admin.ClientWithResponses, id string) (admin.DrillReport, error) {
+	r, err := cl.DrillReportWithResponse(ctx, id)
+	if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil {
+		return admin.DrillReport{}, err
+	}
+	return *r.JSON200, nil
+}
+
+func printReport(w io.Writer, r admin.DrillReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "drill\t%s (%s)\n", r.ID, r.Status)
+	fmt.Fprintf(tw, "drill\t%s (%s)\n", r.Id, r.Status)
 	fmt.Fprintf(tw, "region\t%s\n", r.Region)
 	fmt.Fprintf(tw, "start\t%s\n", r.Start.Local().Format(time.RFC3339))
 	fmt.Fprintf(tw, "end\t%s\n", r.End.Local().Format(time.RFC3339))
@@ -151,7 +183,7 @@ func printReport(w io.Writer, r gateway.DrillReport) error {
 	fmt.Fprintln(tw, "\nWINDOW\tREQUESTS\tP50 ms\tP99 ms")
 	for _, l := range []struct {
 		name string
-		l    gateway.Latency
+		l    admin.Latency
 	}{{"before", r.Latency.Before}, {"during", r.Latency.During}, {"after", r.Latency.After}} {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\n", l.name, l.l.Requests, l.l.P50Ms, l.l.P99Ms)
 	}
@@ -161,22 +193,22 @@ func printReport(w io.Writer, r gateway.DrillReport) error {
 // waitForDrill sleeps until the drill's end, then asks for its report until
 // the gateway has restored the region (status completed), for at most a
 // minute more.
-func waitForDrill(ctx context.Context, cl *adminapi.Client, d gateway.Drill) (gateway.DrillReport, error) {
+func waitForDrill(ctx context.Context, cl *admin.ClientWithResponses, d admin.Drill) (admin.DrillReport, error) {
 	timer := time.NewTimer(time.Until(d.End))
 	defer timer.Stop()
 	deadline := d.End.Add(time.Minute)
 	for {
 		select {
 		case <-ctx.Done():
-			return gateway.DrillReport{}, ctx.Err()
+			return admin.DrillReport{}, ctx.Err()
 		case <-timer.C:
 		}
-		rep, err := cl.DrillReport(ctx, d.ID)
-		if err != nil || rep.Status == "completed" {
+		rep, err := drillReport(ctx, cl, d.Id)
+		if err != nil || rep.Status == admin.Completed {
 			return rep, err
 		}
 		if time.Now().After(deadline) {
-			return rep, fmt.Errorf("drill %s still %s a minute after its end: is any gateway running its drills?", d.ID, rep.Status)
+			return rep, fmt.Errorf("drill %s still %s a minute after its end: is any gateway running its drills?", d.Id, rep.Status)
 		}
 		timer.Reset(time.Second) // polling interval
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,5 +80,50 @@ func TestRegionsAndDrillCommands(t *testing.T) {
 	out, _ = run(t, "regions", "--admin-url", url, "--token", "dev-viewer")
 	if !strings.Contains(out, d["id"].(string)) || !regexp.MustCompile(`(?m)^eu-west\s+drained`).MatchString(out) {
 		t.Fatalf("regions during the drill:\n%s", out)
+	}
+}
+
+// The compliance flow from a shell: get, preview (problems at their line,
+// then the routing change), a stale put refused, a current one applied.
+func TestConfigGetPreviewPut(t *testing.T) {
+	url := adminServer(t)
+	dir := t.TempDir()
+	current := filepath.Join(dir, "current.yaml")
+	out, err := run(t, "config", "get", "--admin-url", url, "--token", "dev-viewer", "--out", current)
+	m := regexp.MustCompile(`version (\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("config get: %v\n%s", err, out)
+	}
+	version := m[1]
+	data, err := os.ReadFile(current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	writeTo(t, bad, strings.Replace(string(data), "failover: [us-west]", "failover: [nowhere]", 1))
+	out, err = run(t, "config", "preview", bad, "--admin-url", url, "--token", "dev-compliance")
+	if err == nil || !regexp.MustCompile(`bad\.yaml:\d+: regions\[0\]\.failover\[0\]: unknown region "nowhere"`).MatchString(out) {
+		t.Fatalf("preview of a bad config: %v\n%s", err, out)
+	}
+	edited := filepath.Join(dir, "new.yaml")
+	writeTo(t, edited, strings.Replace(string(data), "residency: [EU, GB, CH]", "residency: [EU, GB]", 1))
+	out, err = run(t, "config", "preview", edited, "--admin-url", url, "--token", "dev-compliance")
+	if err != nil || !strings.Contains(out, "| CH | pii | eu-west → eu-central | eu-central |") {
+		t.Fatalf("preview: %v\n%s", err, out)
+	}
+	if _, err := run(t, "config", "put", edited, "--if-match", "stale", "--admin-url", url, "--token", "dev-compliance"); err == nil ||
+		!strings.Contains(err.Error(), "412") || !strings.Contains(err.Error(), "redo your edit") {
+		t.Fatalf("stale put: %v", err)
+	}
+	out, err = run(t, "config", "put", edited, "--if-match", version, "--admin-url", url, "--token", "dev-compliance")
+	if err != nil || !strings.Contains(out, "(was "+version+")") {
+		t.Fatalf("put: %v\n%s", err, out)
+	}
+}
+
+func writeTo(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

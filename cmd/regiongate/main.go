@@ -81,7 +81,8 @@ func newLogger(format string) *slog.Logger {
 }
 
 func configCmd() *cobra.Command {
-	c := &cobra.Command{Use: "config", Short: "Work with region config files"}
+	c := &cobra.Command{Use: "config", Short: "Work with region config files, and the config a gateway runs (get, preview, put)"}
+	c.AddCommand(configAPICmds()...)
 	c.AddCommand(&cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check a config file; prints every problem with its place in the file, and warnings (a Temporal Cloud endpoint without credentials)",

@@ -200,6 +200,7 @@ regiongate dev stack is up (logs in ${LOGS#"$DEV_ROOT"/})
   client API   http://127.0.0.1:${GATEWAY_PORTS[0]}   (POST /v1/workflows ...; anonymous callers are served too)
   client keys  Authorization: Bearer dev-client-acme (tenant acme), dev-client-globex (globex), dev-client-northwind (northwind, isolated)
   admin API    http://127.0.0.1:${GATEWAY_PORTS[1]}   (tokens: dev-viewer dev-compliance dev-operator dev-admin)
+  console      http://127.0.0.1:${GATEWAY_PORTS[1]}/console   (sign in with one of those tokens)
   us-east      127.0.0.1:${TEMPORAL_PORTS[0]}  namespace dev-us-east     residency US, CA
   us-west      127.0.0.1:${TEMPORAL_PORTS[1]}  namespace dev-us-west     residency US, CA
   eu-west      127.0.0.1:${TEMPORAL_PORTS[2]}  namespace dev-eu-west     residency EU, GB, CH

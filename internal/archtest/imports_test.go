@@ -129,9 +129,11 @@ func TestViolationsNameTheImportAndTheRule(t *testing.T) {
 }
 
 // The binary links no test-only code: not internal/testkit, nor the
-// toxiproxy and zerolog it brings.
+// toxiproxy and zerolog it brings, nor the OpenAPI validator and the
+// browser driver the tests use.
 func TestBinaryLinksNoTestCode(t *testing.T) {
-	forbidden := []string{module + "/internal/testkit/", "github.com/Shopify/toxiproxy", "github.com/rs/zerolog"}
+	forbidden := []string{module + "/internal/testkit/", "github.com/Shopify/toxiproxy", "github.com/rs/zerolog",
+		"github.com/getkin/kin-openapi", "github.com/chromedp/"}
 	deps := listPackages(t, "-deps", "./cmd/regiongate")
 	if len(deps) < 10 {
 		t.Fatalf("go list -deps found only %d packages", len(deps))
