@@ -90,9 +90,9 @@ func (s *Server) locate(c *gin.Context) (regions.Location, bool) {
 	return loc, true
 }
 
-// builtinName refuses query and signal names Temporal reserves for itself
-// (__stack_trace, __temporal_workflow_metadata, ...): they would let a
-// client read the workflow's internals.
+// builtinName refuses query, signal and update names Temporal reserves
+// for itself (__stack_trace, __temporal_workflow_metadata, ...): they would
+// let a client read the workflow's internals.
 func builtinName(c *gin.Context, what, name string) bool {
 	if strings.HasPrefix(name, "__") {
 		fail(c, kindBadRequest, fmt.Sprintf("%s names beginning with __ are Temporal's own", what))

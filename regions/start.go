@@ -18,6 +18,9 @@ type StartRequest struct {
 	WorkflowID   string
 	WorkflowType string
 	Input        json.RawMessage // nil means no argument
+	// Signal, when set, makes this a signal-with-start: placed exactly as a
+	// start, it signals the run already there or starts one with the signal.
+	Signal *Signal
 }
 
 // Started says where a workflow runs.
@@ -210,22 +213,16 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}
-	var args []any
-	if req.Input != nil {
-		args = append(args, req.Input)
-	}
-	err = r.call(ctx, failFast, func(ctx context.Context) error {
-		run, err := c.ExecuteWorkflow(ctx, opts, req.WorkflowType, args...)
-		if err == nil {
-			s.RunID = run.GetRunID()
-		}
-		return err
-	})
+	err = r.call(ctx, failFast, func(ctx context.Context) error { return launch(ctx, c, opts, req, &s) })
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	var gone *callerGoneError
 	switch {
 	case err == nil:
 		return s, nil
+	case errors.As(err, &already) && req.Signal != nil:
+		// A signal-with-start finds a run only when it has closed: the
+		// reuse policy keeps the id, and there is nothing to signal.
+		return s, fmt.Errorf("signalling %s in %s: %w (run %s)", req.WorkflowID, dest.Region, ErrClosed, already.RunId)
 	case errors.As(err, &already):
 		s.RunID, s.Existing = already.RunId, true
 		return s, nil
