@@ -325,19 +325,28 @@ type SignalBody struct {
 	DataClassification string          `json:"dataClassification,omitempty"`
 }
 
-func (s *Server) signal(c *gin.Context) {
-	if !pathNames(c) || builtinName(c, "signal", c.Param("signal")) {
-		return
-	}
-	// An empty body is a signal without input.
+// signalBody reads the body of a signal or an update; an empty body is no
+// input. On a bad one it answers and returns false.
+func (s *Server) signalBody(c *gin.Context) (SignalBody, bool) {
 	var b SignalBody
 	opts := jsonbody.Options{Limit: s.Policy().Config().MaxBodyBytes(), AllowEmpty: true}
 	if err := opts.Decode(c.Request.Body, &b); err != nil {
 		failBody(c, err)
-		return
+		return b, false
 	}
 	if string(b.Input) == "null" {
 		b.Input = nil
+	}
+	return b, true
+}
+
+func (s *Server) signal(c *gin.Context) {
+	if !pathNames(c) || builtinName(c, "signal", c.Param("signal")) {
+		return
+	}
+	b, ok := s.signalBody(c)
+	if !ok {
+		return
 	}
 	loc, ok := s.locate(c)
 	if !ok || !s.mayHold(c, loc, b.UserLocation, b.DataClassification) {

@@ -58,14 +58,9 @@ func (s *Server) update(c *gin.Context) {
 		fail(c, kindBadRequest, err.Error())
 		return
 	}
-	var b SignalBody
-	opts := jsonbody.Options{Limit: s.Policy().Config().MaxBodyBytes(), AllowEmpty: true}
-	if err := opts.Decode(c.Request.Body, &b); err != nil {
-		failBody(c, err)
+	b, ok := s.signalBody(c)
+	if !ok {
 		return
-	}
-	if string(b.Input) == "null" {
-		b.Input = nil
 	}
 	loc, ok := s.locate(c)
 	if !ok || !s.mayHold(c, loc, b.UserLocation, b.DataClassification) {

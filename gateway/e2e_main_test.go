@@ -79,6 +79,16 @@ var testClient = &http.Client{Timeout: time.Minute}
 
 func do(t *testing.T, method, url string, body any, header ...string) response {
 	t.Helper()
+	r, err := send(method, url, body, header...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return r
+}
+
+// send is do without the test: it returns what goes wrong, so it may run
+// off the test's goroutine.
+func send(method, url string, body any, header ...string) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -89,13 +99,13 @@ func do(t *testing.T, method, url string, body any, header ...string) response {
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			t.Fatal(err)
+			return response{}, err
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
@@ -103,14 +113,11 @@ func do(t *testing.T, method, url string, body any, header ...string) response {
 	}
 	resp, err := testClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}, err
 }
 
 func uniqueID(t *testing.T) string {

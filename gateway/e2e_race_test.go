@@ -1,12 +1,8 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"testing"
@@ -31,29 +27,6 @@ func raceReplica(t *testing.T, ctx context.Context, cl *api.Client) replica {
 	o.Drains = nil // in memory, per replica
 	o.ClientKeys.Dev = true
 	return serveReplica(t, ctx, o)
-}
-
-// post sends a JSON body; unlike do, it is safe off the test's goroutine.
-func post(url string, body any, header ...string) (response, error) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return response{}, err
-	}
-	req, err := http.NewRequest("POST", url, bytes.NewReader(data))
-	if err != nil {
-		return response{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := testClient.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	data, err = io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}, err
 }
 
 // TestSignalWithStartRacingAStartLandsInOneRegion: replica a sends a
@@ -105,9 +78,9 @@ func race(t *testing.T, a, b replica, id string) string {
 	var swsErr, startErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		sws, swsErr = post(a.client+"/v1/workflows/signal-with-start", swsBody(id, "US", "internal", "raced"), asAcme...)
+		sws, swsErr = send("POST", a.client+"/v1/workflows/signal-with-start", swsBody(id, "US", "internal", "raced"), asAcme...)
 	})
-	wg.Go(func() { start, startErr = post(b.client+"/v1/workflows", longProcessing(id), asAcme...) })
+	wg.Go(func() { start, startErr = send("POST", b.client+"/v1/workflows", longProcessing(id), asAcme...) })
 	wg.Wait()
 	if swsErr != nil || startErr != nil {
 		t.Fatalf("%s: %v, %v", id, swsErr, startErr)

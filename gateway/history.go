@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	commonpb "go.temporal.io/api/common/v1"
@@ -47,18 +51,25 @@ func (s *Server) history(c *gin.Context) {
 }
 
 // eventJSON is Temporal's own JSON form of an event (the CLI's and the
-// UI's), with payloads in its shorthand: a payload is the JSON value it
-// holds, not base64.
+// UI's), with payloads in its shorthand: a payload is written as a value,
+// not as base64 with its metadata.
 var eventJSON = temporalproto.CustomJSONMarshalOptions{
 	Metadata: map[string]any{commonpb.EnablePayloadShorthandMetadataKey: true},
 }
 
-// renderEvents writes each event as eventJSON, after making every payload
-// one the shorthand can show (showable).
+// renderEvents writes each event as eventJSON with every payload shown as
+// the JSON value it holds (showAs). The shorthand itself would read a
+// number through float64 (losing digits past 2^53) and write null in a
+// form of its own, so each payload goes through it as a placeholder string
+// that is then replaced by the payload's JSON, byte for byte.
 func renderEvents(ctx context.Context, events []*historypb.HistoryEvent) ([]json.RawMessage, error) {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	r := placeholders{prefix: "regiongate-payload-" + hex.EncodeToString(nonce[:]) + "-"}
+	opts := proxy.VisitPayloadsOptions{Visitor: r.visit}
 	out := make([]json.RawMessage, 0, len(events))
-	opts := proxy.VisitPayloadsOptions{Visitor: showable}
 	for _, e := range events {
+		r.values = r.values[:0]
 		if err := proxy.VisitPayloads(ctx, e, opts); err != nil {
 			return nil, err
 		}
@@ -66,32 +77,65 @@ func renderEvents(ctx context.Context, events []*historypb.HistoryEvent) ([]json
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", e.GetEventId(), err)
 		}
+		if data, err = r.expand(data); err != nil {
+			return nil, fmt.Errorf("event %d: %w", e.GetEventId(), err)
+		}
 		out = append(out, data)
 	}
 	return out, nil
 }
 
-// showable keeps JSON payloads (their metadata trimmed to the encoding, as
-// the shorthand requires) and nulls, and stands in for anything else (raw
-// bytes, a payload still encrypted because its key is not here) with a JSON
-// object saying what it is: {"payload": {"encoding", "bytes"}}.
-func showable(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+// placeholders stands in for the payloads of one event: "<prefix><n>"
+// for the n-th, whose JSON is values[n]. The prefix holds a random nonce,
+// so no string a workflow wrote can pass for one.
+type placeholders struct {
+	prefix string
+	values [][]byte
+}
+
+func (r *placeholders) visit(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(ps))
 	for i, p := range ps {
-		enc := string(p.GetMetadata()["encoding"])
-		switch {
-		case enc == "binary/null":
-			out[i] = &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(enc)}}
-		case (enc == "json/plain" || enc == "json/protobuf") && json.Valid(p.GetData()):
-			out[i] = jsonPayload(p.GetData())
-		default:
-			desc, _ := json.Marshal(map[string]any{"payload": map[string]any{"encoding": enc, "bytes": len(p.GetData())}})
-			out[i] = jsonPayload(desc)
-		}
+		name, _ := json.Marshal(r.prefix + strconv.Itoa(len(r.values)))
+		r.values = append(r.values, showAs(p))
+		out[i] = &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: name}
 	}
 	return out, nil
 }
 
-func jsonPayload(data []byte) *commonpb.Payload {
-	return &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: data}
+// expand puts each payload's JSON where its placeholder was written.
+func (r *placeholders) expand(data []byte) ([]byte, error) {
+	quoted := []byte(`"` + r.prefix)
+	var out []byte
+	for {
+		i := bytes.Index(data, quoted)
+		if i < 0 {
+			return append(out, data...), nil
+		}
+		rest := data[i+len(quoted):]
+		end := bytes.IndexByte(rest, '"')
+		n, err := strconv.Atoi(string(rest[:max(end, 0)]))
+		if end < 0 || err != nil || n < 0 || n >= len(r.values) {
+			return nil, fmt.Errorf("a payload placeholder the event does not have")
+		}
+		out = append(append(out, data[:i]...), r.values[n]...)
+		data = rest[end+1:]
+	}
+}
+
+// showAs is the JSON a payload is shown as: JSON as it is (compacted), a
+// null payload as null, and anything else (raw bytes, a payload still
+// encrypted because its key is not here) as an object saying what it is:
+// {"payload": {"encoding", "bytes"}}.
+func showAs(p *commonpb.Payload) []byte {
+	enc := string(p.GetMetadata()["encoding"])
+	var b bytes.Buffer
+	switch {
+	case enc == "binary/null":
+		return []byte("null")
+	case (enc == "json/plain" || enc == "json/protobuf") && json.Compact(&b, p.GetData()) == nil:
+		return b.Bytes()
+	}
+	desc, _ := json.Marshal(map[string]any{"payload": map[string]any{"encoding": enc, "bytes": len(p.GetData())}})
+	return desc
 }

@@ -93,12 +93,8 @@ func (m *Manager) List(ctx context.Context, req ListRequest) (Page, error) {
 	pages := make([]regionPage, len(all))
 	var wg sync.WaitGroup
 	for i, r := range all {
-		cur, ok := req.Cursors[r.Name()]
-		if !ok {
-			cur = Cursor{}
-		}
-		pages[i] = regionPage{region: r.Name(), from: cur}
-		if cur.Done {
+		pages[i] = regionPage{region: r.Name(), from: req.Cursors[r.Name()]}
+		if pages[i].from.Done {
 			continue
 		}
 		ns := r.namespace
@@ -108,69 +104,90 @@ func (m *Manager) List(ctx context.Context, req ListRequest) (Page, error) {
 		wg.Go(func() { r.listPage(ctx, ns, req.Query, req.PageSize, &pages[i]) })
 	}
 	wg.Wait()
-	page := Page{Cursors: map[string]Cursor{}, Missing: map[string]error{}}
 	for i := range pages {
 		if err := pages[i].err; err != nil && IsCallerError(err) {
 			return Page{}, fmt.Errorf("listing in %s: %w", pages[i].region, err)
 		}
 	}
-	page.Executions = merge(pages, req.PageSize, req.Keep)
-	for i := range pages {
-		p := &pages[i]
-		switch {
-		case p.err != nil:
-			page.Missing[p.region] = p.err
-			page.Cursors[p.region] = p.from
-		case p.from.Done || p.taken == len(p.items) && len(p.next) == 0:
-			page.Cursors[p.region] = Cursor{Done: true}
-		case p.taken == len(p.items):
-			page.Cursors[p.region] = Cursor{Token: p.next}
-		default:
-			page.Cursors[p.region] = Cursor{Token: p.from.Token, Skip: p.taken}
-		}
-	}
-	return page, nil
+	return pageOf(pages, req.PageSize, req.Keep), nil
 }
 
-// listPage reads up to size+1 workflows from the cursor (one more than a
-// page can take, so a region with more is never exhausted by a page). A
-// cursor part-way into a page of the region's is first moved past what was
-// listed, so Skip never grows beyond one page.
+// pageOf merges the regions' answers into a page and says where each
+// region's listing stands after it.
+func pageOf(pages []regionPage, size int, keep func(string) bool) Page {
+	page := Page{Executions: merge(pages, size, keep), Cursors: map[string]Cursor{}, Missing: map[string]error{}}
+	for i := range pages {
+		p := &pages[i]
+		if p.err != nil {
+			page.Missing[p.region] = p.err
+		}
+		page.Cursors[p.region] = p.after()
+	}
+	return page
+}
+
+// after is where the region's listing stands once the page has taken its
+// share: where it was if it could not be asked, else past what was taken.
+func (p *regionPage) after() Cursor {
+	switch {
+	case p.err != nil:
+		return p.from
+	case p.from.Done || p.taken == len(p.items) && len(p.next) == 0:
+		return Cursor{Done: true}
+	case p.taken == len(p.items):
+		return Cursor{Token: p.next}
+	}
+	return Cursor{Token: p.from.Token, Skip: p.taken}
+}
+
+// lister lists up to n runs from a region's page token, as
+// ListWorkflowExecutions does: the token after them (none at the end).
+type lister func(ctx context.Context, token []byte, n int) ([]Execution, []byte, error)
+
+// listPage reads the region's share of a page through its breaker.
 func (r *Region) listPage(ctx context.Context, namespace, query string, size int, p *regionPage) {
 	c, err := r.clientFor(ctx, namespace)
 	if err != nil {
 		p.err = err
 		return
 	}
-	list := func(ctx context.Context, token []byte, n int) (*workflowservice.ListWorkflowExecutionsResponse, error) {
-		return c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+	list := func(ctx context.Context, token []byte, n int) ([]Execution, []byte, error) {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Namespace: namespace, PageSize: int32(n), NextPageToken: token, Query: query,
 		})
+		if err != nil {
+			return nil, nil, err
+		}
+		items := make([]Execution, 0, len(resp.GetExecutions()))
+		for _, info := range resp.GetExecutions() {
+			items = append(items, executionOf(info, r.name, namespace))
+		}
+		return items, resp.GetNextPageToken(), nil
 	}
 	// failFast: a region that refuses connections is reported at once
 	// instead of holding up the page.
-	p.err = r.call(ctx, true, func(ctx context.Context) error {
-		if p.from.Skip > 0 {
-			resp, err := list(ctx, p.from.Token, p.from.Skip)
-			if err != nil {
-				return err
-			}
-			if len(resp.GetNextPageToken()) == 0 {
-				p.from = Cursor{Done: true}
-				return nil
-			}
-			p.from = Cursor{Token: resp.GetNextPageToken()}
-		}
-		resp, err := list(ctx, p.from.Token, size+1)
+	p.err = r.call(ctx, true, func(ctx context.Context) error { return p.fetch(ctx, list, size) })
+}
+
+// fetch reads up to size+1 runs from the cursor (one more than a page can
+// take, so a region with more is never exhausted by a page). A cursor
+// part-way into a page of the region's is first moved past what was
+// listed, so Skip never grows beyond one page.
+func (p *regionPage) fetch(ctx context.Context, list lister, size int) error {
+	if p.from.Skip > 0 {
+		_, next, err := list(ctx, p.from.Token, p.from.Skip)
 		if err != nil {
 			return err
 		}
-		p.next = resp.GetNextPageToken()
-		for _, info := range resp.GetExecutions() {
-			p.items = append(p.items, executionOf(info, r.name, namespace))
+		if len(next) == 0 {
+			p.from = Cursor{Done: true}
+			return nil
 		}
-		return nil
-	})
+		p.from = Cursor{Token: next}
+	}
+	items, next, err := list(ctx, p.from.Token, size+1)
+	p.items, p.next = items, next
+	return err
 }
 
 func executionOf(info *workflowpb.WorkflowExecutionInfo, region, namespace string) Execution {
@@ -191,14 +208,22 @@ func executionOf(info *workflowpb.WorkflowExecutionInfo, region, namespace strin
 
 // merge takes up to size workflows from the regions' answers in the order
 // every region lists them in, so each region's share is a prefix of its
-// answer and its cursor can say where it stopped.
+// answer and its cursor can say where it stopped. It stops early when a
+// region with more to list has had all it answered taken (only runs Keep
+// drops can do that): what comes next might be that region's.
 func merge(pages []regionPage, size int, keep func(string) bool) []Execution {
 	out := make([]Execution, 0, size)
 	for len(out) < size {
 		best := -1
 		for i := range pages {
 			p := &pages[i]
-			if p.err != nil || p.taken == len(p.items) {
+			if p.err != nil {
+				continue
+			}
+			if p.taken == len(p.items) {
+				if len(p.next) > 0 {
+					return out
+				}
 				continue
 			}
 			if best < 0 || listedBefore(p.items[p.taken], pages[best].items[pages[best].taken]) {
