@@ -40,7 +40,8 @@ const recordRaces = 3
 
 // Start starts the workflow at the first of the decision's candidate
 // destinations that can be reached, claiming the workflow id for that
-// destination first.
+// destination first. With req.Signal it sends a signal-with-start instead,
+// placed by the same claim, pin and walk.
 //
 // Failover within the call happens only when the start provably never
 // reached a region. When the outcome is unknown it returns an error wrapping
