@@ -41,21 +41,30 @@ func DecodeStart(r io.Reader, limit int64) (StartBody, error) {
 	if err := jsonbody.Decode(r, limit, &b); err != nil {
 		return StartBody{}, err
 	}
+	if err := b.check(); err != nil {
+		return StartBody{}, err
+	}
+	return b, nil
+}
+
+// check is what a start body needs beyond strict decoding (it clears a
+// null input).
+func (b *StartBody) check() error {
 	if len(b.Input) > 0 && b.Input[0] != '{' && string(b.Input) != "null" {
-		return StartBody{}, errors.New("input must be a JSON object")
+		return errors.New("input must be a JSON object")
 	}
 	if string(b.Input) == "null" {
 		b.Input = nil
 	}
 	if b.WorkflowID != "" {
 		if err := checkName("workflowId", b.WorkflowID); err != nil {
-			return StartBody{}, err
+			return err
 		}
 	}
 	if b.Tenant != "" && !configs.ValidTenant(b.Tenant) {
-		return StartBody{}, errBadTenant(b.Tenant)
+		return errBadTenant(b.Tenant)
 	}
-	return b, nil
+	return nil
 }
 
 // routerRequest turns a body into the router's view of it.
@@ -90,24 +99,31 @@ func (s *Server) parseStart(c *gin.Context, l *live) (StartBody, bool) {
 		failBody(c, err)
 		return b, false
 	}
+	return b, s.validateStart(c, l, &b)
+}
+
+// validateStart checks a decoded start body against the config in force
+// and sets its country (from the body, a trusted header or GeoIP); on bad
+// input it writes the problem and returns false.
+func (s *Server) validateStart(c *gin.Context, l *live, b *StartBody) bool {
 	if !s.types[b.WorkflowType] {
 		fail(c, kindBadRequest, fmt.Sprintf("unknown workflowType %q", b.WorkflowType))
-		return b, false
+		return false
 	}
 	country, source, err := l.resolver.Resolve(location.Input{
 		Body: b.UserLocation, Header: c.Request.Header, RemoteAddr: c.Request.RemoteAddr,
 	})
 	if err != nil {
 		fail(c, kindBadRequest, err.Error())
-		return b, false
+		return false
 	}
 	b.UserLocation = country
 	c.Header("X-Location-Source", source)
 	if err := l.policy.Validate(b.routerRequest()); err != nil {
 		fail(c, kindBadRequest, err.Error())
-		return b, false
+		return false
 	}
-	return b, true
+	return true
 }
 
 // route decides where a validated start goes and records the decision.
@@ -144,10 +160,17 @@ func (s *Server) start(c *gin.Context) {
 	began := time.Now()
 	defer func() { s.lat.record(began, time.Since(began)) }()
 	l := s.live.Load()
-	b, ok := s.parseStart(c, l)
-	if !ok {
-		return
+	if b, ok := s.parseStart(c, l); ok {
+		s.place(c, l, b, nil)
 	}
+}
+
+// place starts the workflow of a validated start body where the policy and
+// the routing records say (regions.Start), or, with a signal, signals it
+// there, starting it if needed: the tenant's quota, the decision and the
+// drills' accounts are the same for both.
+func (s *Server) place(c *gin.Context, l *live, b StartBody, signal *regions.Signal) {
+	var ok bool
 	if b.Tenant, ok = requestTenant(c, b.Tenant); !ok {
 		return
 	}
@@ -188,6 +211,7 @@ func (s *Server) start(c *gin.Context) {
 		WorkflowID:   tid,
 		WorkflowType: b.WorkflowType,
 		Input:        b.Input,
+		Signal:       signal,
 	})
 	switch {
 	case errors.Is(err, regions.ErrNoCandidates):
@@ -224,8 +248,23 @@ func (s *Server) limited(c *gin.Context, tenant string, over limitReason) {
 // (addresses, gRPC messages) go to the log with the request id, not to
 // the client.
 func (s *Server) regionError(c *gin.Context, id string, err error) {
+	writeProblem(c, s.regionProblem(c, id, err))
+}
+
+// regionProblem is the problem regionError sends, for a handler that adds
+// to it.
+func (s *Server) regionProblem(c *gin.Context, id string, err error) Problem {
 	var p Problem
+	var update *regions.UpdateError
 	switch {
+	case errors.As(err, &update) && update.Rejected:
+		p = newProblem(kindUpdateRejected, "the workflow rejected the update, so nothing ran: "+update.Message)
+	case errors.As(err, &update):
+		p = newProblem(kindUpdateFailed, "the workflow ran the update and it failed: "+update.Message)
+	case errors.Is(err, regions.ErrUpdateTimeout):
+		p = newProblem(kindUpdateTimeout, "the update had no outcome in time; it may still complete: send it again with the updateId as Idempotency-Key to wait for it (it runs at most once)")
+	case errors.Is(err, regions.ErrClosed):
+		p = newProblem(kindWorkflowClosed, "workflow "+id+" has closed and its id is not reused: nothing was delivered")
 	case errors.Is(err, regions.ErrNotFound):
 		p = newProblem(kindWorkflowNotFound, "no region holds workflow "+id)
 	case errors.Is(err, regions.ErrConflict):
@@ -241,11 +280,11 @@ func (s *Server) regionError(c *gin.Context, id string, err error) {
 	default:
 		p = newProblem(kindUpstreamError, "the regional cluster returned an unexpected error; request id "+c.GetString(requestIDHeader))
 	}
-	if p.Status >= 500 || p.Status == 409 {
+	if p.Status >= 500 || errors.Is(err, regions.ErrConflict) {
 		s.log.Warn("regional call failed", "request_id", c.GetString(requestIDHeader), "status", p.Status, "error", err)
 	}
 	p.WorkflowID = id
-	writeProblem(c, p)
+	return p
 }
 
 func (s *Server) describe(c *gin.Context) {
@@ -287,19 +326,28 @@ type SignalBody struct {
 	DataClassification string          `json:"dataClassification,omitempty"`
 }
 
-func (s *Server) signal(c *gin.Context) {
-	if !pathNames(c) || builtinName(c, "signal", c.Param("signal")) {
-		return
-	}
-	// An empty body is a signal without input.
+// signalBody reads the body of a signal or an update; an empty body is no
+// input. On a bad one it answers and returns false.
+func (s *Server) signalBody(c *gin.Context) (SignalBody, bool) {
 	var b SignalBody
 	opts := jsonbody.Options{Limit: s.Policy().Config().MaxBodyBytes(), AllowEmpty: true}
 	if err := opts.Decode(c.Request.Body, &b); err != nil {
 		failBody(c, err)
-		return
+		return b, false
 	}
 	if string(b.Input) == "null" {
 		b.Input = nil
+	}
+	return b, true
+}
+
+func (s *Server) signal(c *gin.Context) {
+	if !pathNames(c) || builtinName(c, "signal", c.Param("signal")) {
+		return
+	}
+	b, ok := s.signalBody(c)
+	if !ok {
+		return
 	}
 	loc, ok := s.locate(c)
 	if !ok || !s.mayHold(c, loc, b.UserLocation, b.DataClassification) {

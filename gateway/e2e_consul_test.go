@@ -17,6 +17,7 @@ import (
 
 type replica struct {
 	admin      string // admin API base URL
+	client     string // client API base URL
 	metricsURL string
 }
 
@@ -69,7 +70,7 @@ func serveReplica(t *testing.T, ctx context.Context, o gatewayd.Options) replica
 		t.Fatal(err)
 	}
 	gw.ServeInBackground(ls)
-	return replica{admin: ls.AdminURL(), metricsURL: ls.AdminURL()}
+	return replica{admin: ls.AdminURL(), client: ls.ClientURL(), metricsURL: ls.AdminURL()}
 }
 
 func (r replica) etag(t *testing.T) string {

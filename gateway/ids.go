@@ -29,11 +29,11 @@ func checkName(what, s string) error {
 	return nil
 }
 
-// pathNames checks the workflow id (and the query or signal name, when
-// the route has one) of a request before anything is looked up or sent
-// anywhere; on a bad one it answers 400 and returns false.
+// pathNames checks the workflow id (and the query, signal or update name,
+// when the route has one) of a request before anything is looked up or
+// sent anywhere; on a bad one it answers 400 and returns false.
 func pathNames(c *gin.Context) bool {
-	for _, p := range []struct{ param, what string }{{"id", "workflowId"}, {"query", "query name"}, {"signal", "signal name"}} {
+	for _, p := range []struct{ param, what string }{{"id", "workflowId"}, {"query", "query name"}, {"signal", "signal name"}, {"update", "update name"}} {
 		v, ok := c.Params.Get(p.param)
 		if !ok {
 			continue

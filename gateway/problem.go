@@ -28,6 +28,11 @@ type Problem struct {
 	// WouldRefuse lists jurisdictions a drill would leave with no
 	// available lawful region.
 	WouldRefuse []string `json:"wouldRefuse,omitempty"`
+	// UpdateID names the update a problem is about: sending the update
+	// again with it as Idempotency-Key reaches the same update.
+	UpdateID string `json:"updateId,omitempty"`
+	// MissingRegions are the regions a listing could not ask.
+	MissingRegions []string `json:"missingRegions,omitempty"`
 }
 
 // problemKind is why a request failed. Each kind has its own type URI
@@ -64,12 +69,15 @@ var (
 	kindNoSuchEndpoint       = newKind("no-such-endpoint", "No such endpoint", http.StatusNotFound)
 	kindMethodNotAllowed     = newKind("method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed)
 	kindWorkflowIDConflict   = newKind("workflow-id-conflict", "Workflow id held by another region", http.StatusConflict)
+	kindWorkflowClosed       = newKind("workflow-closed", "Workflow already closed", http.StatusConflict)
 	kindDrillConflict        = newKind("drill-conflict", "Region already has an active drill", http.StatusConflict)
 	kindDrillWouldRefuse     = newKind("drill-would-refuse", "Drill would leave resident data without a region", http.StatusConflict)
 	kindPreconditionFailed   = newKind("precondition-failed", "Config changed since it was read", http.StatusPreconditionFailed)
 	kindBodyTooLarge         = newKind("body-too-large", "Request body too large", http.StatusRequestEntityTooLarge)
 	kindUnsupportedMediaType = newKind("unsupported-media-type", "Body must be JSON", http.StatusUnsupportedMediaType)
 	kindNoLawfulRegion       = newKind("no-lawful-region", "No region may lawfully hold this data", http.StatusUnprocessableEntity)
+	kindUpdateRejected       = newKind("update-rejected", "The workflow rejected the update", http.StatusUnprocessableEntity)
+	kindUpdateFailed         = newKind("update-failed", "The update failed", http.StatusUnprocessableEntity)
 	kindPreconditionRequired = newKind("precondition-required", "If-Match required", http.StatusPreconditionRequired)
 	kindRateLimited          = newKind("rate-limited", "Tenant rate limit exceeded", http.StatusTooManyRequests)
 	kindInternal             = newKind("internal", "Internal error", http.StatusInternalServerError)
@@ -77,6 +85,7 @@ var (
 	kindConfigNotApplied     = newKind("config-not-applied", "Config stored but not applied", http.StatusInternalServerError)
 	kindUpstreamError        = newKind("upstream-error", "Regional cluster error", http.StatusBadGateway)
 	kindStoreError           = newKind("store-error", "Shared store unavailable", http.StatusBadGateway)
+	kindUpdateTimeout        = newKind("update-timeout", "Update outcome not known in time", http.StatusGatewayTimeout)
 	kindNoRegionAvailable    = newKind("no-region-available", "No lawful region is available now", http.StatusServiceUnavailable)
 	kindRegionUnreachable    = newKind("region-unreachable", "The workflow's region cannot be reached now", http.StatusServiceUnavailable)
 	kindUnknownOutcome       = newKind("unknown-outcome", "Start outcome unknown", http.StatusServiceUnavailable)

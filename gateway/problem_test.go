@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -57,6 +58,12 @@ func TestProblemCausesOfA503AreApart(t *testing.T) {
 		{"not found", func(c *gin.Context) { s.regionError(c, "wf-1", regions.ErrNotFound) }, kindWorkflowNotFound},
 		{"no lawful region", func(c *gin.Context) { s.routingError(c, router.Decision{}, router.ErrNoLawfulRegion) }, kindNoLawfulRegion},
 		{"upstream error", func(c *gin.Context) { s.regionError(c, "wf-1", errors.New("boom")) }, kindUpstreamError},
+		{"update rejected", func(c *gin.Context) {
+			s.regionError(c, "wf-1", fmt.Errorf("updating: %w", &regions.UpdateError{Rejected: true, Message: "no"}))
+		}, kindUpdateRejected},
+		{"update failed", func(c *gin.Context) { s.regionError(c, "wf-1", &regions.UpdateError{Message: "boom"}) }, kindUpdateFailed},
+		{"update timeout", func(c *gin.Context) { s.regionError(c, "wf-1", fmt.Errorf("x: %w", regions.ErrUpdateTimeout)) }, kindUpdateTimeout},
+		{"closed", func(c *gin.Context) { s.regionError(c, "wf-1", fmt.Errorf("x: %w", regions.ErrClosed)) }, kindWorkflowClosed},
 	}
 	types := map[string]string{}
 	for _, tt := range tests {

@@ -245,10 +245,15 @@ func (s *Server) ClientHandler() http.Handler {
 	e := s.engine("regiongate-client-api", openapi.Client())
 	v1 := e.Group("/v1/workflows", s.identify(), s.countTraffic())
 	v1.POST("", requireJSON(), s.start)
+	v1.GET("", s.list)
+	v1.POST("/signal-with-start", requireJSON(), s.signalWithStart)
 	v1.GET("/:id", s.describe)
+	v1.GET("/:id/history", s.history)
 	v1.GET("/:id/queries/:query", s.query)
 	v1.POST("/:id/signals/:signal", requireJSON(), s.signal)
+	v1.POST("/:id/updates/:update", requireJSON(), s.update)
 	v1.POST("/:id/cancel", requireJSON(), s.cancel)
+	v1.POST("/:id/terminate", requireJSON(), s.terminate)
 	return e
 }
 

@@ -105,9 +105,9 @@ func (s *Server) locateAs(c *gin.Context, tenant, id string) (regions.Location, 
 	return loc, true
 }
 
-// builtinName refuses query and signal names Temporal reserves for itself
-// (__stack_trace, __temporal_workflow_metadata, ...): they would let a
-// client read the workflow's internals.
+// builtinName refuses query, signal and update names Temporal reserves
+// for itself (__stack_trace, __temporal_workflow_metadata, ...): they would
+// let a client read the workflow's internals.
 func builtinName(c *gin.Context, what, name string) bool {
 	if strings.HasPrefix(name, "__") {
 		fail(c, kindBadRequest, fmt.Sprintf("%s names beginning with __ are Temporal's own", what))

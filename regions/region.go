@@ -76,7 +76,7 @@ func newRegion(cfg configs.Region, opts client.Options, tr *Transport, onChange 
 	tr.Apply(&opts)
 	// A copy: the base options are shared by every region.
 	opts.ConnectionOptions.DialOptions = append(slices.Clip(opts.ConnectionOptions.DialOptions),
-		grpc.WithChainUnaryInterceptor(attemptInterceptor),
+		grpc.WithChainUnaryInterceptor(attemptInterceptor, replyInterceptor),
 		grpc.WithConnectParams(reconnect))
 	c, err := client.NewLazyClient(opts)
 	if err != nil {

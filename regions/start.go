@@ -18,6 +18,9 @@ type StartRequest struct {
 	WorkflowID   string
 	WorkflowType string
 	Input        json.RawMessage // nil means no argument
+	// Signal, when set, makes this a signal-with-start: placed exactly as a
+	// start, it signals the run already there or starts one with the signal.
+	Signal *Signal
 }
 
 // Started says where a workflow runs.
@@ -37,7 +40,8 @@ const recordRaces = 3
 
 // Start starts the workflow at the first of the decision's candidate
 // destinations that can be reached, claiming the workflow id for that
-// destination first.
+// destination first. With req.Signal it sends a signal-with-start instead,
+// placed by the same claim, pin and walk.
 //
 // Failover within the call happens only when the start provably never
 // reached a region. When the outcome is unknown it returns an error wrapping
@@ -210,38 +214,32 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}
-	var args []any
-	if req.Input != nil {
-		args = append(args, req.Input)
-	}
-	err = r.call(ctx, failFast, func(ctx context.Context) error {
-		run, err := c.ExecuteWorkflow(ctx, opts, req.WorkflowType, args...)
-		if err == nil {
-			s.RunID = run.GetRunID()
-		}
-		return err
-	})
+	err = r.call(ctx, failFast, func(ctx context.Context) error { return launch(ctx, c, opts, req, &s) })
 	if err == nil {
 		return s, nil
 	}
-	err = startError(&s, req.WorkflowID, dest.Region, err) // may fill s: evaluate before returning it
+	err = startError(&s, req, dest.Region, err) // may fill s: evaluate before returning it
 	return s, err
 }
 
 // startError classifies a failed start (an id already started there is
 // no failure: s becomes that run). Apart from startIn so the targets of
 // errors.As, which escape, are only allocated when a start fails.
-func startError(s *Started, id, region string, err error) error {
+func startError(s *Started, req StartRequest, region string, err error) error {
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	var gone *callerGoneError
 	switch {
+	case errors.As(err, &already) && req.Signal != nil:
+		// A signal-with-start finds a run only when it has closed: the
+		// reuse policy keeps the id, and there is nothing to signal.
+		return fmt.Errorf("signalling %s in %s: %w (run %s)", req.WorkflowID, region, ErrClosed, already.RunId)
 	case errors.As(err, &already):
 		s.RunID, s.Existing = already.RunId, true
 		return nil
 	case errors.Is(err, ErrUnavailable):
-		return fmt.Errorf("starting %s in %s: %w", id, region, err)
+		return fmt.Errorf("starting %s in %s: %w", req.WorkflowID, region, err)
 	case sick(err), errors.As(err, &gone):
-		return fmt.Errorf("starting %s in %s: %w: %w", id, region, ErrUnknownOutcome, err)
+		return fmt.Errorf("starting %s in %s: %w: %w", req.WorkflowID, region, ErrUnknownOutcome, err)
 	}
-	return fmt.Errorf("starting %s in %s: %w", id, region, err)
+	return fmt.Errorf("starting %s in %s: %w", req.WorkflowID, region, err)
 }

@@ -39,6 +39,9 @@ type Stack struct {
 	// Codecs holds each region's payload codec: every stack runs with
 	// encryption on, a random key per region, as production does.
 	Codecs map[string]*codec.Codec
+	// CodecKeys is where the gateway and the workers find those keys, for
+	// another gateway replica of the same stack.
+	CodecKeys codec.Source
 
 	gateway *gatewayd.Gateway
 	workers []*workerd.Worker
@@ -117,6 +120,7 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 	if err != nil {
 		return nil, err
 	}
+	s.CodecKeys = keys
 	if err := s.startWorkers(ctx, opts, keys); err != nil {
 		return nil, err
 	}
