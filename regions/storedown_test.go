@@ -7,55 +7,100 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-// flakyRecords is a records store that can be taken down: every call then
-// fails as a store that cannot be reached does.
+// flakyRecords is a records store that can be taken down (every call
+// fails as a store that cannot be reached does) or made read-only (writes
+// fail, as a bbolt file that cannot be written does), and whose store can
+// be swapped.
 type flakyRecords struct {
-	Records
-	down atomic.Bool
+	store    atomic.Pointer[Records]
+	down     atomic.Bool
+	readOnly atomic.Bool
 }
 
-func (f *flakyRecords) err() error {
-	if f.down.Load() {
+// FlakyRecords is flakyRecords for the tests of package regions_test.
+type FlakyRecords = flakyRecords
+
+func newFlakyRecords(rs Records) *flakyRecords {
+	f := &flakyRecords{}
+	f.Use(rs)
+	return f
+}
+
+// NewFlakyRecords is newFlakyRecords for package regions_test.
+var NewFlakyRecords = newFlakyRecords
+
+// Use swaps the store behind it.
+func (f *flakyRecords) Use(rs Records) { f.store.Store(&rs) }
+
+// SetDown takes the store down (true) or brings it back.
+func (f *flakyRecords) SetDown(down bool) { f.down.Store(down) }
+
+// SetReadOnly makes writes fail (true) or work again.
+func (f *flakyRecords) SetReadOnly(ro bool) { f.readOnly.Store(ro) }
+
+func (f *flakyRecords) rs() Records { return *f.store.Load() }
+
+func (f *flakyRecords) err(write bool) error {
+	switch {
+	case f.down.Load():
 		return fmt.Errorf("%w: connection refused", ErrRecordsUnavailable)
+	case write && f.readOnly.Load():
+		return fmt.Errorf("%w: %w", ErrRecordsUnavailable, bolt.ErrDatabaseReadOnly)
 	}
 	return nil
 }
 
 func (f *flakyRecords) Lookup(ctx context.Context, key string) (Record, error) {
-	if err := f.err(); err != nil {
+	if err := f.err(false); err != nil {
 		return Record{}, err
 	}
-	return f.Records.Lookup(ctx, key)
+	return f.rs().Lookup(ctx, key)
 }
 
 func (f *flakyRecords) Claim(ctx context.Context, key string, at Placement) (Record, error) {
-	if err := f.err(); err != nil {
+	if err := f.err(true); err != nil {
 		return Record{}, err
 	}
-	return f.Records.Claim(ctx, key, at)
+	return f.rs().Claim(ctx, key, at)
 }
 
 func (f *flakyRecords) Move(ctx context.Context, key string, from Record, to Placement) (Record, error) {
-	if err := f.err(); err != nil {
+	if err := f.err(true); err != nil {
 		return Record{}, err
 	}
-	return f.Records.Move(ctx, key, from, to)
+	return f.rs().Move(ctx, key, from, to)
 }
 
 func (f *flakyRecords) Release(ctx context.Context, key string, from Record) error {
-	if err := f.err(); err != nil {
+	if err := f.err(true); err != nil {
 		return err
 	}
-	return f.Records.Release(ctx, key, from)
+	return f.rs().Release(ctx, key, from)
 }
 
 func (f *flakyRecords) Expire(ctx context.Context, key string, from Record, at time.Time) (Record, error) {
-	if err := f.err(); err != nil {
+	if err := f.err(true); err != nil {
 		return Record{}, err
 	}
-	return f.Records.Expire(ctx, key, from, at)
+	return f.rs().Expire(ctx, key, from, at)
+}
+
+func (f *flakyRecords) RemoveExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := f.err(true); err != nil {
+		return 0, err
+	}
+	return f.rs().RemoveExpired(ctx, now, limit)
+}
+
+func (f *flakyRecords) Count(ctx context.Context) (int, error) {
+	if err := f.err(false); err != nil {
+		return 0, err
+	}
+	return f.rs().Count(ctx)
 }
 
 // TestRecordsStoreDown: starts fail closed, nothing is sent; reads of
@@ -65,12 +110,12 @@ func (f *flakyRecords) Expire(ctx context.Context, key string, from Record, at t
 func TestRecordsStoreDown(t *testing.T) {
 	ctx := context.Background()
 	m, fakes := fakeManager(t, eu...)
-	store := &flakyRecords{Records: m.records}
+	store := newFlakyRecords(m.records)
 	m.records = store
 	if _, err := m.Start(ctx, decision(eu, eu), startReq("wf-known")); err != nil {
 		t.Fatal(err)
 	}
-	store.down.Store(true)
+	store.SetDown(true)
 
 	_, err := m.Start(ctx, decision(eu, eu), startReq("wf-new"))
 	if !errors.Is(err, ErrRecordsUnavailable) || errors.Is(err, ErrUnknownOutcome) {
@@ -97,7 +142,7 @@ func TestRecordsStoreDown(t *testing.T) {
 		t.Fatalf("locate an id no region has: %v, want ErrNotFound", err)
 	}
 
-	store.down.Store(false)
+	store.SetDown(false)
 	s, err := m.Start(ctx, decision(eu, eu), startReq("wf-new"))
 	if err != nil || s.Region != "eu-west" {
 		t.Fatalf("start once the store is back: %+v, %v", s, err)
