@@ -62,8 +62,8 @@ type Options struct {
 	Sweep   regions.SweepOptions
 	NoSweep bool
 	Drains  regions.DrainStore
-	Audit        audit.Store
-	Drills       gateway.DrillStore
+	Audit   audit.Store
+	Drills  gateway.DrillStore
 	// Tokens authenticate the admin API and the codec endpoint.
 	Tokens []gateway.Token
 	// ClientKeys are the client API's keys; whether one is required is the
