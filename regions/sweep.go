@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 )
 
@@ -169,33 +170,25 @@ func (m *Manager) sweepNamespace(ctx context.Context, r *Region, ns string, o Sw
 	if since := m.marks.get(mark); !since.IsZero() {
 		query += fmt.Sprintf(` AND CloseTime >= "%s"`, since.Add(-closeOverlap).UTC().Format(time.RFC3339Nano))
 	}
-	var token []byte
-	for {
-		var page *workflowservice.ListWorkflowExecutionsResponse
-		err := r.call(ctx, true, func(ctx context.Context) error {
-			page, err = c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-				Namespace: ns, PageSize: int32(o.Batch), NextPageToken: token, Query: query})
-			return err
-		})
-		if err != nil {
-			return err
+	// The mark moves only once every page is done: pages are not in
+	// close-time order, and a sweep cut short must not skip what it missed.
+	var newest time.Time
+	err = m.listAll(ctx, r, ns, query, o.Batch, func(w *workflowpb.WorkflowExecutionInfo) error {
+		closed := w.GetCloseTime().AsTime()
+		rep.Closed++
+		expired, err := m.expire(ctx, w.GetExecution().GetWorkflowId(), Placement{Region: r.Name(), Namespace: ns}, closed.Add(retention))
+		if expired {
+			rep.Expired++
 		}
-		for _, w := range page.GetExecutions() {
-			closed := w.GetCloseTime().AsTime()
-			rep.Closed++
-			expired, err := m.expire(ctx, w.GetExecution().GetWorkflowId(), Placement{Region: r.Name(), Namespace: ns}, closed.Add(retention))
-			if err != nil {
-				return err
-			}
-			if expired {
-				rep.Expired++
-			}
-			m.marks.advance(mark, closed)
+		if closed.After(newest) {
+			newest = closed
 		}
-		if token = page.GetNextPageToken(); len(token) == 0 {
-			return nil
-		}
+		return err
+	})
+	if err == nil {
+		m.marks.advance(mark, newest)
 	}
+	return err
 }
 
 // expire gives id's record, if it names at, the expiry when, under
