@@ -23,12 +23,29 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools postgres build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
-## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP)
+## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/,
+## and install PostgreSQL (Debian's package) for the records store's tests
+tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) postgres
+
+# PostgreSQL's server programs, for the tests of the PostgreSQL records store:
+# Debian's postgresql-15, installed with apt-get when missing (root only). The
+# tests start a private server on a free port (internal/tool/devstack); the
+# package's own service is never used.
+POSTGRES_PACKAGE := postgresql-15
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "the records store's tests need PostgreSQL: install it as root (Debian 12: apt-get install -y $(POSTGRES_PACKAGE), or sudo make postgres), or set REGIONGATE_POSTGRES_BIN" >&2; \
+			exit 1; \
+		fi; \
+		echo "installing $(POSTGRES_PACKAGE) from Debian's packages"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(POSTGRES_PACKAGE) || { apt-get update && apt-get install -y $(POSTGRES_PACKAGE); }; \
+	}
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -56,7 +73,7 @@ build:
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
 ## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
-dev: tools build
+dev: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
 	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
 
 ## dev-restart: bring back a process of the running dev stack that died, on
