@@ -107,7 +107,7 @@ fmt:
 ## bench: microbenchmarks, then starts direct / through the gateway / with a
 ## new connection each, failover under kill -9, Consul config propagation, on
 ## a stack of its own; writes docs/BENCHMARKS.md (about 7 minutes)
-bench: tools build
+bench: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
 	@bash deploy/bench/run.sh
 
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)

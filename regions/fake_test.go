@@ -78,12 +78,16 @@ type fakeClient struct {
 	// workflow (NotFound).
 	describe  func(ctx context.Context) error
 	describes []string
-	listed    int // workflows ListWorkflow finds in each namespace
+	listed    int   // workflows ListWorkflow finds in each namespace
+	listErr   error // what ListWorkflow fails with, if anything
 }
 
 func (f *fakeClient) ListWorkflow(context.Context, *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
 	return &workflowservice.ListWorkflowExecutionsResponse{Executions: make([]*workflowpb.WorkflowExecutionInfo, f.listed)}, nil
 }
 

@@ -98,4 +98,19 @@ func TestCheckRecords(t *testing.T) {
 	if slices.Contains([]string{"-"}, recordOf(t, m, "wf-1")) {
 		t.Fatal("the marker is visible as a workflow's record")
 	}
+	// A new store while a region cannot be asked and the others are empty:
+	// complete for now, but no marker until every region has answered.
+	m.records = NewMemoryRecords()
+	m.regions["eu-west"].client.(*fakeClient).listed = 0
+	m.regions["eu-central"].client.(*fakeClient).listErr = errors.New("connection refused")
+	if err := m.CheckRecords(ctx); err == nil || !m.RecordsComplete() {
+		t.Fatalf("a region unasked, the rest empty: complete %v, %v", m.RecordsComplete(), err)
+	}
+	if n, _ := m.records.Count(ctx); n != 0 {
+		t.Fatal("the marker was written while a region could not be asked")
+	}
+	m.regions["eu-west"].client.(*fakeClient).listed = 1
+	if err := m.CheckRecords(ctx); err != nil || m.RecordsComplete() {
+		t.Fatalf("a region unasked, another holds workflows: complete %v, %v", m.RecordsComplete(), err)
+	}
 }

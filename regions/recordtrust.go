@@ -33,12 +33,16 @@ func (m *Manager) RecordsComplete() bool { return m.complete.Load() }
 // CheckRecords decides whether the records store can be trusted to be
 // complete: it is if it holds its marker record. A store without one is
 // either new or has lost its records (a Consul agent that came back empty,
-// a deleted file): if no region holds any workflow in any namespace it is
-// new, and gets its marker; otherwise it stays incomplete until `regiongate
-// records reconcile --apply` has rebuilt its records from the regions and
-// written the marker (MarkRecordsComplete). The gateway calls it at start
-// and with every sweep, so a store that loses its records while the
-// gateway runs is noticed within a sweep interval.
+// a deleted file). If a region holds a workflow in any namespace, records
+// were lost: the store stays incomplete until `regiongate records
+// reconcile --apply` has rebuilt them and written the marker
+// (MarkRecordsComplete). If every region answers that it holds none, the
+// store is new and gets its marker. If the regions that answer hold none
+// but some cannot be asked, it is taken as complete for now (a store lost
+// while every reachable region is empty has nothing to lose) and asked
+// again at the next check. The gateway checks at start and with every
+// sweep, so a store that loses its records while the gateway runs is
+// noticed within a sweep interval.
 func (m *Manager) CheckRecords(ctx context.Context) error {
 	rec, err := m.records.Lookup(ctx, markerKey)
 	if err != nil {
@@ -48,10 +52,14 @@ func (m *Manager) CheckRecords(ctx context.Context) error {
 		m.complete.Store(true)
 		return nil
 	}
-	m.complete.Store(false)
-	empty, err := m.regionsEmpty(ctx)
-	if err != nil || !empty {
-		return err
+	holds, unasked := m.regionsHoldWorkflows(ctx)
+	switch {
+	case holds:
+		m.complete.Store(false)
+		return nil
+	case unasked != nil:
+		m.complete.Store(true)
+		return fmt.Errorf("the records store has no marker, and not every region could be asked whether it holds workflows: %w", unasked)
 	}
 	return m.MarkRecordsComplete(ctx)
 }
@@ -66,31 +74,32 @@ func (m *Manager) MarkRecordsComplete(ctx context.Context) error {
 	return nil
 }
 
-// regionsEmpty reports whether no region holds a workflow in any of the
-// namespaces the config gives it; a region that cannot be asked is an
-// error (it may hold some).
-func (m *Manager) regionsEmpty(ctx context.Context) (bool, error) {
+// regionsHoldWorkflows reports whether some region holds a workflow in
+// one of the namespaces the config gives it; unasked joins the errors of
+// the regions that could not be asked.
+func (m *Manager) regionsHoldWorkflows(ctx context.Context) (holds bool, unasked error) {
+	var errs []error
 	for _, r := range m.All() {
 		for _, ns := range m.namespacesOf(r) {
 			c, err := r.clientFor(ctx, ns)
-			if err != nil {
-				return false, err
-			}
 			var n int
-			err = r.call(ctx, true, func(ctx context.Context) error {
-				resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns, PageSize: 1})
-				n = len(resp.GetExecutions())
-				return err
-			})
+			if err == nil {
+				err = r.call(ctx, true, func(ctx context.Context) error {
+					resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns, PageSize: 1})
+					n = len(resp.GetExecutions())
+					return err
+				})
+			}
 			if err != nil {
-				return false, fmt.Errorf("asking %s whether %s holds workflows: %w", r.Name(), ns, err)
+				errs = append(errs, fmt.Errorf("asking %s whether %s holds workflows: %w", r.Name(), ns, err))
+				break // the next namespace of a region that cannot be asked waits as long
 			}
 			if n > 0 {
-				return false, nil
+				return true, nil
 			}
 		}
 	}
-	return true, nil
+	return false, errors.Join(errs...)
 }
 
 // namespacesOf are the namespaces of r in the policy in force: its own and

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // flakyRecords is a records store that can be taken down (every call
@@ -49,7 +49,7 @@ func (f *flakyRecords) err(write bool) error {
 	case f.down.Load():
 		return fmt.Errorf("%w: connection refused", ErrRecordsUnavailable)
 	case write && f.readOnly.Load():
-		return fmt.Errorf("%w: %w", ErrRecordsUnavailable, bolt.ErrDatabaseReadOnly)
+		return fmt.Errorf("%w: %w", ErrRecordsUnavailable, bolterrors.ErrDatabaseReadOnly)
 	}
 	return nil
 }

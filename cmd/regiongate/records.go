@@ -31,7 +31,7 @@ func recordsFlags(c *cobra.Command, f *serveFlags) {
 	fl.StringVar(&f.recordsPostgres, "records-postgres", "",
 		"keep the routing records in PostgreSQL (a postgres:// URL or key=value DSN; PG* variables apply), with or without --consul; the schema is created if absent")
 	fl.StringVar(&f.recordsKeyFile, "records-key-file", "",
-		"the secret keys routing records are keyed with (HMAC-SHA256 of the tenant's workflow id): \"id:base64key\" (32 bytes) a line, the current first, previous ones after it (also $"+envRecordsKeys+"); "+
+		"the secret keys routing records are keyed with (HMAC-SHA256 of the tenant's workflow id): \"id:base64key\" (32 bytes) a line, the current first, previous ones after it; or the keys themselves in [$"+envRecordsKeys+"]; "+
 			"needed with --consul or --records-postgres, and the same on every replica; without one, a bbolt store keeps a generated key in <state-dir>/records.key")
 	fl.BoolVar(&f.recordsAcceptPlaintext, "records-accept-plaintext", false,
 		"lookups also try the plain workflow id, as records written before records were keyed by hash hold it (an upgrade; see docs/regions.md)")

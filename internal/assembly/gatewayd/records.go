@@ -13,6 +13,8 @@ import (
 func (g *Gateway) checkRecords(ctx context.Context) {
 	err := g.Manager.CheckRecords(ctx)
 	switch {
+	case err != nil && g.Manager.RecordsComplete():
+		g.log.Warn("routing records store: taken as complete until a sweep can tell", "error", err)
 	case err != nil:
 		g.log.Warn("could not check the routing records store; until a sweep can, ids without a record start outside their home region only once it says they are new", "error", err)
 	case !g.Manager.RecordsComplete():
