@@ -68,7 +68,6 @@ type Manager struct {
 	keys     *RecordKeys
 	cache    *placementCache
 	complete atomic.Bool // the records store has its marker (CheckRecords)
-	marks    sweepMarks  // where each namespace's last sweep got to
 	drains   DrainStore
 	base     client.Options
 	onChange func(StateChange)

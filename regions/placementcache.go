@@ -53,13 +53,6 @@ func (c *placementCache) get(key string) (Placement, bool) {
 	return p, ok
 }
 
-func (c *placementCache) forget(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.cur, key)
-	delete(c.old, key)
-}
-
 func (c *placementCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -38,28 +37,40 @@ type SweepReport struct {
 // closed just before another may appear after it.
 const closeOverlap = 5 * time.Minute
 
-// sweepMarks are, per region and namespace, the newest close time a sweep
-// has seen: the next one lists what closed since (less closeOverlap).
-type sweepMarks struct {
-	mu    sync.Mutex
-	marks map[string]time.Time
+// A sweep mark is the newest close time a namespace's sweeps have seen:
+// the next sweep lists what closed since (less closeOverlap). It is kept
+// in the records store itself, under a reserved key per region and
+// namespace (a control character no hashed key has), so every replica
+// and a restarted gateway go on from where the last sweep got to instead
+// of listing every closed workflow again. The time is in the record's
+// namespace field, as RFC 3339; Region is "-" and it never expires.
+func sweepMarkKey(region, namespace string) string { return "\x01sweep:" + region + "/" + namespace }
+
+// sweepMark reads a namespace's mark; the zero time when there is none.
+func (m *Manager) sweepMark(ctx context.Context, key string) (Record, time.Time, error) {
+	rec, err := m.records.Lookup(ctx, key)
+	if err != nil || rec.Region == "" {
+		return rec, time.Time{}, recordsErr(err)
+	}
+	t, _ := time.Parse(time.RFC3339Nano, rec.Namespace)
+	return rec, t, nil
 }
 
-func (s *sweepMarks) get(k string) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.marks[k]
-}
-
-func (s *sweepMarks) advance(k string, t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.marks == nil {
-		s.marks = map[string]time.Time{}
+// advanceSweepMark moves the mark from rec (as read before the sweep) to
+// newest. Losing a race with another replica's sweep is fine: theirs is as
+// good, and the next sweep reads it.
+func (m *Manager) advanceSweepMark(ctx context.Context, key string, rec Record, newest time.Time) error {
+	at := Placement{Region: markerPlacement.Region, Namespace: newest.UTC().Format(time.RFC3339Nano)}
+	var err error
+	if rec.Region == "" {
+		_, err = m.records.Claim(ctx, key, at)
+	} else {
+		_, err = m.records.Move(ctx, key, rec, at)
 	}
-	if t.After(s.marks[k]) {
-		s.marks[k] = t
+	if isAnswer(err) {
+		return nil
 	}
+	return recordsErr(err)
 }
 
 // RunSweeper sweeps every interval until ctx ends (Sweep). Every gateway
@@ -165,14 +176,18 @@ func (m *Manager) sweepNamespace(ctx context.Context, r *Region, ns string, o Sw
 	if own := desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); own > retention {
 		retention = own // Temporal still has it: so must the record
 	}
-	mark := r.Name() + "/" + ns
+	markKey := sweepMarkKey(r.Name(), ns)
+	markRec, since, err := m.sweepMark(ctx, markKey)
+	if err != nil {
+		return err
+	}
 	query := `ExecutionStatus != "Running" AND ExecutionStatus != "ContinuedAsNew"`
-	if since := m.marks.get(mark); !since.IsZero() {
+	if !since.IsZero() {
 		query += fmt.Sprintf(` AND CloseTime >= "%s"`, since.Add(-closeOverlap).UTC().Format(time.RFC3339Nano))
 	}
 	// The mark moves only once every page is done: pages are not in
 	// close-time order, and a sweep cut short must not skip what it missed.
-	var newest time.Time
+	newest := since
 	err = m.listAll(ctx, r, ns, query, o.Batch, func(w *workflowpb.WorkflowExecutionInfo) error {
 		closed := w.GetCloseTime().AsTime()
 		rep.Closed++
@@ -185,8 +200,8 @@ func (m *Manager) sweepNamespace(ctx context.Context, r *Region, ns string, o Sw
 		}
 		return err
 	})
-	if err == nil {
-		m.marks.advance(mark, newest)
+	if err == nil && newest.After(since) {
+		err = m.advanceSweepMark(ctx, markKey, markRec, newest)
 	}
 	return err
 }
