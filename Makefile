@@ -23,6 +23,16 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
+# apt-install PACKAGE,MESSAGE: install a Debian package with apt-get (an
+# update first only if the install fails), as root; otherwise print MESSAGE
+# and fail. MESSAGE may not hold a comma.
+define apt-install
+if [ "$$(id -u)" != 0 ]; then echo "$(2)" >&2; exit 1; fi; \
+	echo "installing $(1) from Debian's packages"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y $(1) || { apt-get update && apt-get install -y $(1); }
+endef
+
 .PHONY: all tools postgres build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
@@ -37,15 +47,7 @@ tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) postgres
 # package's own service is never used.
 POSTGRES_PACKAGE := postgresql-15
 postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "the records store's tests need PostgreSQL: install it as root (Debian 12: apt-get install -y $(POSTGRES_PACKAGE), or sudo make postgres), or set REGIONGATE_POSTGRES_BIN" >&2; \
-			exit 1; \
-		fi; \
-		echo "installing $(POSTGRES_PACKAGE) from Debian's packages"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y $(POSTGRES_PACKAGE) || { apt-get update && apt-get install -y $(POSTGRES_PACKAGE); }; \
-	}
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt-install,$(POSTGRES_PACKAGE),the records store's tests need PostgreSQL: install it as root (Debian 12: apt-get install -y $(POSTGRES_PACKAGE); or sudo make postgres) or set REGIONGATE_POSTGRES_BIN); }
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -116,15 +118,7 @@ record-histories: $(TEMPORAL_STAMP)
 
 ## image-tools: Debian's buildah, installed with apt-get when missing (root only)
 image-tools:
-	@command -v buildah >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "make image needs buildah: install it as root (Debian 12: apt-get install -y buildah, or sudo make image-tools)" >&2; \
-			exit 1; \
-		fi; \
-		echo "installing buildah from Debian's packages"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y buildah || { apt-get update && apt-get install -y buildah; }; \
-	}
+	@command -v buildah >/dev/null 2>&1 || { $(call apt-install,buildah,make image needs buildah: install it as root (Debian 12: apt-get install -y buildah; or sudo make image-tools)); }
 
 ## image: the regiongate:dev image FROM scratch around bin/regiongate, with
 ## buildah (no registry needed; the Dockerfile is the same image for Docker)

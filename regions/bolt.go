@@ -152,11 +152,8 @@ func (b *BoltRecords) Release(_ context.Context, key string, from Record) error 
 
 // Expire implements Records.
 func (b *BoltRecords) Expire(_ context.Context, key string, from Record, at time.Time) (Record, error) {
-	if from.Expires == expiryOf(at) && from.Region != "" {
-		if cur, err := b.Lookup(context.Background(), key); err != nil || cur == from {
-			return from, err
-		}
-		return Record{}, ErrRecordChanged
+	if from.Expires == expiryOf(at) {
+		return sameExpiry(context.Background(), b, key, from)
 	}
 	return b.rewrite(key, from, func(bk *bolt.Bucket) (Record, error) {
 		return b.put(bk, key, from.Placement, expiryOf(at))

@@ -144,11 +144,7 @@ func (c *ConsulRecords) Expire(ctx context.Context, key string, from Record, at 
 		return Record{}, ErrRecordChanged
 	}
 	if from.Expires == expiryOf(at) {
-		cur, err := c.Lookup(ctx, key)
-		if err != nil || cur == from {
-			return from, err
-		}
-		return Record{}, ErrRecordChanged
+		return sameExpiry(ctx, c, key, from)
 	}
 	rec, ok, err := c.cas(ctx, key, from.Placement, expiryOf(at), from.Version)
 	if err != nil {

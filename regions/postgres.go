@@ -191,11 +191,7 @@ func (p *PostgresRecords) Expire(ctx context.Context, key string, from Record, a
 		return Record{}, ErrRecordChanged
 	}
 	if from.Expires == expiryOf(at) {
-		cur, err := p.Lookup(ctx, key)
-		if err != nil || cur == from {
-			return from, err
-		}
-		return Record{}, ErrRecordChanged
+		return sameExpiry(ctx, p, key, from)
 	}
 	return p.rewrite(ctx, key, from, from.Placement, expiryOf(at))
 }

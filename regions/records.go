@@ -106,6 +106,19 @@ func (r Record) String() string {
 	return s
 }
 
+// sameExpiry answers an Expire to the expiry from already has: from, if
+// it is still key's record, without a write; else ErrRecordChanged.
+func sameExpiry(ctx context.Context, rs Records, key string, from Record) (Record, error) {
+	cur, err := rs.Lookup(ctx, key)
+	switch {
+	case err != nil:
+		return Record{}, err
+	case cur != from || from.Region == "":
+		return Record{}, ErrRecordChanged
+	}
+	return from, nil
+}
+
 // expiryOf is at as a record's Expires.
 func expiryOf(at time.Time) int64 { return at.Unix() }
 
