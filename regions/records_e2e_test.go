@@ -2,6 +2,9 @@ package regions_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"path/filepath"
 	"testing"
 	"time"
@@ -97,6 +100,30 @@ func TestRecordsStayBoundedUnderSteadyLoad(t *testing.T) {
 	if r := call(t, "GET", st.ClientURL+"/v1/workflows/"+running, nil); r.Status != 200 || r.str("status") != "RUNNING" {
 		t.Fatalf("the running workflow after the sweeps: %d %v", r.Status, r.Body)
 	}
+	metrics := metricsText(t, st.ClientURL)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^regiongate_records_stored\{[^}]*\} 3$`),
+		regexp.MustCompile(`(?m)^regiongate_records_complete\{[^}]*\} 1$`),
+		regexp.MustCompile(`(?m)^regiongate_records_swept_total\{[^}]*what="removed"[^}]*\} (\d+)$`),
+	} {
+		if !want.MatchString(metrics) {
+			t.Errorf("no metric line matches %s", want)
+		}
+	}
+}
+
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // TestRecordsStoreDownThroughTheClientAPI: with the records in a real

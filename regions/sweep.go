@@ -154,6 +154,7 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) SweepReport {
 	if n, err := m.records.Count(ctx); err == nil {
 		rep.Records = n
 	}
+	m.inst.sweep(rep, m.RecordsComplete())
 	return rep
 }
 
