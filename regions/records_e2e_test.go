@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
