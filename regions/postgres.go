@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,11 +50,20 @@ type PostgresOptions struct {
 // deletes on the whole record (placement, version and expiry).
 type PostgresRecords struct {
 	pool *pgxpool.Pool
+	// migrated is set once the schema is known to be in place; until then
+	// every call applies it first, one at a time (concurrent CREATE ... IF
+	// NOT EXISTS of one table can collide in PostgreSQL's catalog).
+	migrated  atomic.Bool
+	migrating sync.Mutex
 }
 
-// OpenPostgresRecords connects to the database at dsn (a PostgreSQL URL or
-// key=value string; PG* variables apply) and, unless told not to, applies
-// PostgresSchema.
+// OpenPostgresRecords prepares a pool for the database at dsn (a
+// PostgreSQL URL or key=value string; PG* variables apply) and, unless
+// told not to, applies PostgresSchema. A database that cannot be reached
+// is not an error: a gateway must start (and serve reads) while its records
+// store is down, so the schema is applied by the first call that reaches
+// it. Only a dsn that cannot be parsed, or a schema the database refuses,
+// is an error.
 func OpenPostgresRecords(ctx context.Context, dsn string, o PostgresOptions) (*PostgresRecords, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -66,11 +77,10 @@ func OpenPostgresRecords(ctx context.Context, dsn string, o PostgresOptions) (*P
 		return nil, fmt.Errorf("routing records database: %w", err)
 	}
 	p := &PostgresRecords{pool: pool}
-	if !o.SkipMigrate {
-		if err := p.Migrate(ctx); err != nil {
-			pool.Close()
-			return nil, err
-		}
+	p.migrated.Store(o.SkipMigrate)
+	if err := p.ready(ctx); err != nil && p.reached(ctx) {
+		pool.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -80,8 +90,26 @@ func (p *PostgresRecords) Migrate(ctx context.Context) error {
 	if _, err := p.pool.Exec(ctx, PostgresSchema); err != nil {
 		return pgErr("creating the routing records schema", err)
 	}
+	p.migrated.Store(true)
 	return nil
 }
+
+// ready applies the schema if no call has yet.
+func (p *PostgresRecords) ready(ctx context.Context) error {
+	if p.migrated.Load() {
+		return nil
+	}
+	p.migrating.Lock()
+	defer p.migrating.Unlock()
+	if p.migrated.Load() {
+		return nil
+	}
+	return p.Migrate(ctx)
+}
+
+// reached reports whether the database answers at all: a schema it
+// refuses is an operator's error, one it never heard of is an outage.
+func (p *PostgresRecords) reached(ctx context.Context) bool { return p.pool.Ping(ctx) == nil }
 
 // Close closes the pool.
 func (p *PostgresRecords) Close() { p.pool.Close() }
@@ -107,6 +135,9 @@ func isArgs(key string, from Record) []any {
 
 // Lookup implements Records.
 func (p *PostgresRecords) Lookup(ctx context.Context, key string) (Record, error) {
+	if err := p.ready(ctx); err != nil {
+		return Record{}, err
+	}
 	var rec Record
 	var version int64
 	var expires *int64
@@ -127,6 +158,9 @@ func (p *PostgresRecords) Lookup(ctx context.Context, key string) (Record, error
 
 // Claim implements Records.
 func (p *PostgresRecords) Claim(ctx context.Context, key string, at Placement) (Record, error) {
+	if err := p.ready(ctx); err != nil {
+		return Record{}, err
+	}
 	var version int64
 	err := p.pool.QueryRow(ctx, `INSERT INTO regiongate_records (key, region, namespace, version)
 		VALUES ($1, $2, $3, nextval('regiongate_record_versions'))
@@ -151,6 +185,9 @@ func (p *PostgresRecords) Claim(ctx context.Context, key string, at Placement) (
 // rewrite sets placement and expiry of key's record with a new version,
 // only if it is still from.
 func (p *PostgresRecords) rewrite(ctx context.Context, key string, from Record, to Placement, expires int64) (Record, error) {
+	if err := p.ready(ctx); err != nil {
+		return Record{}, err
+	}
 	var version int64
 	args := append(isArgs(key, from), to.Region, to.Namespace, nullable(expires))
 	err := p.pool.QueryRow(ctx, `UPDATE regiongate_records
@@ -175,6 +212,9 @@ func (p *PostgresRecords) Move(ctx context.Context, key string, from Record, to 
 
 // Release implements Records.
 func (p *PostgresRecords) Release(ctx context.Context, key string, from Record) error {
+	if err := p.ready(ctx); err != nil {
+		return err
+	}
 	tag, err := p.pool.Exec(ctx, `DELETE FROM regiongate_records WHERE `+is, isArgs(key, from)...)
 	switch {
 	case err != nil:
@@ -200,6 +240,9 @@ func (p *PostgresRecords) Expire(ctx context.Context, key string, from Record, a
 // expiry index. SKIP LOCKED lets several replicas sweep at once without
 // waiting on each other's rows.
 func (p *PostgresRecords) RemoveExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := p.ready(ctx); err != nil {
+		return 0, err
+	}
 	tag, err := p.pool.Exec(ctx, `DELETE FROM regiongate_records WHERE key IN (
 		SELECT key FROM regiongate_records WHERE expires_at <= $1
 		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, now.Unix(), limit)
@@ -211,6 +254,9 @@ func (p *PostgresRecords) RemoveExpired(ctx context.Context, now time.Time, limi
 
 // Count implements Records.
 func (p *PostgresRecords) Count(ctx context.Context) (int, error) {
+	if err := p.ready(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	if err := p.pool.QueryRow(ctx, `SELECT count(*) FROM regiongate_records`).Scan(&n); err != nil {
 		return 0, pgErr("counting routing records", err)

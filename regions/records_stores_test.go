@@ -2,16 +2,19 @@ package regions_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
@@ -191,4 +194,46 @@ func closedAddr(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// TestPostgresRecordsRecoverWithoutARestart: a gateway opens its store
+// while PostgreSQL is down (it must start and serve reads), every call
+// fails as unavailable, and once the server is up the schema is applied by
+// the next call and everything works.
+func TestPostgresRecordsRecoverWithoutARestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real PostgreSQL (skipped under -short)")
+	}
+	pg, err := devstack.StartPostgres(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Stop)
+	pg.Kill()
+	p, err := regions.OpenPostgresRecords(ctx, pg.DSN+"&connect_timeout=2", regions.PostgresOptions{})
+	if err != nil {
+		t.Fatalf("open while the server is down: %v", err)
+	}
+	t.Cleanup(p.Close)
+	if _, err := p.Claim(ctx, "wf-1", at("eu-west")); !errors.Is(err, regions.ErrRecordsUnavailable) {
+		t.Fatalf("claim while down: %v", err)
+	}
+	if err := pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := claim(t, p, "wf-1", "eu-west")
+	if got := lookup(t, p, "wf-1"); got != rec {
+		t.Fatalf("lookup: %v, want %v", got, rec)
+	}
+	pg.Kill()
+	if _, err := p.Lookup(ctx, "wf-1"); !errors.Is(err, regions.ErrRecordsUnavailable) {
+		t.Fatalf("lookup while down again: %v", err)
+	}
+	if err := pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, "the pool to reconnect", func() bool {
+		got, err := p.Lookup(ctx, "wf-1")
+		return err == nil && got == rec
+	})
 }
