@@ -12,10 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// PostgresSchema is the records schema, applied by MigratePostgres (and
-// so by OpenPostgresRecords). Every statement is idempotent. Operators
-// whose gateways may not run DDL apply it themselves (`regiongate records
-// schema` prints it) and open with PostgresOptions.SkipMigrate.
+// PostgresSchema is the records schema, applied by PostgresRecords.Migrate
+// (when OpenPostgresRecords opens a store, or at the first call that
+// reaches the database). Every statement is idempotent. Operators whose
+// gateways may not run DDL apply it themselves (`regiongate records
+// schema` prints it) and open with PostgresOptions.SkipMigrate (`serve
+// --records-postgres-skip-migrate`).
 //
 // Versions come from one sequence for all keys, so a version never
 // repeats, for one key or across keys, as Record.Version requires. The

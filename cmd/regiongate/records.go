@@ -30,6 +30,8 @@ func recordsFlags(c *cobra.Command, f *serveFlags) {
 	fl := c.Flags()
 	fl.StringVar(&f.recordsPostgres, "records-postgres", "",
 		"keep the routing records in PostgreSQL (a postgres:// URL or key=value DSN; PG* variables apply), with or without --consul; the schema is created if absent")
+	fl.BoolVar(&f.recordsSkipMigrate, "records-postgres-skip-migrate", false,
+		"leave the PostgreSQL records schema alone: it was applied by hand (`regiongate records schema`), as the gateway's role may not run DDL")
 	fl.StringVar(&f.recordsKeyFile, "records-key-file", "",
 		"the secret keys routing records are keyed with (HMAC-SHA256 of the tenant's workflow id): \"id:base64key\" (32 bytes) a line, the current first, previous ones after it; or the keys themselves in [$"+envRecordsKeys+"]; "+
 			"needed with --consul or --records-postgres, and the same on every replica; without one, a bbolt store keeps a generated key in <state-dir>/records.key")
@@ -42,7 +44,7 @@ func recordsFlags(c *cobra.Command, f *serveFlags) {
 func recordsStore(ctx context.Context, f serveFlags, o *gatewayd.Options) (close func(), err error) {
 	close = func() {}
 	if f.recordsPostgres != "" {
-		pg, err := regions.OpenPostgresRecords(ctx, f.recordsPostgres, regions.PostgresOptions{})
+		pg, err := regions.OpenPostgresRecords(ctx, f.recordsPostgres, regions.PostgresOptions{SkipMigrate: f.recordsSkipMigrate})
 		if err != nil {
 			return nil, err
 		}

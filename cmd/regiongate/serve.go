@@ -30,6 +30,7 @@ type serveFlags struct {
 
 	recordsPostgres, recordsKeyFile string
 	recordsAcceptPlaintext          bool
+	recordsSkipMigrate              bool
 
 	tlsCertFile, tlsKeyFile, adminClientCAFile string
 	insecureListen                             bool
@@ -47,9 +48,10 @@ var serveEnv = map[string]string{
 	"client-keys-file":   "REGIONGATE_CLIENT_KEYS_FILE",
 	"cors-origin":        "REGIONGATE_CORS_ORIGINS",
 	// The routing records (issues 17 and 20).
-	"records-postgres":         "REGIONGATE_RECORDS_POSTGRES",
-	"records-key-file":         "REGIONGATE_RECORDS_KEYFILE",
-	"records-accept-plaintext": "REGIONGATE_RECORDS_ACCEPT_PLAINTEXT",
+	"records-postgres":              "REGIONGATE_RECORDS_POSTGRES",
+	"records-key-file":              "REGIONGATE_RECORDS_KEYFILE",
+	"records-accept-plaintext":      "REGIONGATE_RECORDS_ACCEPT_PLAINTEXT",
+	"records-postgres-skip-migrate": "REGIONGATE_RECORDS_POSTGRES_SKIP_MIGRATE",
 	// The listeners: TLS and the limits of issue 15.
 	"tls-cert-file":        "REGIONGATE_TLS_CERT_FILE",
 	"tls-key-file":         "REGIONGATE_TLS_KEY_FILE",
