@@ -344,6 +344,27 @@ var casesConcurrency = []conformanceCase{
 			t.Fatalf("%d moves won, want exactly 1", wins)
 		}
 	}},
+	// What one replica writes, the other's compare-and-set sees.
+	{name: "move and release are compare-and-set across replicas", run: func(t *testing.T, s *openStore) {
+		rs := replicas(t, s)
+		rec := claim(t, rs[0], "wf-move", "eu-west")
+		moved, err := rs[1].Move(ctx, "wf-move", rec, at("eu-central"))
+		if err != nil || moved.Region != "eu-central" || moved.Version == rec.Version {
+			t.Fatalf("move: %v %v", moved, err)
+		}
+		if _, err := rs[0].Move(ctx, "wf-move", rec, at("us-east")); !errors.Is(err, regions.ErrRecordChanged) {
+			t.Fatalf("a stale move must fail: %v", err)
+		}
+		if err := rs[0].Release(ctx, "wf-move", rec); !errors.Is(err, regions.ErrRecordChanged) {
+			t.Fatalf("a stale release must fail: %v", err)
+		}
+		if err := rs[0].Release(ctx, "wf-move", moved); err != nil {
+			t.Fatal(err)
+		}
+		if got := lookup(t, rs[1], "wf-move"); got != (regions.Record{}) {
+			t.Fatalf("released record still there: %v", got)
+		}
+	}},
 	// Concurrent claims of different keys each get their own version.
 	{name: "concurrent claims of different keys all land", run: func(t *testing.T, s *openStore) {
 		const n = 32
