@@ -23,18 +23,27 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools chromium build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools chromium postgres build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
 
 all: build
 
 ## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/,
-## and install Debian's Chromium for the console's browser tests (as root)
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium
+## and install Debian's Chromium (the console's browser tests) and PostgreSQL (the
+## records store's tests), as root
+tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium postgres
 
 ## chromium: Debian's chromium, installed with apt-get when missing (root only;
 ## otherwise a warning says how). The console's browser tests drive it (chromedp).
 chromium:
 	@bash tools/apt-install.sh chromium "the console's browser tests (go test -short skips them)" optional
+
+# PostgreSQL's server programs, for the tests of the PostgreSQL records store:
+# Debian's postgresql-15, installed with apt-get when missing (root only). The
+# tests start a private server on a free port (internal/tool/devstack); the
+# package's own service is never used.
+POSTGRES_PACKAGE := postgresql-15
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || bash tools/apt-install.sh $(POSTGRES_PACKAGE) "the records store's tests (or set REGIONGATE_POSTGRES_BIN)"
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -62,7 +71,7 @@ build:
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
 ## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
-dev: tools build
+dev: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
 	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
 
 ## dev-restart: bring back a process of the running dev stack that died, on
@@ -97,7 +106,7 @@ fmt:
 ## new connection each, failover under kill -9, Consul config propagation, on
 ## a stack of its own, then the gateway's own ceiling against stub frontends
 ## (about 3.5 of the minutes); writes docs/BENCHMARKS.md (about 11 minutes)
-bench: tools build
+bench: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
 	@bash deploy/bench/run.sh
 
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)

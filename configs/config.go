@@ -39,6 +39,8 @@ type Config struct {
 	// ClientAuth says how client API callers authenticate; absent means
 	// a credential is required.
 	ClientAuth ClientAuth `yaml:"clientAuth,omitempty"`
+	// Records tunes the routing records' retention and sweeping.
+	Records Records `yaml:"records,omitempty"`
 
 	version string
 	raw     []byte

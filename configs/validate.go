@@ -57,6 +57,7 @@ func Validate(c *Config) error {
 	v.tenants(c)
 	v.location(c)
 	v.clientAuth(c.ClientAuth)
+	v.records(c.Records)
 	v.within(float64(c.Limits.MaxBodyBytes), MaxBodyBytesLimit, "limits.maxBodyBytes", "bytes")
 	v.within(c.Limits.TenantRatePerSecond, MaxTenantRate, "limits.tenantRatePerSecond", "starts per second")
 	v.within(float64(c.Limits.TenantBurst), MaxTenantBurst, "limits.tenantBurst", "starts")

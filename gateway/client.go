@@ -271,6 +271,8 @@ func (s *Server) regionProblem(c *gin.Context, id string, err error) Problem {
 		p = newProblem(kindWorkflowIDConflict, "workflow id "+id+" already belongs to a region this request may not use")
 	case errors.Is(err, regions.ErrUnknownOutcome):
 		p = newProblem(kindUnknownOutcome, "the start may or may not have reached its region; retry with the same workflowId")
+	case errors.Is(err, regions.ErrRecordsUnavailable):
+		p = newProblem(kindRecordsUnavailable, "the routing records store cannot be reached now, so no workflow is started (nothing was sent); retry with the same workflowId")
 	case errors.Is(err, regions.ErrUnavailable):
 		p = newProblem(kindRegionUnreachable, "the region holding or chosen for this workflow cannot be reached now; retry with the same workflowId")
 	case errors.Is(err, regions.ErrNotLawful):

@@ -89,6 +89,7 @@ var (
 	kindNoRegionAvailable    = newKind("no-region-available", "No lawful region is available now", http.StatusServiceUnavailable)
 	kindRegionUnreachable    = newKind("region-unreachable", "The workflow's region cannot be reached now", http.StatusServiceUnavailable)
 	kindUnknownOutcome       = newKind("unknown-outcome", "Start outcome unknown", http.StatusServiceUnavailable)
+	kindRecordsUnavailable   = newKind("records-unavailable", "Routing records unavailable", http.StatusServiceUnavailable)
 	kindNotReady             = newKind("not-ready", "Not ready", http.StatusServiceUnavailable)
 	kindAuditUnavailable     = newKind("audit-unavailable", "Audit log unavailable", http.StatusServiceUnavailable)
 )

@@ -3,16 +3,19 @@ package regions
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
 
-// ConsulRecords keeps routing records in Consul KV, one key per workflow
-// id, so every gateway replica sees the same id -> region map. Claim, Move
-// and Release are check-and-set on the key's ModifyIndex, which is the
-// record's Version.
+// ConsulRecords keeps routing records in Consul KV, one key per record
+// key, so every gateway replica sees the same map. Claim, Move, Release and
+// Expire are check-and-set on the key's ModifyIndex, which is the record's
+// Version; the value is the placement, the expiry is the KV pair's Flags.
 type ConsulRecords struct {
 	kv     *api.KV
 	txn    *api.Txn
@@ -24,12 +27,22 @@ func NewConsulRecords(c *api.Client, prefix string) *ConsulRecords {
 	return &ConsulRecords{kv: c.KV(), txn: c.Txn(), prefix: prefix}
 }
 
-// cas writes at under id's key if its ModifyIndex is still index (0: only
-// if absent) and returns the version it wrote, taken from the same
-// transaction: reading it back afterwards could pick up another replica's
-// write and adopt it as ours. The value is the placement (Placement.String).
-func (c *ConsulRecords) cas(ctx context.Context, id string, at Placement, index uint64) (Record, bool, error) {
-	ops := api.TxnOps{{KV: &api.KVTxnOp{Verb: api.KVCAS, Key: c.key(id), Value: []byte(at.String()), Index: index}}}
+// consulErr wraps a failed call to Consul as ErrRecordsUnavailable.
+func consulErr(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, ErrRecordsUnavailable, err)
+}
+
+// cas writes at (and expires) under key if its ModifyIndex is still index
+// (0: only if absent) and returns the version it wrote, taken from the
+// same transaction: reading it back afterwards could pick up another
+// replica's write and adopt it as ours.
+//
+// The value carries a nonce after the placement: Consul leaves the
+// ModifyIndex alone when a write repeats the value and flags it holds,
+// and a pin (a move to the same placement) must take a new version.
+func (c *ConsulRecords) cas(ctx context.Context, key string, at Placement, expires int64, index uint64) (Record, bool, error) {
+	value := at.String() + " " + strconv.FormatUint(rand.Uint64(), 36)
+	ops := api.TxnOps{{KV: &api.KVTxnOp{Verb: api.KVCAS, Key: c.path(key), Value: []byte(value), Flags: uint64(expires), Index: index}}}
 	ok, resp, _, err := c.txn.Txn(ops, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
 		return Record{}, false, err
@@ -37,36 +50,42 @@ func (c *ConsulRecords) cas(ctx context.Context, id string, at Placement, index 
 	if !ok || resp == nil || len(resp.Results) != 1 || resp.Results[0].KV == nil {
 		return Record{}, false, nil
 	}
-	return Record{Placement: at, Version: resp.Results[0].KV.ModifyIndex}, true, nil
+	return Record{Placement: at, Version: resp.Results[0].KV.ModifyIndex, Expires: expires}, true, nil
 }
 
-// key escapes the id: workflow ids may hold "/" and other characters
-// that mean something in a KV path.
-func (c *ConsulRecords) key(id string) string { return c.prefix + url.PathEscape(id) }
+// path escapes the key: keys of records written before they were hashed
+// are workflow ids, which may hold "/" and other characters that mean
+// something in a KV path.
+func (c *ConsulRecords) path(key string) string { return c.prefix + url.PathEscape(key) }
+
+func pairRecord(p *api.KVPair) Record {
+	if p == nil {
+		return Record{}
+	}
+	at, _, _ := strings.Cut(string(p.Value), " ") // the nonce, if any (cas)
+	return Record{Placement: parsePlacement(at), Version: p.ModifyIndex, Expires: int64(p.Flags)}
+}
 
 // Lookup implements Records. It reads consistently: a stale read could
 // miss a claim another replica just made.
-func (c *ConsulRecords) Lookup(ctx context.Context, id string) (Record, error) {
-	p, _, err := c.kv.Get(c.key(id), (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
+func (c *ConsulRecords) Lookup(ctx context.Context, key string) (Record, error) {
+	p, _, err := c.kv.Get(c.path(key), (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
 	if err != nil {
-		return Record{}, fmt.Errorf("reading routing record %s: %w", id, err)
+		return Record{}, consulErr("reading routing record "+key, err)
 	}
-	if p == nil {
-		return Record{}, nil
-	}
-	return Record{Placement: parsePlacement(string(p.Value)), Version: p.ModifyIndex}, nil
+	return pairRecord(p), nil
 }
 
 // Claim implements Records (CAS with index 0: create only).
-func (c *ConsulRecords) Claim(ctx context.Context, id string, at Placement) (Record, error) {
-	rec, ok, err := c.cas(ctx, id, at, 0)
+func (c *ConsulRecords) Claim(ctx context.Context, key string, at Placement) (Record, error) {
+	rec, ok, err := c.cas(ctx, key, at, 0, 0)
 	if err != nil {
-		return Record{}, fmt.Errorf("claiming %s for %s: %w", id, at, err)
+		return Record{}, consulErr(fmt.Sprintf("claiming %s for %s", key, at), err)
 	}
 	if ok {
 		return rec, nil
 	}
-	existing, err := c.Lookup(ctx, id)
+	existing, err := c.Lookup(ctx, key)
 	if err != nil {
 		return Record{}, err
 	}
@@ -78,13 +97,13 @@ func (c *ConsulRecords) Claim(ctx context.Context, id string, at Placement) (Rec
 }
 
 // Move implements Records.
-func (c *ConsulRecords) Move(ctx context.Context, id string, from Record, to Placement) (Record, error) {
+func (c *ConsulRecords) Move(ctx context.Context, key string, from Record, to Placement) (Record, error) {
 	if from.Version == 0 {
 		return Record{}, ErrRecordChanged
 	}
-	rec, ok, err := c.cas(ctx, id, to, from.Version)
+	rec, ok, err := c.cas(ctx, key, to, from.Expires, from.Version)
 	if err != nil {
-		return Record{}, fmt.Errorf("moving %s to %s: %w", id, to, err)
+		return Record{}, consulErr(fmt.Sprintf("moving %s to %s", key, to), err)
 	}
 	if !ok {
 		return Record{}, ErrRecordChanged
@@ -93,15 +112,85 @@ func (c *ConsulRecords) Move(ctx context.Context, id string, from Record, to Pla
 }
 
 // Release implements Records.
-func (c *ConsulRecords) Release(ctx context.Context, id string, from Record) error {
-	ok, _, err := c.kv.DeleteCAS(&api.KVPair{Key: c.key(id), ModifyIndex: from.Version}, (&api.WriteOptions{}).WithContext(ctx))
+func (c *ConsulRecords) Release(ctx context.Context, key string, from Record) error {
+	if from.Version == 0 {
+		return ErrRecordChanged
+	}
+	ok, err := c.deleteIf(ctx, c.path(key), from.Version)
 	if err != nil {
-		return fmt.Errorf("releasing %s: %w", id, err)
+		return consulErr("releasing "+key, err)
 	}
 	if !ok {
 		return ErrRecordChanged
 	}
 	return nil
+}
+
+// deleteIf deletes path if its ModifyIndex is still index. Consul's own
+// delete-CAS reports success for a key that is already gone; a checked
+// index in the same transaction fails then.
+func (c *ConsulRecords) deleteIf(ctx context.Context, path string, index uint64) (bool, error) {
+	ops := api.TxnOps{
+		{KV: &api.KVTxnOp{Verb: api.KVCheckIndex, Key: path, Index: index}},
+		{KV: &api.KVTxnOp{Verb: api.KVDelete, Key: path}},
+	}
+	ok, _, _, err := c.txn.Txn(ops, (&api.QueryOptions{}).WithContext(ctx))
+	return ok, err
+}
+
+// Expire implements Records.
+func (c *ConsulRecords) Expire(ctx context.Context, key string, from Record, at time.Time) (Record, error) {
+	if from.Version == 0 {
+		return Record{}, ErrRecordChanged
+	}
+	if from.Expires == expiryOf(at) {
+		return sameExpiry(ctx, c, key, from)
+	}
+	rec, ok, err := c.cas(ctx, key, from.Placement, expiryOf(at), from.Version)
+	if err != nil {
+		return Record{}, consulErr("setting the expiry of "+key, err)
+	}
+	if !ok {
+		return Record{}, ErrRecordChanged
+	}
+	return rec, nil
+}
+
+// RemoveExpired implements Records. Consul has no index on Flags: it lists
+// every record (fine for the small deployments Consul records are for; at
+// volume, use PostgresRecords) and deletes the expired ones with
+// delete-CAS, so a record rewritten meanwhile stays.
+func (c *ConsulRecords) RemoveExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	pairs, _, err := c.kv.List(c.prefix, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return 0, consulErr("listing routing records", err)
+	}
+	n := 0
+	for _, p := range pairs {
+		if n >= limit {
+			break
+		}
+		if !pairRecord(p).expired(now) {
+			continue
+		}
+		ok, err := c.deleteIf(ctx, p.Key, p.ModifyIndex)
+		if err != nil {
+			return n, consulErr("removing expired routing records", err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Count implements Records.
+func (c *ConsulRecords) Count(ctx context.Context) (int, error) {
+	keys, _, err := c.kv.Keys(c.prefix, "", (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return 0, consulErr("counting routing records", err)
+	}
+	return len(keys), nil
 }
 
 // ConsulDrains keeps drain state in Consul KV, one key per drained region,

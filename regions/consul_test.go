@@ -2,8 +2,6 @@ package regions_test
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,22 +9,15 @@ import (
 
 	"github.com/regiongate/regiongate/configs"
 	"github.com/regiongate/regiongate/internal/testkit/poll"
-	"github.com/regiongate/regiongate/internal/tool/devstack"
 	"github.com/regiongate/regiongate/regions"
 )
 
-// TestConsulRecordsAcrossReplicas runs two replicas' stores, each with its
-// own Consul client, against one real agent.
-func TestConsulRecordsAcrossReplicas(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real Consul agent (skipped under -short)")
-	}
-	ctx := context.Background()
-	agent, err := devstack.StartConsul(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(agent.Stop)
+// TestConsulDrainsAcrossReplicas runs two replicas' drain stores, each
+// with its own Consul client, against one real agent (the records: the
+// conformance suite).
+func TestConsulDrainsAcrossReplicas(t *testing.T) {
+	realServers(t)
+	agent := servers.consul
 	client := func() *api.Client {
 		c, err := agent.Client()
 		if err != nil {
@@ -34,69 +25,6 @@ func TestConsulRecordsAcrossReplicas(t *testing.T) {
 		}
 		return c
 	}
-	a := regions.NewConsulRecords(client(), "rg/records/")
-	b := regions.NewConsulRecords(client(), "rg/records/")
-
-	t.Run("one claim wins across replicas", func(t *testing.T) {
-		const id = "order/42 with spaces"
-		var wg sync.WaitGroup
-		results := make([]error, 20)
-		winners := make([]regions.Record, 20)
-		for i := range results {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				store, region := a, "eu-west"
-				if i%2 == 1 {
-					store, region = b, "eu-central"
-				}
-				winners[i], results[i] = store.Claim(ctx, id, regions.Placement{Region: region, Namespace: "dev-" + region})
-			}()
-		}
-		wg.Wait()
-		won := 0
-		for i, err := range results {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, regions.ErrRecordExists):
-				t.Fatalf("claim %d: %v", i, err)
-			}
-		}
-		rec, err := b.Lookup(ctx, id)
-		if err != nil || won != 1 || rec.Region == "" {
-			t.Fatalf("%d winners, record %+v, %v", won, rec, err)
-		}
-		for i := range winners {
-			if winners[i].Region != rec.Region {
-				t.Fatalf("claim %d saw %q, the record is %q", i, winners[i].Region, rec.Region)
-			}
-		}
-	})
-
-	t.Run("move and release are check-and-set", func(t *testing.T) {
-		rec, err := a.Claim(ctx, "wf-move", regions.Placement{Region: "eu-west"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		moved, err := b.Move(ctx, "wf-move", rec, regions.Placement{Region: "eu-central"})
-		if err != nil || moved.Region != "eu-central" || moved.Version == rec.Version {
-			t.Fatalf("move: %+v %v", moved, err)
-		}
-		if _, err := a.Move(ctx, "wf-move", rec, regions.Placement{Region: "us-east"}); !errors.Is(err, regions.ErrRecordChanged) {
-			t.Fatalf("a stale move must fail: %v", err)
-		}
-		if err := a.Release(ctx, "wf-move", rec); !errors.Is(err, regions.ErrRecordChanged) {
-			t.Fatalf("a stale release must fail: %v", err)
-		}
-		if err := a.Release(ctx, "wf-move", moved); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := b.Lookup(ctx, "wf-move"); got != (regions.Record{}) {
-			t.Fatalf("released record still there: %+v", got)
-		}
-	})
-
 	t.Run("a drain on one replica reaches the other", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -72,6 +74,52 @@ type fakeClient struct {
 	behave   func(ctx context.Context) error
 	attempts int // attempts of the last call
 	starts   []string
+	// describe is how DescribeWorkflow goes; nil: the region has no such
+	// workflow (NotFound).
+	describe  func(ctx context.Context) error
+	describes []string
+	listed    int   // workflows ListWorkflow finds in each namespace
+	listErr   error // what ListWorkflow fails with, if anything
+}
+
+func (f *fakeClient) ListWorkflow(context.Context, *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	return &workflowservice.ListWorkflowExecutionsResponse{Executions: make([]*workflowpb.WorkflowExecutionInfo, f.listed)}, nil
+}
+
+// notFound: the region answers that it has no such workflow.
+var notFound = func(ctx context.Context) error {
+	return attempt(ctx, true, serviceerror.NewNotFound("workflow not found"))
+}
+
+func (f *fakeClient) setDescribe(b func(ctx context.Context) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.describe = b
+}
+
+func (f *fakeClient) described() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.describes...)
+}
+
+func (f *fakeClient) DescribeWorkflow(ctx context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
+	f.mu.Lock()
+	b := f.describe
+	f.describes = append(f.describes, id)
+	f.mu.Unlock()
+	if b == nil {
+		b = notFound
+	}
+	if err := b(ctx); err != nil {
+		return nil, err
+	}
+	return &client.WorkflowExecutionDescription{}, nil
 }
 
 func (f *fakeClient) set(b func(ctx context.Context) error) {
@@ -132,8 +180,10 @@ func fakeRegion(t *testing.T, cfg configs.Region, behave func(ctx context.Contex
 // fakeManager has one fake region per name, all accepting.
 func fakeManager(t *testing.T, names ...string) (*Manager, map[string]*fakeClient) {
 	t.Helper()
-	m := &Manager{records: NewMemoryRecords(), drains: NewMemoryDrains(), onChange: func(StateChange) {},
+	m := &Manager{records: NewMemoryRecords(), keys: testRecordKeys, cache: newPlacementCache(0),
+		drains: NewMemoryDrains(), onChange: func(StateChange) {},
 		regions: map[string]*Region{}, drained: map[string]bool{}}
+	m.complete.Store(true) // a store that has never lost a record
 	fakes := map[string]*fakeClient{}
 	for _, n := range names {
 		// A short timeout keeps "retry until the deadline" short.
@@ -143,6 +193,9 @@ func fakeManager(t *testing.T, names ...string) (*Manager, map[string]*fakeClien
 	}
 	return m, fakes
 }
+
+// testRecordKeys is the records key of the fake managers.
+var testRecordKeys = RandomRecordKeys()
 
 func clientOptionsForBench() client.Options { return client.Options{Logger: quietLogger{}} }
 

@@ -16,8 +16,17 @@ import (
 
 // Options customise a Manager. Zero values take the documented defaults.
 type Options struct {
-	// Records stores workflow id -> region; nil means an in-memory store.
+	// Records stores routing records; nil means an in-memory store.
 	Records Records
+	// RecordKeys makes the records' keys from workflow ids (a keyed hash);
+	// nil means a random key, which is only right for a store that does
+	// not outlive the Manager (memory): a persistent store needs the same
+	// key on every start and every replica.
+	RecordKeys *RecordKeys
+	// PlacementCache is how many placements of recently started or looked
+	// up workflows are remembered for reads while the records store is
+	// down; zero means DefaultPlacementCache.
+	PlacementCache int
 	// Drains stores which regions are drained; nil means in memory (a
 	// restarted gateway forgets its drains).
 	Drains DrainStore
@@ -56,6 +65,9 @@ type StateChange struct {
 // Manager owns every region's client and state.
 type Manager struct {
 	records  Records
+	keys     *RecordKeys
+	cache    *placementCache
+	complete atomic.Bool // the records store has its marker (CheckRecords)
 	drains   DrainStore
 	base     client.Options
 	onChange func(StateChange)
@@ -76,12 +88,15 @@ type Manager struct {
 // state.
 func NewManager(cfg *configs.Config, opts Options) (*Manager, error) {
 	m := &Manager{
-		records: opts.Records, drains: opts.Drains, base: opts.ClientOptions, onChange: opts.OnStateChange,
+		records: opts.Records, keys: opts.RecordKeys, cache: newPlacementCache(opts.PlacementCache), drains: opts.Drains, base: opts.ClientOptions, onChange: opts.OnStateChange,
 		regionOpts: opts.RegionClientOptions, transport: opts.Transport,
 		regions: map[string]*Region{},
 	}
 	if m.records == nil {
 		m.records = NewMemoryRecords()
+	}
+	if m.keys == nil {
+		m.keys = RandomRecordKeys()
 	}
 	if m.drains == nil {
 		m.drains = NewMemoryDrains()

@@ -9,10 +9,15 @@ import (
 )
 
 // instruments are the regions' own metrics: breaker, health and drain
-// transitions, and health-check latency (docs/observability.md).
+// transitions, health-check latency, and the routing records' sweeps
+// (docs/observability.md).
 type instruments struct {
-	transitions   metric.Int64Counter
-	healthLatency metric.Float64Histogram
+	transitions    metric.Int64Counter
+	healthLatency  metric.Float64Histogram
+	recordsSwept   metric.Int64Counter
+	recordsStored  metric.Int64Gauge
+	recordsOK      metric.Int64Gauge
+	sweepsFailures metric.Int64Counter
 }
 
 func newInstruments(m metric.Meter) (*instruments, error) {
@@ -32,7 +37,44 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &in, nil
+	return &in, in.records(m)
+}
+
+func (in *instruments) records(m metric.Meter) (err error) {
+	if in.recordsSwept, err = m.Int64Counter("regiongate.records.swept",
+		metric.WithDescription("Routing records the sweeper gave an expiry (what=expired) or removed (what=removed)")); err != nil {
+		return err
+	}
+	if in.recordsStored, err = m.Int64Gauge("regiongate.records.stored",
+		metric.WithDescription("Routing records in the store, counted after the last sweep")); err != nil {
+		return err
+	}
+	if in.recordsOK, err = m.Int64Gauge("regiongate.records.complete",
+		metric.WithDescription("1 while the records store holds its marker (no records lost), else 0")); err != nil {
+		return err
+	}
+	in.sweepsFailures, err = m.Int64Counter("regiongate.records.sweep_failures",
+		metric.WithDescription("Regions, namespaces or store calls a sweep could not do"))
+	return err
+}
+
+// sweep records what a sweep did.
+func (in *instruments) sweep(rep SweepReport, complete bool) {
+	if in == nil {
+		return
+	}
+	ctx := context.Background()
+	in.recordsSwept.Add(ctx, int64(rep.Expired), metric.WithAttributes(attribute.String("what", "expired")))
+	in.recordsSwept.Add(ctx, int64(rep.Removed), metric.WithAttributes(attribute.String("what", "removed")))
+	in.sweepsFailures.Add(ctx, int64(len(rep.Errors)))
+	if rep.Records >= 0 {
+		in.recordsStored.Record(ctx, int64(rep.Records))
+	}
+	ok := int64(0)
+	if complete {
+		ok = 1
+	}
+	in.recordsOK.Record(ctx, ok)
 }
 
 func (in *instruments) stateChange(c StateChange) {

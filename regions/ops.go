@@ -39,16 +39,27 @@ type Location struct {
 // answers for it. namespaceIn names the namespace to search in each region
 // (the tenant's: an isolated tenant's workflows are not in the region's
 // own); nil means the region's own.
+//
+// While the records store is down, the placements of recently started
+// and looked-up workflows (placementCache) answer for it, and other ids
+// are searched for in the regions as if they had no record: reads of
+// known workflows keep working.
 func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region string) string) (Location, error) {
-	rec, err := m.records.Lookup(ctx, id)
-	if err != nil {
-		return Location{}, fmt.Errorf("looking up routing record: %w", err)
+	key := m.keys.Key(id)
+	rec, err := m.lookup(ctx, id, key)
+	storeDown := err != nil
+	if storeDown {
+		var ok bool
+		if rec.Placement, ok = m.cache.get(key); !ok {
+			rec = Record{} // search the regions
+		}
 	}
 	if r, ok := m.Region(rec.Region); ok {
 		c, err := r.clientFor(ctx, rec.Namespace)
 		if err != nil {
 			return Location{}, fmt.Errorf("locating %s: %w", id, err)
 		}
+		m.cache.put(key, rec.Placement)
 		return Location{ID: id, Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement)}, nil
 	}
 	var unreachable error
@@ -59,7 +70,11 @@ func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region
 		}
 		loc, err := r.find(ctx, id, ns)
 		if err == nil {
-			_, _ = m.records.Claim(ctx, id, Placement{Region: r.Name(), Namespace: ns})
+			at := Placement{Region: r.Name(), Namespace: ns}
+			if !storeDown {
+				_, _ = m.records.Claim(ctx, key, at)
+			}
+			m.cache.put(key, at)
 			return loc, nil
 		}
 		if !isNotFound(err) {
@@ -71,6 +86,23 @@ func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region
 		return Location{}, fmt.Errorf("locating %s: %w: %w", id, ErrUnavailable, unreachable)
 	}
 	return Location{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// lookup reads id's record under the current key, then under older ones
+// (RecordKeys); a record found under an older key is moved to the current
+// one by the next start of the id, not by a read.
+func (m *Manager) lookup(ctx context.Context, id, key string) (Record, error) {
+	rec, err := m.records.Lookup(ctx, key)
+	for _, old := range m.keys.older(id) {
+		if err != nil || rec.Region != "" {
+			break
+		}
+		rec, err = m.records.Lookup(ctx, old)
+	}
+	if err != nil {
+		return Record{}, recordsErr(err)
+	}
+	return rec, nil
 }
 
 // find asks the region whether it has the workflow in namespace. failFast:

@@ -48,16 +48,20 @@ const recordRaces = 3
 // ErrUnknownOutcome and the id stays with that region, so a retry finds it.
 // An id already recorded for a destination is only ever started there.
 func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest) (Started, error) {
+	key, err := m.recordKey(ctx, req.WorkflowID)
+	if err != nil {
+		return Started{}, err
+	}
 	for range recordRaces {
-		rec, err := m.claim(ctx, &d, req.WorkflowID)
+		rec, err := m.claim(ctx, &d, key)
 		if err == nil {
-			return m.startNew(ctx, &d, req, rec)
+			return m.remember(key)(m.startNew(ctx, &d, req, key, rec))
 		}
 		if errors.Is(err, ErrRecordExists) {
 			// Started before, or being started now: only ever there.
 			var dest router.Destination
-			if dest, err = m.pin(ctx, &d, req.WorkflowID, rec); err == nil {
-				return m.startIn(ctx, dest, req, false)
+			if dest, err = m.pin(ctx, &d, key, rec); err == nil {
+				return m.remember(key)(m.startIn(ctx, dest, req, false))
 			}
 		}
 		if !errors.Is(err, ErrRecordChanged) {
@@ -68,9 +72,45 @@ func (m *Manager) Start(ctx context.Context, d router.Decision, req StartRequest
 	return Started{}, fmt.Errorf("%w: other requests keep rewriting the routing record of %q", ErrUnknownOutcome, req.WorkflowID)
 }
 
+// remember keeps where a start landed, for reads while the records store
+// is down (placementCache).
+func (m *Manager) remember(key string) func(Started, error) (Started, error) {
+	return func(s Started, err error) (Started, error) {
+		if err == nil {
+			m.cache.put(key, Placement{Region: s.Region, Namespace: s.Namespace})
+		}
+		return s, err
+	}
+}
+
+// recordKey is the key of id's routing record (RecordKeys). A record
+// still under an older key (a rotated records key, or the plain id of a
+// store written before keys were hashed) is moved to the current key
+// first: a claim under the current key alone would not see it.
+func (m *Manager) recordKey(ctx context.Context, id string) (string, error) {
+	key := m.keys.Key(id)
+	for _, old := range m.keys.older(id) {
+		rec, err := m.records.Lookup(ctx, old)
+		if err != nil {
+			return "", fmt.Errorf("looking up routing record of %s: %w", id, recordsErr(err))
+		}
+		if rec.Region == "" {
+			continue
+		}
+		if _, err := m.records.Claim(ctx, key, rec.Placement); err != nil && !errors.Is(err, ErrRecordExists) {
+			return "", fmt.Errorf("rekeying routing record of %s: %w", id, recordsErr(err))
+		}
+		if err := m.records.Release(ctx, old, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
+			return "", fmt.Errorf("rekeying routing record of %s: %w", id, recordsErr(err))
+		}
+		break
+	}
+	return key, nil
+}
+
 // claim records the decision's first candidate for a new id in one write;
 // for an id that has a record it returns that record and ErrRecordExists.
-func (m *Manager) claim(ctx context.Context, d *router.Decision, id string) (Record, error) {
+func (m *Manager) claim(ctx context.Context, d *router.Decision, key string) (Record, error) {
 	none := ErrNoCandidates
 	if len(d.Candidates) > 0 {
 		// The first candidate the policy in force still allows: a config
@@ -78,16 +118,17 @@ func (m *Manager) claim(ctx context.Context, d *router.Decision, id string) (Rec
 		cur := m.policyNow()
 		for k := range d.Candidates {
 			if dest := d.Destination(k); d.StillLawful(cur, dest.Region) {
-				return m.records.Claim(ctx, id, placementOf(dest))
+				rec, err := m.records.Claim(ctx, key, placementOf(dest))
+				return rec, recordsErr(err)
 			}
 		}
 		none = fmt.Errorf("%w: a config change since the decision took every candidate away", ErrNotLawful)
 	}
 	// Nowhere to start a new id, but a recorded one may still be reachable.
-	rec, err := m.records.Lookup(ctx, id)
+	rec, err := m.records.Lookup(ctx, key)
 	switch {
 	case err != nil:
-		return Record{}, fmt.Errorf("looking up routing record: %w", err)
+		return Record{}, fmt.Errorf("looking up routing record: %w", recordsErr(err))
 	case rec.Region != "":
 		return rec, ErrRecordExists
 	}
@@ -103,17 +144,17 @@ func placementOf(dst router.Destination) Placement {
 // gives the record a new version before anything is sent there. A request
 // that claimed the id and is still failing over then cannot move the record
 // away from a region this request may have reached.
-func (m *Manager) pin(ctx context.Context, d *router.Decision, id string, rec Record) (router.Destination, error) {
+func (m *Manager) pin(ctx context.Context, d *router.Decision, key string, rec Record) (router.Destination, error) {
 	dest, ok := d.LawfulDestination(rec.Region)
 	if !ok || !d.StillLawful(m.policyNow(), rec.Region) {
-		return dest, fmt.Errorf("%w: %s holds %q and this request may not be stored there", ErrConflict, rec.Region, id)
+		return dest, fmt.Errorf("%w: %s holds this id and this request may not be stored there", ErrConflict, rec.Region)
 	}
 	if ns := m.namespaceOf(rec.Placement); ns != dest.Namespace {
-		return dest, fmt.Errorf("%w: %q lives in namespace %s of %s, not in this request's %s", ErrConflict, id, ns, rec.Region, dest.Namespace)
+		return dest, fmt.Errorf("%w: the id lives in namespace %s of %s, not in this request's %s", ErrConflict, ns, rec.Region, dest.Namespace)
 	}
-	_, err := m.records.Move(ctx, id, rec, rec.Placement)
+	_, err := m.records.Move(ctx, key, rec, rec.Placement)
 	if err != nil && !errors.Is(err, ErrRecordChanged) {
-		return dest, fmt.Errorf("pinning routing record of %s: %w", id, err)
+		return dest, fmt.Errorf("pinning routing record: %w", recordsErr(err))
 	}
 	return dest, err
 }
@@ -135,21 +176,43 @@ func (m *Manager) namespaceOf(p Placement) string {
 // and only if no other request has touched it since (compare-and-set on its
 // version). A candidate the policy in force no longer allows (a config
 // edit since the decision) is skipped: nothing is sent there.
-func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartRequest, rec Record) (Started, error) {
+//
+// While the records may be incomplete (RecordsComplete: after a store
+// loss), an id without a record may be an old workflow whose record was
+// lost: it goes to a region other than its home region only once the home
+// region has said it does not have the id. If the home region has it, the
+// start goes there (and finds the existing run); if it cannot be asked,
+// nothing is sent anywhere else.
+func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartRequest, key string, rec Record) (Started, error) {
 	var lastErr error
 	unavailable := false
+	provenNew := m.RecordsComplete()
 	for k := range d.Candidates {
 		dest := d.Destination(k)
 		if !d.StillLawful(m.policyNow(), dest.Region) {
 			lastErr = fmt.Errorf("%w: %s, since a config change", ErrNotLawful, dest.Region)
 			continue
 		}
+		if !provenNew && dest.Region != d.Lawful[0] {
+			home, has, err := m.homeHas(ctx, d, req.WorkflowID)
+			if err != nil {
+				lastErr, unavailable = err, true
+				break
+			}
+			if has {
+				return m.startAtHome(ctx, req, key, rec, home)
+			}
+			provenNew = true
+		}
 		if rec.Placement != placementOf(dest) {
 			if ctx.Err() != nil {
 				break
 			}
 			var err error
-			if rec, err = m.records.Move(ctx, req.WorkflowID, rec, placementOf(dest)); err != nil {
+			if rec, err = m.records.Move(ctx, key, rec, placementOf(dest)); err != nil {
+				if errors.Is(recordsErr(err), ErrRecordsUnavailable) {
+					return Started{}, fmt.Errorf("moving the routing record of %s to %s after %v: %w", req.WorkflowID, dest.Region, lastErr, recordsErr(err))
+				}
 				// Another request for this id pinned it and may be
 				// starting it: only a retry can say where it went.
 				return Started{}, fmt.Errorf("%w: another request took over %q (%v) after %v", ErrUnknownOutcome, req.WorkflowID, err, lastErr)
@@ -172,10 +235,27 @@ func (m *Manager) startNew(ctx context.Context, d *router.Decision, req StartReq
 	// The caller may have gone (that can be why the walk stopped); the
 	// release must still happen, or retries stay pinned to a region that
 	// nothing reached.
-	if err := m.records.Release(context.WithoutCancel(ctx), req.WorkflowID, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
+	if err := m.records.Release(context.WithoutCancel(ctx), key, rec); err != nil && !errors.Is(err, ErrRecordChanged) {
 		return Started{}, fmt.Errorf("%w (releasing its routing record: %v)", lastErr, err)
 	}
 	return Started{}, lastErr
+}
+
+// startAtHome starts an id without a record that its home region turned
+// out to have (an old workflow whose record was lost): the record moves
+// there and the start goes there only, which answers with the existing
+// run.
+func (m *Manager) startAtHome(ctx context.Context, req StartRequest, key string, rec Record, home router.Destination) (Started, error) {
+	if rec.Placement != placementOf(home) {
+		var err error
+		if rec, err = m.records.Move(ctx, key, rec, placementOf(home)); err != nil {
+			if errors.Is(recordsErr(err), ErrRecordsUnavailable) {
+				return Started{}, fmt.Errorf("moving the routing record of %s home to %s: %w", req.WorkflowID, home.Region, recordsErr(err))
+			}
+			return Started{}, fmt.Errorf("%w: another request took over %q (%v)", ErrUnknownOutcome, req.WorkflowID, err)
+		}
+	}
+	return m.startIn(ctx, home, req, false)
 }
 
 // policyNow is the routing policy in force (UsePolicy), or nil.

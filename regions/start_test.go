@@ -53,7 +53,7 @@ func startReq(id string) StartRequest {
 
 func recordOf(t *testing.T, m *Manager, id string) string {
 	t.Helper()
-	rec, err := m.records.Lookup(context.Background(), id)
+	rec, err := m.records.Lookup(context.Background(), m.keys.Key(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestStartToARemovedRegionLeavesNoRecord(t *testing.T) {
 func TestRetryNeverLandsInAnotherNamespace(t *testing.T) {
 	ctx := context.Background()
 	m, fakes := fakeManager(t, eu...)
-	if _, err := m.records.Claim(ctx, "b-77", Placement{Region: "eu-west", Namespace: "ns-eu-west-northwind"}); err != nil {
+	if _, err := m.records.Claim(ctx, m.keys.Key("b-77"), Placement{Region: "eu-west", Namespace: "ns-eu-west-northwind"}); err != nil {
 		t.Fatal(err)
 	}
 	// decision() names the shared namespace ns-eu-west in eu-west.

@@ -38,7 +38,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd(), auditCmd(), benchCmd())
+	root.AddCommand(serveCmd(), workerCmd(), configCmd(), routeCmd(), regionsCmd(), drillCmd(), auditCmd(), recordsCmd(), benchCmd())
 	return root
 }
 

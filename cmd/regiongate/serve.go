@@ -28,6 +28,10 @@ type serveFlags struct {
 	clientKeysFile                                                 string
 	corsOrigins                                                    []string
 
+	recordsPostgres, recordsKeyFile string
+	recordsAcceptPlaintext          bool
+	recordsSkipMigrate              bool
+
 	tlsCertFile, tlsKeyFile, adminClientCAFile string
 	insecureListen                             bool
 	limits                                     gatewayd.Limits
@@ -43,6 +47,11 @@ var serveEnv = map[string]string{
 	"log-format":         "REGIONGATE_LOG_FORMAT",
 	"client-keys-file":   "REGIONGATE_CLIENT_KEYS_FILE",
 	"cors-origin":        "REGIONGATE_CORS_ORIGINS",
+	// The routing records (issues 17 and 20).
+	"records-postgres":              "REGIONGATE_RECORDS_POSTGRES",
+	"records-key-file":              "REGIONGATE_RECORDS_KEYFILE",
+	"records-accept-plaintext":      "REGIONGATE_RECORDS_ACCEPT_PLAINTEXT",
+	"records-postgres-skip-migrate": "REGIONGATE_RECORDS_POSTGRES_SKIP_MIGRATE",
 	// The listeners: TLS and the limits of issue 15.
 	"tls-cert-file":        "REGIONGATE_TLS_CERT_FILE",
 	"tls-key-file":         "REGIONGATE_TLS_KEY_FILE",
@@ -86,6 +95,7 @@ environment variable in its help.`,
 	c.Flags().StringSliceVar(&f.codecOrigins, "codec-cors-origin", nil,
 		"browser origin (the Temporal UI's, e.g. http://localhost:8233) allowed to call the admin listener's /codec/ endpoint; repeatable")
 	listenFlags(c, &f)
+	recordsFlags(c, &f)
 	for name, env := range serveEnv {
 		c.Flags().Lookup(name).Usage += " [$" + env + "]"
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -34,27 +35,8 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := configs.Default()
-	var namespaces []string
-	for _, r := range base.Regions {
-		namespaces = append(namespaces, router.Namespaces(base, r)...)
-	}
-	temporal, err := devstack.StartTemporal(ctx, t.TempDir(), namespaces...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(temporal.Stop)
-
-	// Every region of the dev config on the one server.
-	text := string(configs.DefaultYAML())
-	for _, r := range base.Regions {
-		text = strings.Replace(text, "    endpoint: "+r.Endpoint+"\n", "    endpoint: "+temporal.Addr+"\n", 1)
-	}
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	temporal, cfgPath := oneServer(ctx, t, dir)
 	secret := make([]byte, codec.KeySize)
 	secret[0] = 9
 	t.Setenv(codec.EnvName("eu-west"), "k1:"+base64.StdEncoding.EncodeToString(secret))
@@ -132,9 +114,41 @@ func TestServeStartsWorkflowsAndStopsCleanly(t *testing.T) {
 		t.Fatalf("the stopped gateway still holds its records: %v", err)
 	}
 	defer records.Close()
-	if rec, err := records.Lookup(ctx, "serve-e2e-1"); err != nil || rec.Region != "eu-west" {
+	keys, err := recordKeys(serveFlags{stateDir: state}, false, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := records.Lookup(ctx, keys.Key("serve-e2e-1")); err != nil || rec.Region != "eu-west" {
 		t.Fatalf("routing record after stop: %+v, %v", rec, err)
 	}
+	if data, err := os.ReadFile(filepath.Join(state, "records.db")); err != nil || bytes.Contains(data, []byte("serve-e2e-1")) {
+		t.Fatalf("the records file holds the workflow id (%v)", err)
+	}
+}
+
+// oneServer starts one Temporal dev server with every namespace of the dev
+// config and writes a config in dir that puts every region on it.
+func oneServer(ctx context.Context, t *testing.T, dir string) (*devstack.Temporal, string) {
+	t.Helper()
+	base := configs.Default()
+	var namespaces []string
+	for _, r := range base.Regions {
+		namespaces = append(namespaces, router.Namespaces(base, r)...)
+	}
+	temporal, err := devstack.StartTemporal(ctx, t.TempDir(), namespaces...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(temporal.Stop)
+	text := string(configs.DefaultYAML())
+	for _, r := range base.Regions {
+		text = strings.Replace(text, "    endpoint: "+r.Endpoint+"\n", "    endpoint: "+temporal.Addr+"\n", 1)
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return temporal, cfgPath
 }
 
 // codecAt is the Temporal UI's view of the gateway's codec endpoint.

@@ -19,15 +19,28 @@ import (
 // openStores sets where the gateway keeps what replicas share: the config,
 // the routing records, drain state, the audit log and drills. With Consul
 // they live in its KV under one prefix; without it, in files under the
-// state dir. close releases them once the gateway is closed.
+// state dir. The routing records go to PostgreSQL instead when
+// --records-postgres says so, and are keyed with the records keys
+// (recordsStore). close releases them once the gateway is closed.
 func openStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (close func(), err error) {
 	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
+	closeLocal := func() {}
 	if f.consulAddr != "" {
-		return func() {}, consulStores(ctx, f, o)
+		err = consulStores(ctx, f, o)
+	} else {
+		closeLocal, err = localStores(ctx, f, o)
 	}
-	return localStores(ctx, f, o)
+	if err != nil {
+		return nil, err
+	}
+	closeRecords, err := recordsStore(ctx, f, o)
+	if err != nil {
+		closeLocal()
+		return nil, err
+	}
+	return func() { closeRecords(); closeLocal() }, nil
 }
 
 func localStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (func(), error) {
@@ -41,15 +54,18 @@ func localStores(ctx context.Context, f serveFlags, o *gatewayd.Options) (func()
 			return nil, err
 		}
 	}
+	o.ConfigSource = configs.NewFileSource(path)
+	o.Drains = regions.NewFileDrains(filepath.Join(f.stateDir, "drains.json"))
+	o.Audit = &audit.FileStore{Path: filepath.Join(f.stateDir, "audit.jsonl")}
+	o.Drills = &gateway.MemoryDrills{Path: filepath.Join(f.stateDir, "drills.json")}
+	if f.recordsPostgres != "" {
+		return func() {}, nil
+	}
 	records, err := regions.OpenBoltRecords(filepath.Join(f.stateDir, "records.db"))
 	if err != nil {
 		return nil, err
 	}
-	o.ConfigSource = configs.NewFileSource(path)
 	o.Records = records
-	o.Drains = regions.NewFileDrains(filepath.Join(f.stateDir, "drains.json"))
-	o.Audit = &audit.FileStore{Path: filepath.Join(f.stateDir, "audit.jsonl")}
-	o.Drills = &gateway.MemoryDrills{Path: filepath.Join(f.stateDir, "drills.json")}
 	return func() { records.Close() }, nil
 }
 

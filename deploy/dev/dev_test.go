@@ -6,11 +6,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/regiongate/regiongate/internal/testkit/poll"
+	"github.com/regiongate/regiongate/regions"
+	"github.com/regiongate/regiongate/workflows/codec"
 )
 
 // TestDevStackSurvivesItsFailures kills, one at a time, a region's Temporal
@@ -41,7 +45,7 @@ func TestDevStackSurvivesItsFailures(t *testing.T) {
 	mustGet(t, gw1+"/healthz", "")
 	s.mustRestart("consul")
 	mustGet(t, kv+"devstack-test/probe?raw", "still here")
-	mustGet(t, kv+"regiongate/records/before-the-kill?raw", "eu-west")
+	mustGet(t, kv+"regiongate/records/"+s.recordKey("before-the-kill")+"?raw", "eu-west")
 	waitCompleted(t, gw2, "before-the-kill", before) // replica 2 read the record from Consul
 	poll.Until(t, time.Minute, "starts to succeed once Consul is back", func() bool {
 		status, _ := start(t, gw1, "after-consul-came-back", "US")
@@ -114,6 +118,25 @@ func mustGet(t *testing.T, url, want string) {
 	if _, body := call(t, http.MethodGet, url, "", http.StatusOK); !strings.Contains(body, want) {
 		t.Fatalf("GET %s: %q, want it to hold %q", url, body, want)
 	}
+}
+
+// recordKey is the key of id's routing record: keyed by the stack's
+// records key, kept in its state dir.
+func (s *stack) recordKey(id string) string {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.state, "records-keys"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	keys, err := codec.ParseKeys(string(data))
+	if err != nil || len(keys) == 0 {
+		s.t.Fatalf("records keys: %v", err)
+	}
+	rk, err := regions.NewRecordKeys([]regions.RecordKey{{ID: keys[0].ID, Secret: keys[0].Secret}}, false)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return rk.Key(id)
 }
 
 // start asks gateway gw to start a booking for a user in country.

@@ -73,6 +73,13 @@ CODEC_KEYS=$STATE/codec-keys
 if [ ! -s "$CODEC_KEYS" ]; then
   (umask 077 && printf 'dev-1:%s\n' "$(head -c 32 /dev/urandom | base64)" >"$CODEC_KEYS")
 fi
+# The routing records' key (records are keyed by an HMAC of the workflow id,
+# docs/regions.md): made once and kept, as both replicas of CONSUL=1 and a
+# restarted gateway must key records alike.
+RECORDS_KEYS=$STATE/records-keys
+if [ ! -s "$RECORDS_KEYS" ]; then
+  (umask 077 && printf 'dev-1:%s\n' "$(head -c 32 /dev/urandom | base64)" >"$RECORDS_KEYS")
+fi
 
 # The stack's config: configs/dev.yaml with this stack's Temporal ports,
 # made afresh at every start so an edit to the repo's file takes effect. The
@@ -179,7 +186,7 @@ gateway() {
   shift 3
   start "$name" "$LOGS/$name.log" "curl -fsS http://$client/readyz" \
     "$BIN/regiongate" serve --dev-tokens --dev-client-keys --client-addr "$client" --admin-addr "$admin" \
-    --codec-keys-file "$CODEC_KEYS" --log-format text "$@"
+    --codec-keys-file "$CODEC_KEYS" --records-key-file "$RECORDS_KEYS" --log-format text "$@"
   ready "$name"
 }
 if [ -n "$CONSUL" ]; then

@@ -54,9 +54,16 @@ type Options struct {
 	// nil keeps Config in memory only (then Config is required).
 	ConfigSource configs.Source
 	Records      regions.Records
-	Drains       regions.DrainStore
-	Audit        audit.Store
-	Drills       gateway.DrillStore
+	// RecordKeys make the records' keys (regions.RecordKeys); nil means a
+	// random key, right only for records kept in memory.
+	RecordKeys *regions.RecordKeys
+	// Sweep tunes the records sweeper (regions.SweepOptions); its zero
+	// value follows the config's records block. NoSweep turns it off.
+	Sweep   regions.SweepOptions
+	NoSweep bool
+	Drains  regions.DrainStore
+	Audit   audit.Store
+	Drills  gateway.DrillStore
 	// Tokens authenticate the admin API and the codec endpoint.
 	Tokens []gateway.Token
 	// ClientKeys are the client API's keys; whether one is required is the
@@ -229,7 +236,7 @@ func newManager(o Options, logger *slog.Logger, tp *sdktrace.TracerProvider, met
 	}
 	base.ConnectionOptions.DialOptions = o.DialOptions
 	return regions.NewManager(o.Config, regions.Options{
-		Records: o.Records, Drains: o.Drains,
+		Records: o.Records, RecordKeys: o.RecordKeys, Drains: o.Drains,
 		OnStateChange: func(c regions.StateChange) {
 			logStateChange(logger, c)
 			if o.OnStateChange != nil {
@@ -270,6 +277,12 @@ func (g *Gateway) startBackground(ctx context.Context, o Options) error {
 	var wg sync.WaitGroup
 	g.closers = append(g.closers, func() { stop(); wg.Wait() })
 	g.Manager.CheckHealthOnce(bg, o.Health)
+	g.checkRecords(bg)
+	if !o.NoSweep {
+		sweep := o.Sweep
+		sweep.OnSweep = g.logSweep(o.Sweep.OnSweep)
+		wg.Go(func() { g.Manager.RunSweeper(bg, sweep) })
+	}
 	wg.Go(func() { g.Manager.RunHealthChecks(bg, o.Health) })
 	wg.Go(func() { g.Manager.SyncDrains(bg, orDefault(o.DrainSync, DefaultDrainSync)) })
 	wg.Go(func() { g.Server.RunDrills(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })

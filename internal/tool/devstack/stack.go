@@ -65,6 +65,10 @@ type StackOptions struct {
 	// Health tunes the gateway's health checks; the zero value takes the
 	// product's defaults.
 	Health regions.HealthOptions
+	// Records, when set, keeps the gateway's routing records there
+	// (RecordKeys keys them; nil: a random key); nil keeps them in memory.
+	Records    regions.Records
+	RecordKeys *regions.RecordKeys
 }
 
 // RegionTuning is a region's gateway settings; zero values are left out of
@@ -244,6 +248,7 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions, keys codec.
 		Config: s.Config, Tokens: gateway.DevTokens(), CodecKeys: keys,
 		ClientKeys:     gatewayd.ClientKeys{Dev: true},
 		TracerProvider: opts.TracerProvider, OnStateChange: opts.OnStateChange, Health: opts.Health,
+		Records: opts.Records, RecordKeys: opts.RecordKeys,
 	})
 	if err != nil {
 		return err
