@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,18 +21,6 @@ import (
 	"github.com/regiongate/regiongate/internal/testkit/apicheck"
 	"github.com/regiongate/regiongate/regions"
 )
-
-// documentedAhead are client API routes the document has from the
-// contract while their handlers are still being written (issue 19). A
-// route here may be missing from gin; once it is registered it is held
-// to the document like every other, and its line here can go.
-var documentedAhead = []string{
-	"GET /v1/workflows",
-	"POST /v1/workflows/signal-with-start",
-	"POST /v1/workflows/{}/terminate",
-	"POST /v1/workflows/{}/updates/{}",
-	"GET /v1/workflows/{}/history",
-}
 
 func testServer(t *testing.T) *Server {
 	t.Helper()
@@ -97,10 +87,6 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 				if served[op] || slices.ContainsFunc(wildcards, func(w string) bool { return strings.HasPrefix(op, w) }) {
 					continue
 				}
-				if slices.Contains(documentedAhead, op) {
-					t.Logf("%s API: %s is documented ahead of its handler (documentedAhead)", l.name, op)
-					continue
-				}
 				t.Errorf("%s API: gateway/openapi/%s.yaml documents %s but gin serves no such route", l.name, l.name, op)
 			}
 		})
@@ -132,6 +118,76 @@ func TestOpenAPIProblemTypesAreTheKinds(t *testing.T) {
 			if !slices.Contains(kinds, e) {
 				t.Errorf("gateway/openapi/%s.yaml's ProblemType lists %s, which gateway/problem.go does not declare", name, e)
 			}
+		}
+	}
+}
+
+// TestOpenAPIProblemResponsesNameTheirKinds: every problem response of
+// either document names the kinds it may carry in x-problem-types (which
+// the end-to-end tests hold every answer to), each one problem.go declares
+// with the response's status and named in its description too; every
+// kind is named somewhere. What middleware answers on every route is on
+// every operation: origin-refused (403) and internal (500) everywhere, the
+// credential's 401 (and the admin role's 403) on the APIs' own routes.
+func TestOpenAPIProblemResponsesNameTheirKinds(t *testing.T) {
+	statusOf := map[string]string{}
+	for _, k := range problemKinds {
+		statusOf[k.slug] = strconv.Itoa(k.status)
+	}
+	// Only for a request no operation matches (apicheck allows it there).
+	named := map[string]bool{"method-not-allowed": true}
+	for _, l := range []struct {
+		name string
+		doc  []byte
+	}{{"client", openapi.Client()}, {"admin", openapi.Admin()}} {
+		d := checker(t, l.doc).Doc()
+		for path, item := range d.Paths.Map() {
+			for method, op := range item.Operations() {
+				where := fmt.Sprintf("%s.yaml %s %s", l.name, method, path)
+				kindsAt := map[string][]string{}
+				for code, ref := range op.Responses.Map() {
+					r := ref.Value
+					types := apicheck.ProblemTypes(r)
+					if r.Content.Get("application/problem+json") == nil {
+						if len(types) > 0 {
+							t.Errorf("%s %s: x-problem-types without an application/problem+json content", where, code)
+						}
+						continue
+					}
+					if len(types) == 0 {
+						t.Errorf("%s %s: a problem response without x-problem-types", where, code)
+					}
+					for _, kind := range types {
+						switch status, ok := statusOf[kind]; {
+						case !ok:
+							t.Errorf("%s %s: x-problem-types names %s, which gateway/problem.go does not declare", where, code, kind)
+						case status != code:
+							t.Errorf("%s %s: x-problem-types names %s, whose status is %s", where, code, kind, status)
+						case r.Description == nil || !strings.Contains(*r.Description, kind):
+							t.Errorf("%s %s: the description does not name %s", where, code, kind)
+						}
+						named[kind] = true
+					}
+					kindsAt[code] = types
+				}
+				need := map[string]string{"origin-refused": "403", "internal": "500"}
+				switch {
+				case l.name == "client" && strings.HasPrefix(path, "/v1/"):
+					need["client-unauthorized"] = "401"
+				case l.name == "admin" && strings.HasPrefix(path, "/admin/v1/"):
+					need["unauthorized"], need["forbidden"] = "401", "403"
+				}
+				for kind, code := range need {
+					if !slices.Contains(kindsAt[code], kind) {
+						t.Errorf("%s: every request may get %s, but its %s response does not name it", where, kind, code)
+					}
+				}
+			}
+		}
+	}
+	for _, k := range problemKinds {
+		if !named[k.slug] {
+			t.Errorf("no response of either document names %s in its x-problem-types", k.slug)
 		}
 	}
 }

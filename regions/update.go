@@ -89,7 +89,9 @@ func (l Location) Update(ctx context.Context, u UpdateRequest) (json.RawMessage,
 		rejected := first.GetStage() == enumspb.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED &&
 			!l.updateAccepted(ctx, h.RunID(), u.ID)
 		return nil, &UpdateError{Rejected: rejected, Message: failureMessage(err)}
-	case wctx.Err() != nil && ctx.Err() == nil:
+	case ctx.Err() == nil && (wctx.Err() != nil || errors.As(err, new(*client.WorkflowUpdateServiceTimeoutOrCanceledError))):
+		// Our deadline, or the server ending the poll as the deadline it
+		// was sent with ran out (before our timer has ended wctx).
 		return nil, fmt.Errorf("%s: %w: accepted, no outcome within %s", what, ErrUpdateTimeout, l.Region.settings.Load().timeout)
 	}
 	return nil, l.closedOr(ctx, err, what)
@@ -115,10 +117,15 @@ func (l Location) sendUpdate(ctx context.Context, u UpdateRequest) (client.Workf
 		})
 		resp, _ = sent.get()
 		var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
-		if errors.As(err, &timeout) && ctx.Err() != nil {
+		if errors.As(err, &timeout) {
 			// Sent, and the workflow did not take it up in time (no worker,
 			// a busy one): that says nothing of the region, so the error
 			// does not wrap the gRPC deadline the breaker would count.
+			// The SDK says so when the call's context has ended, or when
+			// the server ended the long poll (Canceled or
+			// DeadlineExceeded) as the deadline it was sent with ran out,
+			// which may reach us before our own timer has ended ctx: not
+			// checking ctx.Err() keeps that race from answering 502.
 			return fmt.Errorf("%w: not accepted within the call timeout (%v)", ErrUpdateTimeout, err.Error())
 		}
 		return err

@@ -48,14 +48,15 @@ func (c *Checker) Doc() *openapi3.T { return c.doc }
 // there is no such endpoint or method, or a browser's request (a CORS
 // preflight, say) came from an origin not allowed.
 var unroutedTypes = []string{
-	"https://regiongate.dev/problems/no-such-endpoint",
-	"https://regiongate.dev/problems/method-not-allowed",
-	"https://regiongate.dev/problems/origin-refused",
+	ProblemTypeBase + "no-such-endpoint",
+	ProblemTypeBase + "method-not-allowed",
+	ProblemTypeBase + "origin-refused",
 }
 
 // Check validates one answer to req: its status must be one the
 // operation documents, and its headers and body must match that
-// response. A request no operation matches must have been answered with
+// response; a problem's type must be one the response names in
+// x-problem-types. A request no operation matches must have been answered with
 // a problem saying so, or be a CORS preflight allowed (204, no body). A 431 is the HTTP server's own plain-text answer
 // (headers over the cap, before any handler) and is not in the document.
 func (c *Checker) Check(req *http.Request, status int, header http.Header, body []byte) error {
@@ -73,13 +74,59 @@ func (c *Checker) Check(req *http.Request, status int, header http.Header, body 
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 	}
 	in.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+	err = openapi3filter.ValidateResponse(context.Background(), in)
+	if err == nil {
+		err = problemTypeListed(route.Operation.Responses.Status(status), header, body)
+	}
+	if err != nil {
 		op := route.Operation.OperationID
 		if op == "" {
 			op = route.Method + " " + route.Path
 		}
 		return fmt.Errorf("%s %s answered %d, not as %s documents it: %w\nbody: %s",
 			req.Method, req.URL.Path, status, op, err, clip(body))
+	}
+	return nil
+}
+
+// ProblemTypeBase prefixes every problem type URI; x-problem-types names
+// the part after it.
+const ProblemTypeBase = "https://regiongate.dev/problems/"
+
+// ProblemTypes is a response's x-problem-types: the problem types (after
+// ProblemTypeBase) it may carry, nil when it names none.
+func ProblemTypes(r *openapi3.Response) []string {
+	if r == nil {
+		return nil
+	}
+	list, _ := r.Extensions["x-problem-types"].([]any)
+	var out []string
+	for _, v := range list {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// problemTypeListed checks that a problem answer's type is one its
+// response names in x-problem-types: the schema allows every type, the
+// response says which this operation sends with this status.
+func problemTypeListed(resp *openapi3.ResponseRef, header http.Header, body []byte) error {
+	if mt, _, _ := mime.ParseMediaType(header.Get("Content-Type")); mt != "application/problem+json" || resp == nil {
+		return nil
+	}
+	types := ProblemTypes(resp.Value)
+	if len(types) == 0 {
+		return fmt.Errorf("a problem, but the response names no x-problem-types")
+	}
+	var p struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	if !slices.Contains(types, strings.TrimPrefix(p.Type, ProblemTypeBase)) {
+		return fmt.Errorf("problem type %s is not one of the response's x-problem-types %v", p.Type, types)
 	}
 	return nil
 }

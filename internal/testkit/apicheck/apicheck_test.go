@@ -27,7 +27,8 @@ paths:
                   id: {type: string}
                   tags: {type: [array, "null"], items: {type: string}}
         "404":
-          description: none
+          description: workflow-not-found
+          x-problem-types: [workflow-not-found]
           content:
             application/problem+json:
               schema: {$ref: "#/components/schemas/Problem"}
@@ -68,6 +69,9 @@ func TestCheckerHoldsAnswersToTheDocument(t *testing.T) {
 		{"another media type", "GET", "/things/a", "text/plain", `hi`, 200, "unexpected value"},
 		{"a problem type not in the enum", "GET", "/things/a", "application/problem+json",
 			`{"type":"https://regiongate.dev/problems/other","title":"t","status":404,"detail":"d"}`, 404, "doesn't match"},
+		{"a problem type of the response", "GET", "/things/a", "application/problem+json",
+			`{"type":"https://regiongate.dev/problems/workflow-not-found","title":"t","status":404,"detail":"d"}`, 404, ""},
+		{"a problem type the response does not name", "GET", "/things/a", "application/problem+json", problem, 404, "not one of the response's x-problem-types"},
 		{"no such path, a problem saying so", "GET", "/nothing", "application/problem+json", problem, 404, ""},
 		{"no such path, anything else", "GET", "/nothing", "application/json", `{}`, 200, "in no operation"},
 		{"no such method, a problem saying so", "DELETE", "/things/a", "application/problem+json",

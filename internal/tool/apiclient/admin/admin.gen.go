@@ -101,7 +101,11 @@ const (
 	HttpsregiongateDevproblemsunauthorized         ProblemType = "https://regiongate.dev/problems/unauthorized"
 	HttpsregiongateDevproblemsunknownOutcome       ProblemType = "https://regiongate.dev/problems/unknown-outcome"
 	HttpsregiongateDevproblemsunsupportedMediaType ProblemType = "https://regiongate.dev/problems/unsupported-media-type"
+	HttpsregiongateDevproblemsupdateFailed         ProblemType = "https://regiongate.dev/problems/update-failed"
+	HttpsregiongateDevproblemsupdateRejected       ProblemType = "https://regiongate.dev/problems/update-rejected"
+	HttpsregiongateDevproblemsupdateTimeout        ProblemType = "https://regiongate.dev/problems/update-timeout"
 	HttpsregiongateDevproblemsupstreamError        ProblemType = "https://regiongate.dev/problems/upstream-error"
+	HttpsregiongateDevproblemsworkflowClosed       ProblemType = "https://regiongate.dev/problems/workflow-closed"
 	HttpsregiongateDevproblemsworkflowIdConflict   ProblemType = "https://regiongate.dev/problems/workflow-id-conflict"
 	HttpsregiongateDevproblemsworkflowNotFound     ProblemType = "https://regiongate.dev/problems/workflow-not-found"
 )
@@ -165,7 +169,15 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsunsupportedMediaType:
 		return true
+	case HttpsregiongateDevproblemsupdateFailed:
+		return true
+	case HttpsregiongateDevproblemsupdateRejected:
+		return true
+	case HttpsregiongateDevproblemsupdateTimeout:
+		return true
 	case HttpsregiongateDevproblemsupstreamError:
+		return true
+	case HttpsregiongateDevproblemsworkflowClosed:
 		return true
 	case HttpsregiongateDevproblemsworkflowIdConflict:
 		return true
@@ -516,6 +528,9 @@ type Problem struct {
 	Decision *Decision `json:"decision,omitempty"`
 	Detail   string    `json:"detail"`
 
+	// MissingRegions the regions a listing could not ask
+	MissingRegions *[]string `json:"missingRegions,omitempty"`
+
 	// Problems every problem of a refused config
 	Problems *[]ConfigProblem `json:"problems,omitempty"`
 	Status   int              `json:"status"`
@@ -523,6 +538,9 @@ type Problem struct {
 
 	// Type every problem type the gateway sends (tests check this list against gateway/problem.go)
 	Type ProblemType `json:"type"`
+
+	// UpdateId the update a problem is about; send the update again with it as Idempotency-Key to reach the same update
+	UpdateId *string `json:"updateId,omitempty"`
 
 	// WorkflowId the workflow the problem concerns, to retry with
 	WorkflowId *string `json:"workflowId,omitempty"`
@@ -619,7 +637,9 @@ type StartBody struct {
 	//
 	// Examples: DE
 	UserLocation *string `json:"userLocation,omitempty"`
-	WorkflowId   *string `json:"workflowId,omitempty"`
+
+	// WorkflowId at most 255 bytes of UTF-8 without control characters; without it, derived from Idempotency-Key or generated
+	WorkflowId *string `json:"workflowId,omitempty"`
 
 	// WorkflowType Examples: PropertyBooking
 	WorkflowType string `json:"workflowType"`
@@ -653,14 +673,29 @@ type WorkflowView struct {
 // RegionName defines model for RegionName.
 type RegionName = string
 
-// BadGateway an RFC 9457 problem; `type` says the cause (docs/api.md)
-type BadGateway = Problem
+// AuditUnavailable an RFC 9457 problem; `type` says the cause (docs/api.md)
+type AuditUnavailable = Problem
 
 // BadRequest an RFC 9457 problem; `type` says the cause (docs/api.md)
 type BadRequest = Problem
 
-// Conflict an RFC 9457 problem; `type` says the cause (docs/api.md)
-type Conflict = Problem
+// CodecForbidden an RFC 9457 problem; `type` says the cause (docs/api.md)
+type CodecForbidden = Problem
+
+// ConfigNotApplied an RFC 9457 problem; `type` says the cause (docs/api.md)
+type ConfigNotApplied = Problem
+
+// ConfigRefused an RFC 9457 problem; `type` says the cause (docs/api.md)
+type ConfigRefused = Problem
+
+// DrainNotStored an RFC 9457 problem; `type` says the cause (docs/api.md)
+type DrainNotStored = Problem
+
+// DrillConflict an RFC 9457 problem; `type` says the cause (docs/api.md)
+type DrillConflict = Problem
+
+// DrillNotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
+type DrillNotFound = Problem
 
 // Forbidden an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Forbidden = Problem
@@ -668,8 +703,14 @@ type Forbidden = Problem
 // Internal an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Internal = Problem
 
-// NotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
-type NotFound = Problem
+// NoSuchEndpoint an RFC 9457 problem; `type` says the cause (docs/api.md)
+type NoSuchEndpoint = Problem
+
+// NotReady an RFC 9457 problem; `type` says the cause (docs/api.md)
+type NotReady = Problem
+
+// OriginRefused an RFC 9457 problem; `type` says the cause (docs/api.md)
+type OriginRefused = Problem
 
 // PreconditionFailed an RFC 9457 problem; `type` says the cause (docs/api.md)
 type PreconditionFailed = Problem
@@ -680,17 +721,29 @@ type PreconditionRequired = Problem
 // RegionChanged defines model for RegionChanged.
 type RegionChanged = Region
 
+// RegionNotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
+type RegionNotFound = Problem
+
+// RegionUnreachable an RFC 9457 problem; `type` says the cause (docs/api.md)
+type RegionUnreachable = Problem
+
+// StoreError an RFC 9457 problem; `type` says the cause (docs/api.md)
+type StoreError = Problem
+
 // TooLarge an RFC 9457 problem; `type` says the cause (docs/api.md)
 type TooLarge = Problem
 
 // Unauthorized an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Unauthorized = Problem
 
-// Unavailable an RFC 9457 problem; `type` says the cause (docs/api.md)
-type Unavailable = Problem
-
 // UnsupportedMediaType an RFC 9457 problem; `type` says the cause (docs/api.md)
 type UnsupportedMediaType = Problem
+
+// UpstreamError an RFC 9457 problem; `type` says the cause (docs/api.md)
+type UpstreamError = Problem
+
+// WorkflowNotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
+type WorkflowNotFound = Problem
 
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
@@ -715,6 +768,7 @@ type PutConfigParams struct {
 
 // LookupWorkflowParams defines parameters for LookupWorkflow.
 type LookupWorkflowParams struct {
+	// Tenant the tenant whose workflow it is (lower-case letters, digits and '-'); none for an anonymous caller's
 	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
 }
 
@@ -2710,7 +2764,7 @@ type ListAuditResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *StoreError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditResponse401Headers
 }
@@ -2741,7 +2795,7 @@ func (r ListAuditResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r ListAuditResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r ListAuditResponse) GetApplicationproblemJSON502() *StoreError {
 	return r.ApplicationproblemJSON502
 }
 
@@ -2864,7 +2918,7 @@ type PutConfigResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConfigReplaced
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *ConfigRefused
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -2876,11 +2930,11 @@ type PutConfigResponse struct {
 	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
 	ApplicationproblemJSON428 *PreconditionRequired
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *Internal
+	ApplicationproblemJSON500 *ConfigNotApplied
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *StoreError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *AuditUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutConfigResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -2895,7 +2949,7 @@ func (r PutConfigResponse) GetJSON200() *ConfigReplaced {
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r PutConfigResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r PutConfigResponse) GetApplicationproblemJSON400() *ConfigRefused {
 	return r.ApplicationproblemJSON400
 }
 
@@ -2925,17 +2979,17 @@ func (r PutConfigResponse) GetApplicationproblemJSON428() *PreconditionRequired 
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r PutConfigResponse) GetApplicationproblemJSON500() *Internal {
+func (r PutConfigResponse) GetApplicationproblemJSON500() *ConfigNotApplied {
 	return r.ApplicationproblemJSON500
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r PutConfigResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r PutConfigResponse) GetApplicationproblemJSON502() *StoreError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r PutConfigResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r PutConfigResponse) GetApplicationproblemJSON503() *AuditUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3070,7 +3124,7 @@ type ListDrillsResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *StoreError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDrillsResponse401Headers
 }
@@ -3098,7 +3152,7 @@ func (r ListDrillsResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r ListDrillsResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r ListDrillsResponse) GetApplicationproblemJSON502() *StoreError {
 	return r.ApplicationproblemJSON502
 }
 
@@ -3153,9 +3207,9 @@ type StartDrillResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *RegionNotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
+	ApplicationproblemJSON409 *DrillConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -3163,9 +3217,9 @@ type StartDrillResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *StoreError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *AuditUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StartDrillResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3193,12 +3247,12 @@ func (r StartDrillResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON404() *NotFound {
+func (r StartDrillResponse) GetApplicationproblemJSON404() *RegionNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON409() *Conflict {
+func (r StartDrillResponse) GetApplicationproblemJSON409() *DrillConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -3218,12 +3272,12 @@ func (r StartDrillResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r StartDrillResponse) GetApplicationproblemJSON502() *StoreError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r StartDrillResponse) GetApplicationproblemJSON503() *AuditUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3271,11 +3325,11 @@ type DrillReportResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *DrillNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *StoreError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DrillReportResponse401Headers
 }
@@ -3296,7 +3350,7 @@ func (r DrillReportResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DrillReportResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DrillReportResponse) GetApplicationproblemJSON404() *DrillNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -3306,7 +3360,7 @@ func (r DrillReportResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r DrillReportResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r DrillReportResponse) GetApplicationproblemJSON502() *StoreError {
 	return r.ApplicationproblemJSON502
 }
 
@@ -3432,11 +3486,11 @@ type DrainRegionResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *RegionNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *Internal
+	ApplicationproblemJSON500 *DrainNotStored
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *AuditUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DrainRegionResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3459,17 +3513,17 @@ func (r DrainRegionResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DrainRegionResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DrainRegionResponse) GetApplicationproblemJSON404() *RegionNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DrainRegionResponse) GetApplicationproblemJSON500() *Internal {
+func (r DrainRegionResponse) GetApplicationproblemJSON500() *DrainNotStored {
 	return r.ApplicationproblemJSON500
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r DrainRegionResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r DrainRegionResponse) GetApplicationproblemJSON503() *AuditUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3517,7 +3571,7 @@ type DrainImpactResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *RegionNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3540,7 +3594,7 @@ func (r DrainImpactResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DrainImpactResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DrainImpactResponse) GetApplicationproblemJSON404() *RegionNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -3598,11 +3652,11 @@ type RestoreRegionResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *RegionNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *Internal
+	ApplicationproblemJSON500 *DrainNotStored
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *AuditUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreRegionResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3625,17 +3679,17 @@ func (r RestoreRegionResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RestoreRegionResponse) GetApplicationproblemJSON404() *NotFound {
+func (r RestoreRegionResponse) GetApplicationproblemJSON404() *RegionNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RestoreRegionResponse) GetApplicationproblemJSON500() *Internal {
+func (r RestoreRegionResponse) GetApplicationproblemJSON500() *DrainNotStored {
 	return r.ApplicationproblemJSON500
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r RestoreRegionResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r RestoreRegionResponse) GetApplicationproblemJSON503() *AuditUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3925,13 +3979,13 @@ type LookupWorkflowResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LookupWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3959,7 +4013,7 @@ func (r LookupWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r LookupWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r LookupWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -3969,12 +4023,12 @@ func (r LookupWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r LookupWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r LookupWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r LookupWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r LookupWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -4010,6 +4064,20 @@ func (r LookupWorkflowResponse) ContentType() string {
 type CodecDecodePreflightResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *CodecForbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CodecDecodePreflightResponse) GetApplicationproblemJSON403() *CodecForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CodecDecodePreflightResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4046,6 +4114,8 @@ type CodecDecodeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Payloads
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *CodecForbidden
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -4053,6 +4123,11 @@ type CodecDecodeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CodecDecodeResponse) GetJSON200() *Payloads {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CodecDecodeResponse) GetApplicationproblemJSON403() *CodecForbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4092,6 +4167,20 @@ func (r CodecDecodeResponse) ContentType() string {
 type CodecEncodePreflightResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *CodecForbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CodecEncodePreflightResponse) GetApplicationproblemJSON403() *CodecForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CodecEncodePreflightResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4128,6 +4217,8 @@ type CodecEncodeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Payloads
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *CodecForbidden
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -4135,6 +4226,11 @@ type CodecEncodeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CodecEncodeResponse) GetJSON200() *Payloads {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CodecEncodeResponse) GetApplicationproblemJSON403() *CodecForbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4180,7 +4276,7 @@ type ConsoleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -4188,7 +4284,7 @@ type ConsoleResponse struct {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ConsoleResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r ConsoleResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4235,9 +4331,9 @@ type ConsoleAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NoSuchEndpoint
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -4245,12 +4341,12 @@ type ConsoleAssetResponse struct {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ConsoleAssetResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r ConsoleAssetResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ConsoleAssetResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ConsoleAssetResponse) GetApplicationproblemJSON404() *NoSuchEndpoint {
 	return r.ApplicationproblemJSON404
 }
 
@@ -4294,7 +4390,7 @@ type HealthzResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -4305,7 +4401,7 @@ func (r HealthzResponse) GetJSON200() *Health {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r HealthzResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r HealthzResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4347,20 +4443,20 @@ type MetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NoSuchEndpoint
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r MetricsResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r MetricsResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r MetricsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r MetricsResponse) GetApplicationproblemJSON404() *NoSuchEndpoint {
 	return r.ApplicationproblemJSON404
 }
 
@@ -4404,7 +4500,7 @@ type OpenAPIDocumentResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -4415,7 +4511,7 @@ func (r OpenAPIDocumentResponse) GetJSON200() *map[string]interface{} {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r OpenAPIDocumentResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r OpenAPIDocumentResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4464,11 +4560,11 @@ type ReadyzResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Ready
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *NotReady
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReadyzResponse503Headers
 }
@@ -4479,7 +4575,7 @@ func (r ReadyzResponse) GetJSON200() *Ready {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ReadyzResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r ReadyzResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4489,7 +4585,7 @@ func (r ReadyzResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ReadyzResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ReadyzResponse) GetApplicationproblemJSON503() *NotReady {
 	return r.ApplicationproblemJSON503
 }
 
@@ -4983,7 +5079,7 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest StoreError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5092,7 +5188,7 @@ func ParsePutConfigResponse(rsp *http.Response) (*PutConfigResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+		var dest ConfigRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5134,21 +5230,21 @@ func ParsePutConfigResponse(rsp *http.Response) (*PutConfigResponse, error) {
 		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Internal
+		var dest ConfigNotApplied
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest StoreError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest AuditUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5311,7 +5407,7 @@ func ParseListDrillsResponse(rsp *http.Response) (*ListDrillsResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest StoreError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5378,14 +5474,14 @@ func ParseStartDrillResponse(rsp *http.Response) (*StartDrillResponse, error) {
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest RegionNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+		var dest DrillConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5413,14 +5509,14 @@ func ParseStartDrillResponse(rsp *http.Response) (*StartDrillResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest StoreError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest AuditUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5490,7 +5586,7 @@ func ParseDrillReportResponse(rsp *http.Response) (*DrillReportResponse, error) 
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest DrillNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5504,7 +5600,7 @@ func ParseDrillReportResponse(rsp *http.Response) (*DrillReportResponse, error) 
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest StoreError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5626,21 +5722,21 @@ func ParseDrainRegionResponse(rsp *http.Response) (*DrainRegionResponse, error) 
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest RegionNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Internal
+		var dest DrainNotStored
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest AuditUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5710,7 +5806,7 @@ func ParseDrainImpactResponse(rsp *http.Response) (*DrainImpactResponse, error) 
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest RegionNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5777,21 +5873,21 @@ func ParseRestoreRegionResponse(rsp *http.Response) (*RestoreRegionResponse, err
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest RegionNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Internal
+		var dest DrainNotStored
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest AuditUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6079,7 +6175,7 @@ func ParseLookupWorkflowResponse(rsp *http.Response) (*LookupWorkflowResponse, e
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6093,14 +6189,14 @@ func ParseLookupWorkflowResponse(rsp *http.Response) (*LookupWorkflowResponse, e
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6147,6 +6243,29 @@ func ParseCodecDecodePreflightResponse(rsp *http.Response) (*CodecDecodePrefligh
 		HTTPResponse: rsp,
 	}
 
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CodecForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 403:
+		// Content-type (text/plain) unsupported
+
+	}
+
 	return response, nil
 }
 
@@ -6171,12 +6290,22 @@ func ParseCodecDecodeResponse(rsp *http.Response) (*CodecDecodeResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CodecForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 403:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -6194,6 +6323,29 @@ func ParseCodecEncodePreflightResponse(rsp *http.Response) (*CodecEncodePrefligh
 	response := &CodecEncodePreflightResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CodecForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 403:
+		// Content-type (text/plain) unsupported
+
 	}
 
 	return response, nil
@@ -6220,12 +6372,22 @@ func ParseCodecEncodeResponse(rsp *http.Response) (*CodecEncodeResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CodecForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 403:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -6250,7 +6412,7 @@ func ParseConsoleResponse(rsp *http.Response) (*ConsoleResponse, error) {
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6299,14 +6461,14 @@ func ParseConsoleAssetResponse(rsp *http.Response) (*ConsoleAssetResponse, error
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest NoSuchEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6359,7 +6521,7 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6392,14 +6554,14 @@ func ParseMetricsResponse(rsp *http.Response) (*MetricsResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest NoSuchEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6439,7 +6601,7 @@ func ParseOpenAPIDocumentResponse(rsp *http.Response) (*OpenAPIDocumentResponse,
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6479,7 +6641,7 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6493,7 +6655,7 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest NotReady
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

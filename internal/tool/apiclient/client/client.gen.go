@@ -62,7 +62,11 @@ const (
 	HttpsregiongateDevproblemsunauthorized         ProblemType = "https://regiongate.dev/problems/unauthorized"
 	HttpsregiongateDevproblemsunknownOutcome       ProblemType = "https://regiongate.dev/problems/unknown-outcome"
 	HttpsregiongateDevproblemsunsupportedMediaType ProblemType = "https://regiongate.dev/problems/unsupported-media-type"
+	HttpsregiongateDevproblemsupdateFailed         ProblemType = "https://regiongate.dev/problems/update-failed"
+	HttpsregiongateDevproblemsupdateRejected       ProblemType = "https://regiongate.dev/problems/update-rejected"
+	HttpsregiongateDevproblemsupdateTimeout        ProblemType = "https://regiongate.dev/problems/update-timeout"
 	HttpsregiongateDevproblemsupstreamError        ProblemType = "https://regiongate.dev/problems/upstream-error"
+	HttpsregiongateDevproblemsworkflowClosed       ProblemType = "https://regiongate.dev/problems/workflow-closed"
 	HttpsregiongateDevproblemsworkflowIdConflict   ProblemType = "https://regiongate.dev/problems/workflow-id-conflict"
 	HttpsregiongateDevproblemsworkflowNotFound     ProblemType = "https://regiongate.dev/problems/workflow-not-found"
 )
@@ -126,7 +130,15 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsunsupportedMediaType:
 		return true
+	case HttpsregiongateDevproblemsupdateFailed:
+		return true
+	case HttpsregiongateDevproblemsupdateRejected:
+		return true
+	case HttpsregiongateDevproblemsupdateTimeout:
+		return true
 	case HttpsregiongateDevproblemsupstreamError:
+		return true
+	case HttpsregiongateDevproblemsworkflowClosed:
 		return true
 	case HttpsregiongateDevproblemsworkflowIdConflict:
 		return true
@@ -196,34 +208,67 @@ func (e StartBodyPriority) Valid() bool {
 
 // Defines values for WorkflowStatus.
 const (
-	CANCELED       WorkflowStatus = "CANCELED"
-	COMPLETED      WorkflowStatus = "COMPLETED"
-	CONTINUEDASNEW WorkflowStatus = "CONTINUED_AS_NEW"
-	FAILED         WorkflowStatus = "FAILED"
-	RUNNING        WorkflowStatus = "RUNNING"
-	TERMINATED     WorkflowStatus = "TERMINATED"
-	TIMEDOUT       WorkflowStatus = "TIMED_OUT"
-	UNSPECIFIED    WorkflowStatus = "UNSPECIFIED"
+	WorkflowStatusCANCELED       WorkflowStatus = "CANCELED"
+	WorkflowStatusCOMPLETED      WorkflowStatus = "COMPLETED"
+	WorkflowStatusCONTINUEDASNEW WorkflowStatus = "CONTINUED_AS_NEW"
+	WorkflowStatusFAILED         WorkflowStatus = "FAILED"
+	WorkflowStatusRUNNING        WorkflowStatus = "RUNNING"
+	WorkflowStatusTERMINATED     WorkflowStatus = "TERMINATED"
+	WorkflowStatusTIMEDOUT       WorkflowStatus = "TIMED_OUT"
+	WorkflowStatusUNSPECIFIED    WorkflowStatus = "UNSPECIFIED"
 )
 
 // Valid indicates whether the value is a known member of the WorkflowStatus enum.
 func (e WorkflowStatus) Valid() bool {
 	switch e {
-	case CANCELED:
+	case WorkflowStatusCANCELED:
 		return true
-	case COMPLETED:
+	case WorkflowStatusCOMPLETED:
 		return true
-	case CONTINUEDASNEW:
+	case WorkflowStatusCONTINUEDASNEW:
 		return true
-	case FAILED:
+	case WorkflowStatusFAILED:
 		return true
-	case RUNNING:
+	case WorkflowStatusRUNNING:
 		return true
-	case TERMINATED:
+	case WorkflowStatusTERMINATED:
 		return true
-	case TIMEDOUT:
+	case WorkflowStatusTIMEDOUT:
 		return true
-	case UNSPECIFIED:
+	case WorkflowStatusUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWorkflowsParamsStatus.
+const (
+	ListWorkflowsParamsStatusCANCELED       ListWorkflowsParamsStatus = "CANCELED"
+	ListWorkflowsParamsStatusCOMPLETED      ListWorkflowsParamsStatus = "COMPLETED"
+	ListWorkflowsParamsStatusCONTINUEDASNEW ListWorkflowsParamsStatus = "CONTINUED_AS_NEW"
+	ListWorkflowsParamsStatusFAILED         ListWorkflowsParamsStatus = "FAILED"
+	ListWorkflowsParamsStatusRUNNING        ListWorkflowsParamsStatus = "RUNNING"
+	ListWorkflowsParamsStatusTERMINATED     ListWorkflowsParamsStatus = "TERMINATED"
+	ListWorkflowsParamsStatusTIMEDOUT       ListWorkflowsParamsStatus = "TIMED_OUT"
+)
+
+// Valid indicates whether the value is a known member of the ListWorkflowsParamsStatus enum.
+func (e ListWorkflowsParamsStatus) Valid() bool {
+	switch e {
+	case ListWorkflowsParamsStatusCANCELED:
+		return true
+	case ListWorkflowsParamsStatusCOMPLETED:
+		return true
+	case ListWorkflowsParamsStatusCONTINUEDASNEW:
+		return true
+	case ListWorkflowsParamsStatusFAILED:
+		return true
+	case ListWorkflowsParamsStatusRUNNING:
+		return true
+	case ListWorkflowsParamsStatusTERMINATED:
+		return true
+	case ListWorkflowsParamsStatusTIMEDOUT:
 		return true
 	default:
 		return false
@@ -285,11 +330,43 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// History defines model for History.
+type History struct {
+	// Events Temporal's JSON form of each event, oldest first, payloads shown as the JSON they hold; workflow ids inside events are Temporal's (<tenant>:<id>)
+	Events []map[string]interface{} `json:"events"`
+	Region string                   `json:"region"`
+
+	// RunId the latest run's, whose events these are
+	RunId string `json:"runId"`
+
+	// Truncated present (true) when the run has more events than the 10,000 answered
+	Truncated  *bool  `json:"truncated,omitempty"`
+	WorkflowId string `json:"workflowId"`
+}
+
+// ListedWorkflow one run (a workflow that continued as new has one per run)
+type ListedWorkflow struct {
+	// CloseTime once the run has closed
+	CloseTime *time.Time     `json:"closeTime,omitempty"`
+	Namespace string         `json:"namespace"`
+	Region    string         `json:"region"`
+	RunId     string         `json:"runId"`
+	StartTime time.Time      `json:"startTime"`
+	Status    WorkflowStatus `json:"status"`
+
+	// WorkflowId the id as the caller knows it
+	WorkflowId   string `json:"workflowId"`
+	WorkflowType string `json:"workflowType"`
+}
+
 // Problem an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Problem struct {
 	// Decision where a start goes and why
 	Decision *Decision `json:"decision,omitempty"`
 	Detail   string    `json:"detail"`
+
+	// MissingRegions the regions a listing could not ask
+	MissingRegions *[]string `json:"missingRegions,omitempty"`
 
 	// Problems every problem of a refused config
 	Problems *[]ConfigProblem `json:"problems,omitempty"`
@@ -298,6 +375,9 @@ type Problem struct {
 
 	// Type every problem type the gateway sends (tests check this list against gateway/problem.go)
 	Type ProblemType `json:"type"`
+
+	// UpdateId the update a problem is about; send the update again with it as Idempotency-Key to reach the same update
+	UpdateId *string `json:"updateId,omitempty"`
 
 	// WorkflowId the workflow the problem concerns, to retry with
 	WorkflowId *string `json:"workflowId,omitempty"`
@@ -342,15 +422,28 @@ type SignalBody struct {
 
 // SignalWithStartBody a start body with the signal to send
 type SignalWithStartBody struct {
+	// DataClassification Examples: internal
 	DataClassification string                       `json:"dataClassification"`
 	Input              *map[string]interface{}      `json:"input,omitempty"`
 	Priority           *SignalWithStartBodyPriority `json:"priority,omitempty"`
-	SignalInput        interface{}                  `json:"signalInput,omitempty"`
-	SignalName         string                       `json:"signalName"`
-	Tenant             *string                      `json:"tenant,omitempty"`
-	UserLocation       *string                      `json:"userLocation,omitempty"`
-	WorkflowId         *string                      `json:"workflowId,omitempty"`
-	WorkflowType       string                       `json:"workflowType"`
+
+	// SignalInput any JSON value; absent or null is a signal without input
+	SignalInput interface{} `json:"signalInput,omitempty"`
+
+	// SignalName at most 255 bytes of UTF-8 without control characters; names beginning with `__` are Temporal's own (400)
+	SignalName string  `json:"signalName"`
+	Tenant     *string `json:"tenant,omitempty"`
+
+	// UserLocation ISO 3166-1 alpha-2; may come from a trusted header or GeoIP instead
+	//
+	// Examples: US
+	UserLocation *string `json:"userLocation,omitempty"`
+
+	// WorkflowId at most 255 bytes of UTF-8 without control characters; without it, derived from Idempotency-Key or generated
+	WorkflowId *string `json:"workflowId,omitempty"`
+
+	// WorkflowType Examples: DataProcessing
+	WorkflowType string `json:"workflowType"`
 }
 
 // SignalWithStartBodyPriority defines model for SignalWithStartBody.Priority.
@@ -368,7 +461,9 @@ type StartBody struct {
 	//
 	// Examples: DE
 	UserLocation *string `json:"userLocation,omitempty"`
-	WorkflowId   *string `json:"workflowId,omitempty"`
+
+	// WorkflowId at most 255 bytes of UTF-8 without control characters; without it, derived from Idempotency-Key or generated
+	WorkflowId *string `json:"workflowId,omitempty"`
 
 	// WorkflowType Examples: PropertyBooking
 	WorkflowType string `json:"workflowType"`
@@ -386,39 +481,39 @@ type Started struct {
 	WorkflowId string `json:"workflowId"`
 }
 
+// UpdateResult defines model for UpdateResult.
+type UpdateResult struct {
+	// Result what the update returned (null when it returns nothing)
+	Result interface{} `json:"result"`
+
+	// UpdateId the update's id (Idempotency-Key, else generated)
+	UpdateId string `json:"updateId"`
+}
+
 // WorkflowList defines model for WorkflowList.
 type WorkflowList struct {
-	// MissingRegions regions that could not be asked
+	// MissingRegions regions that could not be asked (their workflows come on a later page); empty when every region answered
 	MissingRegions []string `json:"missingRegions"`
-	NextPageToken  *string  `json:"nextPageToken,omitempty"`
-	Workflows      []struct {
-		Namespace    string         `json:"namespace"`
-		Region       string         `json:"region"`
-		RunId        string         `json:"runId"`
-		StartTime    time.Time      `json:"startTime"`
-		Status       WorkflowStatus `json:"status"`
-		WorkflowId   string         `json:"workflowId"`
-		WorkflowType string         `json:"workflowType"`
-	} `json:"workflows"`
+
+	// NextPageToken present while any region has more; pass it back as pageToken
+	NextPageToken *string          `json:"nextPageToken,omitempty"`
+	Workflows     []ListedWorkflow `json:"workflows"`
 }
 
 // WorkflowStatus defines model for WorkflowStatus.
 type WorkflowStatus string
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // WorkflowID defines model for WorkflowID.
 type WorkflowID = string
-
-// BadGateway an RFC 9457 problem; `type` says the cause (docs/api.md)
-type BadGateway = Problem
 
 // BadRequest an RFC 9457 problem; `type` says the cause (docs/api.md)
 type BadRequest = Problem
 
-// Conflict an RFC 9457 problem; `type` says the cause (docs/api.md)
-type Conflict = Problem
-
-// Forbidden an RFC 9457 problem; `type` says the cause (docs/api.md)
-type Forbidden = Problem
+// IDConflict an RFC 9457 problem; `type` says the cause (docs/api.md)
+type IDConflict = Problem
 
 // Internal an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Internal = Problem
@@ -426,11 +521,29 @@ type Internal = Problem
 // NoLawfulRegion an RFC 9457 problem; `type` says the cause (docs/api.md)
 type NoLawfulRegion = Problem
 
-// NotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
-type NotFound = Problem
+// NoSuchEndpoint an RFC 9457 problem; `type` says the cause (docs/api.md)
+type NoSuchEndpoint = Problem
+
+// NotReady an RFC 9457 problem; `type` says the cause (docs/api.md)
+type NotReady = Problem
+
+// OriginRefused an RFC 9457 problem; `type` says the cause (docs/api.md)
+type OriginRefused = Problem
 
 // RateLimited an RFC 9457 problem; `type` says the cause (docs/api.md)
 type RateLimited = Problem
+
+// RegionUnreachable an RFC 9457 problem; `type` says the cause (docs/api.md)
+type RegionUnreachable = Problem
+
+// StartConflict an RFC 9457 problem; `type` says the cause (docs/api.md)
+type StartConflict = Problem
+
+// StartUnavailable an RFC 9457 problem; `type` says the cause (docs/api.md)
+type StartUnavailable = Problem
+
+// TenantMismatch an RFC 9457 problem; `type` says the cause (docs/api.md)
+type TenantMismatch = Problem
 
 // TooLarge an RFC 9457 problem; `type` says the cause (docs/api.md)
 type TooLarge = Problem
@@ -438,28 +551,56 @@ type TooLarge = Problem
 // Unauthorized an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Unauthorized = Problem
 
-// Unavailable an RFC 9457 problem; `type` says the cause (docs/api.md)
-type Unavailable = Problem
-
 // UnsupportedMediaType an RFC 9457 problem; `type` says the cause (docs/api.md)
 type UnsupportedMediaType = Problem
 
+// UpdateRefused an RFC 9457 problem; `type` says the cause (docs/api.md)
+type UpdateRefused = Problem
+
+// UpdateTimeout an RFC 9457 problem; `type` says the cause (docs/api.md)
+type UpdateTimeout = Problem
+
+// UpstreamError an RFC 9457 problem; `type` says the cause (docs/api.md)
+type UpstreamError = Problem
+
+// WorkflowClosed an RFC 9457 problem; `type` says the cause (docs/api.md)
+type WorkflowClosed = Problem
+
+// WorkflowNotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
+type WorkflowNotFound = Problem
+
 // ListWorkflowsParams defines parameters for ListWorkflows.
 type ListWorkflowsParams struct {
-	WorkflowType *string         `form:"workflowType,omitempty" json:"workflowType,omitempty"`
-	Status       *WorkflowStatus `form:"status,omitempty" json:"status,omitempty"`
-	PageSize     *int            `form:"pageSize,omitempty" json:"pageSize,omitempty"`
-	PageToken    *string         `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+	// WorkflowType only workflows of this type (one the workers register)
+	WorkflowType *string `form:"workflowType,omitempty" json:"workflowType,omitempty"`
+
+	// Status only runs in this status
+	Status *ListWorkflowsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// StartedAfter only runs started after this time (RFC 3339, exclusive)
+	StartedAfter *time.Time `form:"startedAfter,omitempty" json:"startedAfter,omitempty"`
+
+	// StartedBefore only runs started before this time (RFC 3339, exclusive); after startedAfter
+	StartedBefore *time.Time `form:"startedBefore,omitempty" json:"startedBefore,omitempty"`
+	PageSize      *int       `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// PageToken a nextPageToken of the same listing (the same credential's tenant and filters)
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
+
+// ListWorkflowsParamsStatus defines parameters for ListWorkflows.
+type ListWorkflowsParamsStatus string
 
 // StartWorkflowParams defines parameters for StartWorkflow.
 type StartWorkflowParams struct {
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey without a body workflowId, the id is derived from it and the credential's tenant, so a retried request maps to the same workflow
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // SignalWithStartParams defines parameters for SignalWithStart.
 type SignalWithStartParams struct {
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey without a body workflowId, the id is derived from it and the credential's tenant, so a retried request maps to the same workflow
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // QueryWorkflowParams defines parameters for QueryWorkflow.
@@ -470,12 +611,14 @@ type QueryWorkflowParams struct {
 
 // TerminateWorkflowJSONBody defines parameters for TerminateWorkflow.
 type TerminateWorkflowJSONBody struct {
+	// Reason at most 1024 bytes of UTF-8
 	Reason *string `json:"reason,omitempty"`
 }
 
-// UpdateWorkflowJSONBody defines parameters for UpdateWorkflow.
-type UpdateWorkflowJSONBody struct {
-	Input interface{} `json:"input,omitempty"`
+// UpdateWorkflowParams defines parameters for UpdateWorkflow.
+type UpdateWorkflowParams struct {
+	// IdempotencyKey the update id (at most 255 bytes of UTF-8 without control characters)
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // StartWorkflowJSONRequestBody defines body for StartWorkflow for application/json ContentType.
@@ -491,7 +634,7 @@ type SignalWorkflowJSONRequestBody = SignalBody
 type TerminateWorkflowJSONRequestBody TerminateWorkflowJSONBody
 
 // UpdateWorkflowJSONRequestBody defines body for UpdateWorkflow for application/json ContentType.
-type UpdateWorkflowJSONRequestBody UpdateWorkflowJSONBody
+type UpdateWorkflowJSONRequestBody = SignalBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -589,7 +732,13 @@ type ClientInterface interface {
 
 	// ListWorkflows The caller's workflows across every region that may hold them.
 	//
-	// Never silently partial: regions that could not be asked are listed in missingRegions.
+	// Every region is asked at once and their answers merged in Temporal's
+	// visibility order (running first, newest start first; then closed, most
+	// recently closed first); docs/api.md, "Listing workflows". Never silently
+	// partial: regions that could not be asked are listed in missingRegions,
+	// and when none of the regions left to list can be asked the answer is
+	// `503` `region-unreachable` (retry with the same pageToken). A query
+	// parameter not listed here, or one given twice, is `400`.
 	//
 	// Corresponds with GET /v1/workflows (the `ListWorkflows` operationId).
 	ListWorkflows(ctx context.Context, params *ListWorkflowsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -618,12 +767,24 @@ type ClientInterface interface {
 
 	// SignalWithStartWithBody Signal a workflow, starting it first if it is not running; placed exactly like a start.
 	//
+	// `201` when it started the workflow (with the signal as its first event
+	// after the start), `200` when the run was already there and got the
+	// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+	// nothing is started or signalled. A retried signal-with-start that
+	// reaches a running run signals it again.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/workflows/signal-with-start (the `SignalWithStart` operationId).
 	SignalWithStartWithBody(ctx context.Context, params *SignalWithStartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignalWithStart Signal a workflow, starting it first if it is not running; placed exactly like a start.
+	//
+	// `201` when it started the workflow (with the signal as its first event
+	// after the start), `200` when the run was already there and got the
+	// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+	// nothing is started or signalled. A retried signal-with-start that
+	// reaches a running run signals it again.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -637,10 +798,18 @@ type ClientInterface interface {
 
 	// CancelWorkflow Ask the workflow to cancel.
 	//
+	// A body, if any, is not read (but must be declared as JSON).
+	//
 	// Corresponds with POST /v1/workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
 	CancelWorkflow(ctx context.Context, workflowId WorkflowID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// WorkflowHistory The workflow's event history, payloads decoded.
+	// WorkflowHistory The latest run's events, oldest first, payloads decoded.
+	//
+	// At most 10,000 events (`"truncated": true` when the run has more). Each
+	// event is Temporal's own JSON form (as `temporal workflow show -o json`),
+	// with every payload decrypted by the region's codec and shown as the JSON
+	// value it holds; a payload that is not JSON is shown as
+	// `{"payload": {"encoding", "bytes"}}` (docs/api.md, "History").
 	//
 	// Corresponds with GET /v1/workflows/{workflowId}/history (the `WorkflowHistory` operationId).
 	WorkflowHistory(ctx context.Context, workflowId WorkflowID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -648,12 +817,15 @@ type ClientInterface interface {
 	// QueryWorkflow Run a query against the workflow's latest run.
 	//
 	// With userLocation and dataClassification (together), the query is refused
-	// (422) unless the workflow's region may hold that data.
+	// (422) unless the workflow's region may hold that data. Query names
+	// beginning with `__` are Temporal's own: `400`.
 	//
 	// Corresponds with GET /v1/workflows/{workflowId}/queries/{queryType} (the `QueryWorkflow` operationId).
 	QueryWorkflow(ctx context.Context, workflowId WorkflowID, queryType string, params *QueryWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignalWorkflowWithBody Send a signal; an empty body is a signal without input.
+	//
+	// Signal names beginning with `__` are Temporal's own (`400`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -662,42 +834,74 @@ type ClientInterface interface {
 
 	// SignalWorkflow Send a signal; an empty body is a signal without input.
 	//
+	// Signal names beginning with `__` are Temporal's own (`400`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
 	SignalWorkflow(ctx context.Context, workflowId WorkflowID, signalName string, body SignalWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TerminateWorkflowWithBody Terminate the workflow, with a reason.
+	// TerminateWorkflowWithBody End the workflow's latest run at once, with a reason kept in its history.
+	//
+	// Cancel asks the workflow to stop; terminate does not ask. The reason is
+	// recorded in the run's history
+	// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+	// no reason. A run that has already closed is `409` `workflow-closed`.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflowWithBody(ctx context.Context, workflowId WorkflowID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TerminateWorkflow Terminate the workflow, with a reason.
+	// TerminateWorkflow End the workflow's latest run at once, with a reason kept in its history.
+	//
+	// Cancel asks the workflow to stop; terminate does not ask. The reason is
+	// recorded in the run's history
+	// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+	// no reason. A run that has already closed is `409` `workflow-closed`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflow(ctx context.Context, workflowId WorkflowID, body TerminateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateWorkflowWithBody Run an update and wait for its result.
+	// UpdateWorkflowWithBody Run an update and wait for its outcome.
 	//
-	// An update the workflow rejects is a problem with its own type.
+	// Waits within the region's `callTimeout` (default 5 s). The update id is
+	// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+	// the workflow is found (`updateId`, problems included). Sending the update
+	// again with `Idempotency-Key: <updateId>` reaches the same update: its
+	// outcome if it has one (it never runs twice), else a new wait; that is
+	// the answer to a `504` `update-timeout`. An update the workflow refuses
+	// before running it is `422` `update-rejected` (nothing ran); one that ran
+	// and failed is `422` `update-failed`. The body is a signal's: with
+	// userLocation and dataClassification it is refused (`422`
+	// `no-lawful-region`) unless the workflow's region may hold that data.
+	// Update names beginning with `__` are Temporal's own (`400`).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowID, updateName string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateWorkflow Run an update and wait for its result.
+	// UpdateWorkflow Run an update and wait for its outcome.
 	//
-	// An update the workflow rejects is a problem with its own type.
+	// Waits within the region's `callTimeout` (default 5 s). The update id is
+	// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+	// the workflow is found (`updateId`, problems included). Sending the update
+	// again with `Idempotency-Key: <updateId>` reaches the same update: its
+	// outcome if it has one (it never runs twice), else a new wait; that is
+	// the answer to a `504` `update-timeout`. An update the workflow refuses
+	// before running it is `422` `update-rejected` (nothing ran); one that ran
+	// and failed is `422` `update-failed`. The body is a signal's: with
+	// userLocation and dataClassification it is refused (`422`
+	// `no-lawful-region`) unless the workflow's region may hold that data.
+	// Update names beginning with `__` are Temporal's own (`400`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflow(ctx context.Context, workflowId WorkflowID, updateName string, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWorkflow(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // Healthz The process is alive.
@@ -762,7 +966,13 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 
 // ListWorkflows The caller's workflows across every region that may hold them.
 //
-// Never silently partial: regions that could not be asked are listed in missingRegions.
+// Every region is asked at once and their answers merged in Temporal's
+// visibility order (running first, newest start first; then closed, most
+// recently closed first); docs/api.md, "Listing workflows". Never silently
+// partial: regions that could not be asked are listed in missingRegions,
+// and when none of the regions left to list can be asked the answer is
+// `503` `region-unreachable` (retry with the same pageToken). A query
+// parameter not listed here, or one given twice, is `400`.
 //
 // Corresponds with GET /v1/workflows (the `ListWorkflows` operationId).
 func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -821,6 +1031,12 @@ func (c *Client) StartWorkflow(ctx context.Context, params *StartWorkflowParams,
 
 // SignalWithStartWithBody Signal a workflow, starting it first if it is not running; placed exactly like a start.
 //
+// `201` when it started the workflow (with the signal as its first event
+// after the start), `200` when the run was already there and got the
+// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+// nothing is started or signalled. A retried signal-with-start that
+// reaches a running run signals it again.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/workflows/signal-with-start (the `SignalWithStart` operationId).
@@ -837,6 +1053,12 @@ func (c *Client) SignalWithStartWithBody(ctx context.Context, params *SignalWith
 }
 
 // SignalWithStart Signal a workflow, starting it first if it is not running; placed exactly like a start.
+//
+// `201` when it started the workflow (with the signal as its first event
+// after the start), `200` when the run was already there and got the
+// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+// nothing is started or signalled. A retried signal-with-start that
+// reaches a running run signals it again.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -870,6 +1092,8 @@ func (c *Client) DescribeWorkflow(ctx context.Context, workflowId WorkflowID, re
 
 // CancelWorkflow Ask the workflow to cancel.
 //
+// A body, if any, is not read (but must be declared as JSON).
+//
 // Corresponds with POST /v1/workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
 func (c *Client) CancelWorkflow(ctx context.Context, workflowId WorkflowID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelWorkflowRequest(c.Server, workflowId)
@@ -883,7 +1107,13 @@ func (c *Client) CancelWorkflow(ctx context.Context, workflowId WorkflowID, reqE
 	return c.Client.Do(req)
 }
 
-// WorkflowHistory The workflow's event history, payloads decoded.
+// WorkflowHistory The latest run's events, oldest first, payloads decoded.
+//
+// At most 10,000 events (`"truncated": true` when the run has more). Each
+// event is Temporal's own JSON form (as `temporal workflow show -o json`),
+// with every payload decrypted by the region's codec and shown as the JSON
+// value it holds; a payload that is not JSON is shown as
+// `{"payload": {"encoding", "bytes"}}` (docs/api.md, "History").
 //
 // Corresponds with GET /v1/workflows/{workflowId}/history (the `WorkflowHistory` operationId).
 func (c *Client) WorkflowHistory(ctx context.Context, workflowId WorkflowID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -901,7 +1131,8 @@ func (c *Client) WorkflowHistory(ctx context.Context, workflowId WorkflowID, req
 // QueryWorkflow Run a query against the workflow's latest run.
 //
 // With userLocation and dataClassification (together), the query is refused
-// (422) unless the workflow's region may hold that data.
+// (422) unless the workflow's region may hold that data. Query names
+// beginning with `__` are Temporal's own: `400`.
 //
 // Corresponds with GET /v1/workflows/{workflowId}/queries/{queryType} (the `QueryWorkflow` operationId).
 func (c *Client) QueryWorkflow(ctx context.Context, workflowId WorkflowID, queryType string, params *QueryWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -917,6 +1148,8 @@ func (c *Client) QueryWorkflow(ctx context.Context, workflowId WorkflowID, query
 }
 
 // SignalWorkflowWithBody Send a signal; an empty body is a signal without input.
+//
+// Signal names beginning with `__` are Temporal's own (`400`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -935,6 +1168,8 @@ func (c *Client) SignalWorkflowWithBody(ctx context.Context, workflowId Workflow
 
 // SignalWorkflow Send a signal; an empty body is a signal without input.
 //
+// Signal names beginning with `__` are Temporal's own (`400`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -950,7 +1185,12 @@ func (c *Client) SignalWorkflow(ctx context.Context, workflowId WorkflowID, sign
 	return c.Client.Do(req)
 }
 
-// TerminateWorkflowWithBody Terminate the workflow, with a reason.
+// TerminateWorkflowWithBody End the workflow's latest run at once, with a reason kept in its history.
+//
+// Cancel asks the workflow to stop; terminate does not ask. The reason is
+// recorded in the run's history
+// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+// no reason. A run that has already closed is `409` `workflow-closed`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -967,7 +1207,12 @@ func (c *Client) TerminateWorkflowWithBody(ctx context.Context, workflowId Workf
 	return c.Client.Do(req)
 }
 
-// TerminateWorkflow Terminate the workflow, with a reason.
+// TerminateWorkflow End the workflow's latest run at once, with a reason kept in its history.
+//
+// Cancel asks the workflow to stop; terminate does not ask. The reason is
+// recorded in the run's history
+// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+// no reason. A run that has already closed is `409` `workflow-closed`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -984,15 +1229,25 @@ func (c *Client) TerminateWorkflow(ctx context.Context, workflowId WorkflowID, b
 	return c.Client.Do(req)
 }
 
-// UpdateWorkflowWithBody Run an update and wait for its result.
+// UpdateWorkflowWithBody Run an update and wait for its outcome.
 //
-// An update the workflow rejects is a problem with its own type.
+// Waits within the region's `callTimeout` (default 5 s). The update id is
+// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+// the workflow is found (`updateId`, problems included). Sending the update
+// again with `Idempotency-Key: <updateId>` reaches the same update: its
+// outcome if it has one (it never runs twice), else a new wait; that is
+// the answer to a `504` `update-timeout`. An update the workflow refuses
+// before running it is `422` `update-rejected` (nothing ran); one that ran
+// and failed is `422` `update-failed`. The body is a signal's: with
+// userLocation and dataClassification it is refused (`422`
+// `no-lawful-region`) unless the workflow's region may hold that data.
+// Update names beginning with `__` are Temporal's own (`400`).
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowID, updateName string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateWorkflowRequestWithBody(c.Server, workflowId, updateName, contentType, body)
+func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWorkflowRequestWithBody(c.Server, workflowId, updateName, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1003,15 +1258,25 @@ func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId Workflow
 	return c.Client.Do(req)
 }
 
-// UpdateWorkflow Run an update and wait for its result.
+// UpdateWorkflow Run an update and wait for its outcome.
 //
-// An update the workflow rejects is a problem with its own type.
+// Waits within the region's `callTimeout` (default 5 s). The update id is
+// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+// the workflow is found (`updateId`, problems included). Sending the update
+// again with `Idempotency-Key: <updateId>` reaches the same update: its
+// outcome if it has one (it never runs twice), else a new wait; that is
+// the answer to a `504` `update-timeout`. An update the workflow refuses
+// before running it is `422` `update-rejected` (nothing ran); one that ran
+// and failed is `422` `update-failed`. The body is a signal's: with
+// userLocation and dataClassification it is refused (`422`
+// `no-lawful-region`) unless the workflow's region may hold that data.
+// Update names beginning with `__` are Temporal's own (`400`).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *Client) UpdateWorkflow(ctx context.Context, workflowId WorkflowID, updateName string, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateWorkflowRequest(c.Server, workflowId, updateName, body)
+func (c *Client) UpdateWorkflow(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWorkflowRequest(c.Server, workflowId, updateName, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1173,6 +1438,30 @@ func NewListWorkflowsRequest(server string, params *ListWorkflowsParams) (*http.
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartedAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startedAfter", *params.StartedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartedBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startedBefore", *params.StartedBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1614,18 +1903,18 @@ func NewTerminateWorkflowRequestWithBody(server string, workflowId WorkflowID, c
 }
 
 // NewUpdateWorkflowRequest calls the generic UpdateWorkflow builder with application/json body
-func NewUpdateWorkflowRequest(server string, workflowId WorkflowID, updateName string, body UpdateWorkflowJSONRequestBody) (*http.Request, error) {
+func NewUpdateWorkflowRequest(server string, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateWorkflowRequestWithBody(server, workflowId, updateName, "application/json", bodyReader)
+	return NewUpdateWorkflowRequestWithBody(server, workflowId, updateName, params, "application/json", bodyReader)
 }
 
 // NewUpdateWorkflowRequestWithBody constructs an http.Request for the UpdateWorkflow method, with any body, and a specified content type
-func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowID, updateName string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1663,6 +1952,21 @@ func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowID, upda
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -1741,7 +2045,13 @@ type ClientWithResponsesInterface interface {
 
 	// ListWorkflowsWithResponse The caller's workflows across every region that may hold them.
 	//
-	// Never silently partial: regions that could not be asked are listed in missingRegions.
+	// Every region is asked at once and their answers merged in Temporal's
+	// visibility order (running first, newest start first; then closed, most
+	// recently closed first); docs/api.md, "Listing workflows". Never silently
+	// partial: regions that could not be asked are listed in missingRegions,
+	// and when none of the regions left to list can be asked the answer is
+	// `503` `region-unreachable` (retry with the same pageToken). A query
+	// parameter not listed here, or one given twice, is `400`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1772,12 +2082,24 @@ type ClientWithResponsesInterface interface {
 
 	// SignalWithStartWithBodyWithResponse Signal a workflow, starting it first if it is not running; placed exactly like a start.
 	//
+	// `201` when it started the workflow (with the signal as its first event
+	// after the start), `200` when the run was already there and got the
+	// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+	// nothing is started or signalled. A retried signal-with-start that
+	// reaches a running run signals it again.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/signal-with-start (the `SignalWithStart` operationId).
 	SignalWithStartWithBodyWithResponse(ctx context.Context, params *SignalWithStartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignalWithStartResponse, error)
 
 	// SignalWithStartWithResponse Signal a workflow, starting it first if it is not running; placed exactly like a start.
+	//
+	// `201` when it started the workflow (with the signal as its first event
+	// after the start), `200` when the run was already there and got the
+	// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+	// nothing is started or signalled. A retried signal-with-start that
+	// reaches a running run signals it again.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1793,12 +2115,20 @@ type ClientWithResponsesInterface interface {
 
 	// CancelWorkflowWithResponse Ask the workflow to cancel.
 	//
+	// A body, if any, is not read (but must be declared as JSON).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
 	CancelWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, reqEditors ...RequestEditorFn) (*CancelWorkflowResponse, error)
 
-	// WorkflowHistoryWithResponse The workflow's event history, payloads decoded.
+	// WorkflowHistoryWithResponse The latest run's events, oldest first, payloads decoded.
+	//
+	// At most 10,000 events (`"truncated": true` when the run has more). Each
+	// event is Temporal's own JSON form (as `temporal workflow show -o json`),
+	// with every payload decrypted by the region's codec and shown as the JSON
+	// value it holds; a payload that is not JSON is shown as
+	// `{"payload": {"encoding", "bytes"}}` (docs/api.md, "History").
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1808,7 +2138,8 @@ type ClientWithResponsesInterface interface {
 	// QueryWorkflowWithResponse Run a query against the workflow's latest run.
 	//
 	// With userLocation and dataClassification (together), the query is refused
-	// (422) unless the workflow's region may hold that data.
+	// (422) unless the workflow's region may hold that data. Query names
+	// beginning with `__` are Temporal's own: `400`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1817,6 +2148,8 @@ type ClientWithResponsesInterface interface {
 
 	// SignalWorkflowWithBodyWithResponse Send a signal; an empty body is a signal without input.
 	//
+	// Signal names beginning with `__` are Temporal's own (`400`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -1824,42 +2157,74 @@ type ClientWithResponsesInterface interface {
 
 	// SignalWorkflowWithResponse Send a signal; an empty body is a signal without input.
 	//
+	// Signal names beginning with `__` are Temporal's own (`400`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
 	SignalWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, signalName string, body SignalWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*SignalWorkflowResponse, error)
 
-	// TerminateWorkflowWithBodyWithResponse Terminate the workflow, with a reason.
+	// TerminateWorkflowWithBodyWithResponse End the workflow's latest run at once, with a reason kept in its history.
+	//
+	// Cancel asks the workflow to stop; terminate does not ask. The reason is
+	// recorded in the run's history
+	// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+	// no reason. A run that has already closed is `409` `workflow-closed`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TerminateWorkflowResponse, error)
 
-	// TerminateWorkflowWithResponse Terminate the workflow, with a reason.
+	// TerminateWorkflowWithResponse End the workflow's latest run at once, with a reason kept in its history.
+	//
+	// Cancel asks the workflow to stop; terminate does not ask. The reason is
+	// recorded in the run's history
+	// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+	// no reason. A run that has already closed is `409` `workflow-closed`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, body TerminateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateWorkflowResponse, error)
 
-	// UpdateWorkflowWithBodyWithResponse Run an update and wait for its result.
+	// UpdateWorkflowWithBodyWithResponse Run an update and wait for its outcome.
 	//
-	// An update the workflow rejects is a problem with its own type.
+	// Waits within the region's `callTimeout` (default 5 s). The update id is
+	// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+	// the workflow is found (`updateId`, problems included). Sending the update
+	// again with `Idempotency-Key: <updateId>` reaches the same update: its
+	// outcome if it has one (it never runs twice), else a new wait; that is
+	// the answer to a `504` `update-timeout`. An update the workflow refuses
+	// before running it is `422` `update-rejected` (nothing ran); one that ran
+	// and failed is `422` `update-failed`. The body is a signal's: with
+	// userLocation and dataClassification it is refused (`422`
+	// `no-lawful-region`) unless the workflow's region may hold that data.
+	// Update names beginning with `__` are Temporal's own (`400`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
+	UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
 
-	// UpdateWorkflowWithResponse Run an update and wait for its result.
+	// UpdateWorkflowWithResponse Run an update and wait for its outcome.
 	//
-	// An update the workflow rejects is a problem with its own type.
+	// Waits within the region's `callTimeout` (default 5 s). The update id is
+	// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+	// the workflow is found (`updateId`, problems included). Sending the update
+	// again with `Idempotency-Key: <updateId>` reaches the same update: its
+	// outcome if it has one (it never runs twice), else a new wait; that is
+	// the answer to a `504` `update-timeout`. An update the workflow refuses
+	// before running it is `422` `update-rejected` (nothing ran); one that ran
+	// and failed is `422` `update-failed`. The body is a signal's: with
+	// userLocation and dataClassification it is refused (`422`
+	// `no-lawful-region`) unless the workflow's region may hold that data.
+	// Update names beginning with `__` are Temporal's own (`400`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
+	UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
 }
 
 type HealthzResponse struct {
@@ -1868,7 +2233,7 @@ type HealthzResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -1879,7 +2244,7 @@ func (r HealthzResponse) GetJSON200() *Health {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r HealthzResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r HealthzResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -1921,20 +2286,20 @@ type MetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NoSuchEndpoint
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r MetricsResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r MetricsResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r MetricsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r MetricsResponse) GetApplicationproblemJSON404() *NoSuchEndpoint {
 	return r.ApplicationproblemJSON404
 }
 
@@ -1978,7 +2343,7 @@ type OpenAPIDocumentResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 }
@@ -1989,7 +2354,7 @@ func (r OpenAPIDocumentResponse) GetJSON200() *map[string]interface{} {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r OpenAPIDocumentResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r OpenAPIDocumentResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -2038,11 +2403,11 @@ type ReadyzResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Ready
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *NotReady
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReadyzResponse503Headers
 }
@@ -2053,7 +2418,7 @@ func (r ReadyzResponse) GetJSON200() *Ready {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ReadyzResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r ReadyzResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -2063,7 +2428,7 @@ func (r ReadyzResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ReadyzResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ReadyzResponse) GetApplicationproblemJSON503() *NotReady {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2116,13 +2481,11 @@ type ListWorkflowsResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
-	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListWorkflowsResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2145,7 +2508,7 @@ func (r ListWorkflowsResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ListWorkflowsResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r ListWorkflowsResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
@@ -2154,13 +2517,8 @@ func (r ListWorkflowsResponse) GetApplicationproblemJSON500() *Internal {
 	return r.ApplicationproblemJSON500
 }
 
-// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r ListWorkflowsResponse) GetApplicationproblemJSON502() *BadGateway {
-	return r.ApplicationproblemJSON502
-}
-
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListWorkflowsResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ListWorkflowsResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2230,9 +2588,9 @@ type StartWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *TenantMismatch
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
+	ApplicationproblemJSON409 *IDConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -2244,9 +2602,9 @@ type StartWorkflowResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *StartUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StartWorkflowResponse200Headers
 	// Headers201 the parsed response headers for an HTTP 201 response
@@ -2280,12 +2638,12 @@ func (r StartWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r StartWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r StartWorkflowResponse) GetApplicationproblemJSON403() *TenantMismatch {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r StartWorkflowResponse) GetApplicationproblemJSON409() *Conflict {
+func (r StartWorkflowResponse) GetApplicationproblemJSON409() *IDConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -2315,12 +2673,12 @@ func (r StartWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r StartWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r StartWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r StartWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r StartWorkflowResponse) GetApplicationproblemJSON503() *StartUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2390,9 +2748,9 @@ type SignalWithStartResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *TenantMismatch
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
+	ApplicationproblemJSON409 *StartConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -2404,9 +2762,9 @@ type SignalWithStartResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *StartUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SignalWithStartResponse200Headers
 	// Headers201 the parsed response headers for an HTTP 201 response
@@ -2440,12 +2798,12 @@ func (r SignalWithStartResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r SignalWithStartResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r SignalWithStartResponse) GetApplicationproblemJSON403() *TenantMismatch {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r SignalWithStartResponse) GetApplicationproblemJSON409() *Conflict {
+func (r SignalWithStartResponse) GetApplicationproblemJSON409() *StartConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -2475,12 +2833,12 @@ func (r SignalWithStartResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r SignalWithStartResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r SignalWithStartResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r SignalWithStartResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r SignalWithStartResponse) GetApplicationproblemJSON503() *StartUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2533,15 +2891,15 @@ type DescribeWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DescribeWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2564,12 +2922,12 @@ func (r DescribeWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r DescribeWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r DescribeWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DescribeWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DescribeWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -2579,12 +2937,12 @@ func (r DescribeWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r DescribeWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r DescribeWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r DescribeWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r DescribeWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2640,17 +2998,17 @@ type CancelWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CancelWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2676,12 +3034,12 @@ func (r CancelWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r CancelWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r CancelWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r CancelWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r CancelWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -2696,12 +3054,12 @@ func (r CancelWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r CancelWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r CancelWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r CancelWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r CancelWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2748,23 +3106,21 @@ type WorkflowHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *struct {
-		Events []map[string]interface{} `json:"events"`
-	}
+	JSON200 *History
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *WorkflowHistoryResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2772,9 +3128,7 @@ type WorkflowHistoryResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r WorkflowHistoryResponse) GetJSON200() *struct {
-	Events []map[string]interface{} `json:"events"`
-} {
+func (r WorkflowHistoryResponse) GetJSON200() *History {
 	return r.JSON200
 }
 
@@ -2789,12 +3143,12 @@ func (r WorkflowHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r WorkflowHistoryResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r WorkflowHistoryResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r WorkflowHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+func (r WorkflowHistoryResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -2804,12 +3158,12 @@ func (r WorkflowHistoryResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r WorkflowHistoryResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r WorkflowHistoryResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r WorkflowHistoryResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r WorkflowHistoryResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2862,17 +3216,17 @@ type QueryWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *NoLawfulRegion
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *QueryWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2895,12 +3249,12 @@ func (r QueryWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r QueryWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r QueryWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r QueryWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r QueryWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -2915,12 +3269,12 @@ func (r QueryWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r QueryWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r QueryWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r QueryWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r QueryWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -2976,9 +3330,9 @@ type SignalWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -2988,9 +3342,9 @@ type SignalWorkflowResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SignalWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3016,12 +3370,12 @@ func (r SignalWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r SignalWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r SignalWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r SignalWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r SignalWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -3046,12 +3400,12 @@ func (r SignalWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r SignalWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r SignalWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r SignalWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r SignalWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3099,6 +3453,7 @@ type TerminateWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *struct {
+		Terminated bool   `json:"terminated"`
 		WorkflowId string `json:"workflowId"`
 	}
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -3106,9 +3461,11 @@ type TerminateWorkflowResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *WorkflowClosed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -3116,9 +3473,9 @@ type TerminateWorkflowResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TerminateWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3127,6 +3484,7 @@ type TerminateWorkflowResponse struct {
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
 func (r TerminateWorkflowResponse) GetJSON202() *struct {
+	Terminated bool   `json:"terminated"`
 	WorkflowId string `json:"workflowId"`
 } {
 	return r.JSON202
@@ -3143,13 +3501,18 @@ func (r TerminateWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized 
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r TerminateWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r TerminateWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON409() *WorkflowClosed {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -3168,12 +3531,12 @@ func (r TerminateWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r TerminateWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r TerminateWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3220,29 +3583,31 @@ type UpdateWorkflowResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Result
+	JSON200 *UpdateResult
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *OriginRefused
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *WorkflowNotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
+	ApplicationproblemJSON409 *WorkflowClosed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *NoLawfulRegion
+	ApplicationproblemJSON422 *UpdateRefused
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *BadGateway
+	ApplicationproblemJSON502 *UpstreamError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *RegionUnreachable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *UpdateTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateWorkflowResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3250,7 +3615,7 @@ type UpdateWorkflowResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UpdateWorkflowResponse) GetJSON200() *Result {
+func (r UpdateWorkflowResponse) GetJSON200() *UpdateResult {
 	return r.JSON200
 }
 
@@ -3265,17 +3630,17 @@ func (r UpdateWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON403() *OriginRefused {
 	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON404() *WorkflowNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON409() *Conflict {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON409() *WorkflowClosed {
 	return r.ApplicationproblemJSON409
 }
 
@@ -3290,7 +3655,7 @@ func (r UpdateWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMedia
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON422() *NoLawfulRegion {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON422() *UpdateRefused {
 	return r.ApplicationproblemJSON422
 }
 
@@ -3300,13 +3665,18 @@ func (r UpdateWorkflowResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON502() *BadGateway {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON502() *UpstreamError {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON503() *RegionUnreachable {
 	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON504() *UpdateTimeout {
+	return r.ApplicationproblemJSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -3392,7 +3762,13 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 
 // ListWorkflowsWithResponse The caller's workflows across every region that may hold them.
 //
-// Never silently partial: regions that could not be asked are listed in missingRegions.
+// Every region is asked at once and their answers merged in Temporal's
+// visibility order (running first, newest start first; then closed, most
+// recently closed first); docs/api.md, "Listing workflows". Never silently
+// partial: regions that could not be asked are listed in missingRegions,
+// and when none of the regions left to list can be asked the answer is
+// `503` `region-unreachable` (retry with the same pageToken). A query
+// parameter not listed here, or one given twice, is `400`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3441,6 +3817,12 @@ func (c *ClientWithResponses) StartWorkflowWithResponse(ctx context.Context, par
 
 // SignalWithStartWithBodyWithResponse Signal a workflow, starting it first if it is not running; placed exactly like a start.
 //
+// `201` when it started the workflow (with the signal as its first event
+// after the start), `200` when the run was already there and got the
+// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+// nothing is started or signalled. A retried signal-with-start that
+// reaches a running run signals it again.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/signal-with-start (the `SignalWithStart` operationId).
@@ -3453,6 +3835,12 @@ func (c *ClientWithResponses) SignalWithStartWithBodyWithResponse(ctx context.Co
 }
 
 // SignalWithStartWithResponse Signal a workflow, starting it first if it is not running; placed exactly like a start.
+//
+// `201` when it started the workflow (with the signal as its first event
+// after the start), `200` when the run was already there and got the
+// signal. A workflow id whose run has closed is `409` `workflow-closed`:
+// nothing is started or signalled. A retried signal-with-start that
+// reaches a running run signals it again.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3480,6 +3868,8 @@ func (c *ClientWithResponses) DescribeWorkflowWithResponse(ctx context.Context, 
 
 // CancelWorkflowWithResponse Ask the workflow to cancel.
 //
+// A body, if any, is not read (but must be declared as JSON).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
@@ -3491,7 +3881,13 @@ func (c *ClientWithResponses) CancelWorkflowWithResponse(ctx context.Context, wo
 	return ParseCancelWorkflowResponse(rsp)
 }
 
-// WorkflowHistoryWithResponse The workflow's event history, payloads decoded.
+// WorkflowHistoryWithResponse The latest run's events, oldest first, payloads decoded.
+//
+// At most 10,000 events (`"truncated": true` when the run has more). Each
+// event is Temporal's own JSON form (as `temporal workflow show -o json`),
+// with every payload decrypted by the region's codec and shown as the JSON
+// value it holds; a payload that is not JSON is shown as
+// `{"payload": {"encoding", "bytes"}}` (docs/api.md, "History").
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3507,7 +3903,8 @@ func (c *ClientWithResponses) WorkflowHistoryWithResponse(ctx context.Context, w
 // QueryWorkflowWithResponse Run a query against the workflow's latest run.
 //
 // With userLocation and dataClassification (together), the query is refused
-// (422) unless the workflow's region may hold that data.
+// (422) unless the workflow's region may hold that data. Query names
+// beginning with `__` are Temporal's own: `400`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3522,6 +3919,8 @@ func (c *ClientWithResponses) QueryWorkflowWithResponse(ctx context.Context, wor
 
 // SignalWorkflowWithBodyWithResponse Send a signal; an empty body is a signal without input.
 //
+// Signal names beginning with `__` are Temporal's own (`400`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -3535,6 +3934,8 @@ func (c *ClientWithResponses) SignalWorkflowWithBodyWithResponse(ctx context.Con
 
 // SignalWorkflowWithResponse Send a signal; an empty body is a signal without input.
 //
+// Signal names beginning with `__` are Temporal's own (`400`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -3546,7 +3947,12 @@ func (c *ClientWithResponses) SignalWorkflowWithResponse(ctx context.Context, wo
 	return ParseSignalWorkflowResponse(rsp)
 }
 
-// TerminateWorkflowWithBodyWithResponse Terminate the workflow, with a reason.
+// TerminateWorkflowWithBodyWithResponse End the workflow's latest run at once, with a reason kept in its history.
+//
+// Cancel asks the workflow to stop; terminate does not ask. The reason is
+// recorded in the run's history
+// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+// no reason. A run that has already closed is `409` `workflow-closed`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3559,7 +3965,12 @@ func (c *ClientWithResponses) TerminateWorkflowWithBodyWithResponse(ctx context.
 	return ParseTerminateWorkflowResponse(rsp)
 }
 
-// TerminateWorkflowWithResponse Terminate the workflow, with a reason.
+// TerminateWorkflowWithResponse End the workflow's latest run at once, with a reason kept in its history.
+//
+// Cancel asks the workflow to stop; terminate does not ask. The reason is
+// recorded in the run's history
+// (`workflowExecutionTerminatedEventAttributes.reason`); an empty body is
+// no reason. A run that has already closed is `409` `workflow-closed`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3572,30 +3983,50 @@ func (c *ClientWithResponses) TerminateWorkflowWithResponse(ctx context.Context,
 	return ParseTerminateWorkflowResponse(rsp)
 }
 
-// UpdateWorkflowWithBodyWithResponse Run an update and wait for its result.
+// UpdateWorkflowWithBodyWithResponse Run an update and wait for its outcome.
 //
-// An update the workflow rejects is a problem with its own type.
+// Waits within the region's `callTimeout` (default 5 s). The update id is
+// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+// the workflow is found (`updateId`, problems included). Sending the update
+// again with `Idempotency-Key: <updateId>` reaches the same update: its
+// outcome if it has one (it never runs twice), else a new wait; that is
+// the answer to a `504` `update-timeout`. An update the workflow refuses
+// before running it is `422` `update-rejected` (nothing ran); one that ran
+// and failed is `422` `update-failed`. The body is a signal's: with
+// userLocation and dataClassification it is refused (`422`
+// `no-lawful-region`) unless the workflow's region may hold that data.
+// Update names beginning with `__` are Temporal's own (`400`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
-	rsp, err := c.UpdateWorkflowWithBody(ctx, workflowId, updateName, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
+	rsp, err := c.UpdateWorkflowWithBody(ctx, workflowId, updateName, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdateWorkflowResponse(rsp)
 }
 
-// UpdateWorkflowWithResponse Run an update and wait for its result.
+// UpdateWorkflowWithResponse Run an update and wait for its outcome.
 //
-// An update the workflow rejects is a problem with its own type.
+// Waits within the region's `callTimeout` (default 5 s). The update id is
+// `Idempotency-Key`, else a new `upd-<uuid>`; it is in every answer once
+// the workflow is found (`updateId`, problems included). Sending the update
+// again with `Idempotency-Key: <updateId>` reaches the same update: its
+// outcome if it has one (it never runs twice), else a new wait; that is
+// the answer to a `504` `update-timeout`. An update the workflow refuses
+// before running it is `422` `update-rejected` (nothing ran); one that ran
+// and failed is `422` `update-failed`. The body is a signal's: with
+// userLocation and dataClassification it is refused (`422`
+// `no-lawful-region`) unless the workflow's region may hold that data.
+// Update names beginning with `__` are Temporal's own (`400`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *ClientWithResponses) UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
-	rsp, err := c.UpdateWorkflow(ctx, workflowId, updateName, body, reqEditors...)
+func (c *ClientWithResponses) UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowID, updateName string, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
+	rsp, err := c.UpdateWorkflow(ctx, workflowId, updateName, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3624,7 +4055,7 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3657,14 +4088,14 @@ func ParseMetricsResponse(rsp *http.Response) (*MetricsResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest NoSuchEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3704,7 +4135,7 @@ func ParseOpenAPIDocumentResponse(rsp *http.Response) (*OpenAPIDocumentResponse,
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3744,7 +4175,7 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3758,7 +4189,7 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest NotReady
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3818,7 +4249,7 @@ func ParseListWorkflowsResponse(rsp *http.Response) (*ListWorkflowsResponse, err
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3831,15 +4262,8 @@ func ParseListWorkflowsResponse(rsp *http.Response) (*ListWorkflowsResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON502 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3916,14 +4340,14 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest TenantMismatch
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+		var dest IDConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3965,14 +4389,14 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest StartUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4079,14 +4503,14 @@ func ParseSignalWithStartResponse(rsp *http.Response) (*SignalWithStartResponse,
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest TenantMismatch
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+		var dest StartConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4128,14 +4552,14 @@ func ParseSignalWithStartResponse(rsp *http.Response) (*SignalWithStartResponse,
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest StartUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4235,14 +4659,14 @@ func ParseDescribeWorkflowResponse(rsp *http.Response) (*DescribeWorkflowRespons
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4256,14 +4680,14 @@ func ParseDescribeWorkflowResponse(rsp *http.Response) (*DescribeWorkflowRespons
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4336,14 +4760,14 @@ func ParseCancelWorkflowResponse(rsp *http.Response) (*CancelWorkflowResponse, e
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4364,14 +4788,14 @@ func ParseCancelWorkflowResponse(rsp *http.Response) (*CancelWorkflowResponse, e
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4420,9 +4844,7 @@ func ParseWorkflowHistoryResponse(rsp *http.Response) (*WorkflowHistoryResponse,
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest struct {
-			Events []map[string]interface{} `json:"events"`
-		}
+		var dest History
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4443,14 +4865,14 @@ func ParseWorkflowHistoryResponse(rsp *http.Response) (*WorkflowHistoryResponse,
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4464,14 +4886,14 @@ func ParseWorkflowHistoryResponse(rsp *http.Response) (*WorkflowHistoryResponse,
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4541,14 +4963,14 @@ func ParseQueryWorkflowResponse(rsp *http.Response) (*QueryWorkflowResponse, err
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4569,14 +4991,14 @@ func ParseQueryWorkflowResponse(rsp *http.Response) (*QueryWorkflowResponse, err
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4649,14 +5071,14 @@ func ParseSignalWorkflowResponse(rsp *http.Response) (*SignalWorkflowResponse, e
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4691,14 +5113,14 @@ func ParseSignalWorkflowResponse(rsp *http.Response) (*SignalWorkflowResponse, e
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4748,6 +5170,7 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest struct {
+			Terminated bool   `json:"terminated"`
 			WorkflowId string `json:"workflowId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4770,18 +5193,25 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest WorkflowClosed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
@@ -4805,14 +5235,14 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4861,7 +5291,7 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Result
+		var dest UpdateResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4882,21 +5312,21 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest OriginRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest WorkflowNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+		var dest WorkflowClosed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4917,7 +5347,7 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest NoLawfulRegion
+		var dest UpdateRefused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4931,18 +5361,25 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest BadGateway
+		var dest UpstreamError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest RegionUnreachable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest UpdateTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
 
 	}
 
