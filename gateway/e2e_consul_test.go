@@ -53,6 +53,7 @@ func consulReplica(t *testing.T, ctx context.Context, cl *api.Client, key string
 	src.MaxBackoff = 200 * time.Millisecond
 	o := gatewayd.Options{ConfigSource: src, Tokens: gateway.DevTokens(), DrillRefresh: 50 * time.Millisecond}
 	o.UseConsul(cl, "regiongate/")
+	o.RecordKeys = raceRecordKeys // one deployment: one records key
 	return serveReplica(t, ctx, o)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/regiongate/regiongate/internal/assembly/gatewayd"
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
+	"github.com/regiongate/regiongate/regions"
 )
 
 // raceReplica is a gateway replica of the shared stack as `regiongate
@@ -24,10 +25,15 @@ func raceReplica(t *testing.T, ctx context.Context, cl *api.Client) replica {
 	t.Helper()
 	o := gatewayd.Options{Config: stack.Config, Tokens: gateway.DevTokens(), CodecKeys: stack.CodecKeys}
 	o.UseConsul(cl, "race/")
+	o.RecordKeys = raceRecordKeys
 	o.Drains = nil // in memory, per replica
 	o.ClientKeys.Dev = true
 	return serveReplica(t, ctx, o)
 }
+
+// raceRecordKeys key the race replicas' shared records, as every replica
+// of one deployment is given the same --records-key-file.
+var raceRecordKeys = regions.RandomRecordKeys()
 
 // TestSignalWithStartRacingAStartLandsInOneRegion: replica a sends a
 // signal-with-start while replica b sends a plain start of the same id, at

@@ -54,8 +54,11 @@ type Options struct {
 	// nil keeps Config in memory only (then Config is required).
 	ConfigSource configs.Source
 	Records      regions.Records
-	// RecordKeys make the records' keys (regions.RecordKeys); nil means a
-	// random key, right only for records kept in memory.
+	// RecordKeys make the records' keys (regions.RecordKeys). Every
+	// replica sharing Records must have the same keys. Nil is allowed
+	// only with Records nil or in memory (a random key): Start refuses it
+	// for a store that outlives the gateway or is shared, where a key of
+	// its own would make each gateway blind to the others' records.
 	RecordKeys *regions.RecordKeys
 	// Sweep tunes the records sweeper (regions.SweepOptions); its zero
 	// value follows the config's records block. NoSweep turns it off.
@@ -101,7 +104,7 @@ type Options struct {
 // UseConsul puts the stores that replicas share (routing records, drains,
 // audit, drills) in Consul KV under prefix, as `regiongate serve --consul`
 // keeps them. The config source is set apart: where it lives and how it is
-// seeded is the caller's.
+// seeded is the caller's; so are RecordKeys, which the replicas must share.
 func (o *Options) UseConsul(c *api.Client, prefix string) {
 	o.Records = regions.NewConsulRecords(c, prefix+"records/")
 	o.Drains = regions.NewConsulDrains(c, prefix+"drains/")
@@ -142,6 +145,9 @@ func Start(ctx context.Context, o Options) (_ *Gateway, err error) {
 			g.Close()
 		}
 	}()
+	if err := checkRecordKeys(o); err != nil {
+		return nil, err
+	}
 	if o.Config == nil {
 		if o.Config, err = readConfig(ctx, o.ConfigSource); err != nil {
 			return nil, err
@@ -305,4 +311,21 @@ func (g *Gateway) Close() {
 		g.closers[i]()
 	}
 	g.closers = nil
+}
+
+// errNoRecordKeys: routing records outside memory without RecordKeys.
+var errNoRecordKeys = errors.New("routing records kept outside the gateway need RecordKeys, the same on every replica sharing them")
+
+// checkRecordKeys refuses a records store that outlives the gateway or is
+// shared with no RecordKeys: a random key per gateway would hide each
+// replica's records from the others (and from itself after a restart), so
+// one id could start in two regions.
+func checkRecordKeys(o Options) error {
+	if o.RecordKeys != nil || o.Records == nil {
+		return nil
+	}
+	if _, inMemory := o.Records.(*regions.MemoryRecords); inMemory {
+		return nil
+	}
+	return errNoRecordKeys
 }

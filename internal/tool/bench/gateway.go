@@ -56,8 +56,9 @@ func startGateway(ctx context.Context, cfg *configs.Config, dir string, memoryRe
 		records = bolt
 	}
 	gw, err := gatewayd.Start(ctx, gatewayd.Options{
-		Config: cfg, Records: records, Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")),
-		Audit: &audit.Memory{}, Tokens: gateway.DevTokens(), CodecKeys: noEncryption,
+		Config: cfg, Records: records, RecordKeys: regions.RandomRecordKeys(), // the records live as long as the bench
+		Drains: regions.NewFileDrains(filepath.Join(dir, "drains.json")),
+		Audit:  &audit.Memory{}, Tokens: gateway.DevTokens(), CodecKeys: noEncryption,
 		DialOptions: []grpc.DialOption{ov.DialOption()}, WrapClient: ov.Handler,
 	})
 	if err != nil {

@@ -162,6 +162,10 @@ func measurePropagation(ctx context.Context, o Options, r *Report, kv *api.KV, b
 	return nil
 }
 
+// replicaRecordKeys key the records the bench's replicas share, as one
+// --records-key-file given to every replica would.
+var replicaRecordKeys = regions.RandomRecordKeys()
+
 // startReplica is a gateway replica as `regiongate serve --consul` runs
 // one: built and served by internal/assembly/gatewayd, its config under key and its
 // shared stores (records, drains, audit, drills) in Consul beside it, its
@@ -170,6 +174,7 @@ func measurePropagation(ctx context.Context, o Options, r *Report, kv *api.KV, b
 func startReplica(ctx context.Context, cl *api.Client, key string) (adminURL string, stop func(), err error) {
 	o := gatewayd.Options{ConfigSource: configs.NewConsulSource(cl, key), Tokens: gateway.DevTokens(), CodecKeys: noEncryption}
 	o.UseConsul(cl, key[:strings.LastIndex(key, "/")+1]) // beside the config key, as serve keeps them
+	o.RecordKeys = replicaRecordKeys
 	gw, err := gatewayd.Start(ctx, o)
 	if err != nil {
 		return "", nil, err

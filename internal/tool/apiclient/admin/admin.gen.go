@@ -94,6 +94,7 @@ const (
 	HttpsregiongateDevproblemspreconditionFailed   ProblemType = "https://regiongate.dev/problems/precondition-failed"
 	HttpsregiongateDevproblemspreconditionRequired ProblemType = "https://regiongate.dev/problems/precondition-required"
 	HttpsregiongateDevproblemsrateLimited          ProblemType = "https://regiongate.dev/problems/rate-limited"
+	HttpsregiongateDevproblemsrecordsUnavailable   ProblemType = "https://regiongate.dev/problems/records-unavailable"
 	HttpsregiongateDevproblemsregionNotFound       ProblemType = "https://regiongate.dev/problems/region-not-found"
 	HttpsregiongateDevproblemsregionUnreachable    ProblemType = "https://regiongate.dev/problems/region-unreachable"
 	HttpsregiongateDevproblemsstoreError           ProblemType = "https://regiongate.dev/problems/store-error"
@@ -154,6 +155,8 @@ func (e ProblemType) Valid() bool {
 	case HttpsregiongateDevproblemspreconditionRequired:
 		return true
 	case HttpsregiongateDevproblemsrateLimited:
+		return true
+	case HttpsregiongateDevproblemsrecordsUnavailable:
 		return true
 	case HttpsregiongateDevproblemsregionNotFound:
 		return true
