@@ -120,6 +120,59 @@ func TestFileStoreDropsATornLastLine(t *testing.T) {
 	mustVerify(t, &audit.FileStore{Path: path}, 2)
 }
 
+// TestFileStoreDropsATornHeadLine: a crash after an entry is written but
+// in the middle of its head record leaves part of a head line. The entry
+// is adopted, and the next head record must not be glued to that part:
+// unreadable, it made Verify report a broken head, and after another
+// restart the next entry chained from the head before, repeating a seq
+// (found by FuzzFileStore).
+func TestFileStoreDropsATornHeadLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	ctx := context.Background()
+	crashed := &audit.FileStore{Path: path}
+	for _, e := range entries()[:2] {
+		if _, err := audit.Add(ctx, crashed, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editLastLine(t, crashed.HeadPath(), func(lines []string) []string {
+		return append(lines[:len(lines)-1], lines[len(lines)-1][:9]) // `{"seq":2,`, no newline
+	})
+	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[2]); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, &audit.FileStore{Path: path}, 3)
+	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, &audit.FileStore{Path: path}, 4)
+}
+
+// TestFileStoreEndsAWholeLastLine: a crash can also cut a write just
+// before its newline; the line is whole and its record stands, and the
+// next line must start on a line of its own, in the log and in the head
+// file alike.
+func TestFileStoreEndsAWholeLastLine(t *testing.T) {
+	for _, file := range []string{"log", "head"} {
+		t.Run(file, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			ctx := context.Background()
+			s := &audit.FileStore{Path: path}
+			for _, e := range entries()[:2] {
+				if _, err := audit.Add(ctx, s, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cut := map[string]string{"log": path, "head": s.HeadPath()}[file]
+			editLastLine(t, cut, func(lines []string) []string { return lines }) // drops the last newline
+			if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[2]); err != nil {
+				t.Fatal(err)
+			}
+			mustVerify(t, &audit.FileStore{Path: path}, 3)
+		})
+	}
+}
+
 // TestLegacyEntriesComeBeforeTheChain: entries written before the chain
 // are listed and counted, and the chain starts after them.
 func TestLegacyEntriesComeBeforeTheChain(t *testing.T) {
