@@ -120,55 +120,47 @@ func TestFileStoreDropsATornLastLine(t *testing.T) {
 	mustVerify(t, &audit.FileStore{Path: path}, 2)
 }
 
-// TestFileStoreDropsATornHeadLine: a crash after an entry is written but
-// in the middle of its head record leaves part of a head line. The entry
-// is adopted, and the next head record must not be glued to that part:
-// unreadable, it made Verify report a broken head, and after another
-// restart the next entry chained from the head before, repeating a seq
-// (found by FuzzFileStore).
-func TestFileStoreDropsATornHeadLine(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	ctx := context.Background()
-	crashed := &audit.FileStore{Path: path}
-	for _, e := range entries()[:2] {
-		if _, err := audit.Add(ctx, crashed, e); err != nil {
-			t.Fatal(err)
-		}
+// TestFileStoreSurvivesACutWrite: a crash can cut the write of an entry or
+// of its head record short, or just before its newline. A whole entry
+// stands, a cut one is dropped; a head line without its newline is dropped
+// (Head never reads one), and the entry it was for is adopted. The next
+// line, after one restart and after another, starts on a line of its own:
+// glued to the cut one it was unreadable, Verify reported a broken head or
+// a truncated log, and after the second restart the next entry repeated a
+// seq (found by FuzzFileStore).
+func TestFileStoreSurvivesACutWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		head bool                     // cut the head file, else the log
+		cut  func(line string) string // what is left of the last line
+	}{
+		{"head line cut short", true, func(line string) string { return line[:9] }},
+		{"head line without its newline", true, func(line string) string { return line }},
+		{"entry without its newline", false, func(line string) string { return line }},
 	}
-	editLastLine(t, crashed.HeadPath(), func(lines []string) []string {
-		return append(lines[:len(lines)-1], lines[len(lines)-1][:9]) // `{"seq":2,`, no newline
-	})
-	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[2]); err != nil {
-		t.Fatal(err)
-	}
-	mustVerify(t, &audit.FileStore{Path: path}, 3)
-	if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[0]); err != nil {
-		t.Fatal(err)
-	}
-	mustVerify(t, &audit.FileStore{Path: path}, 4)
-}
-
-// TestFileStoreEndsAWholeLastLine: a crash can also cut a write just
-// before its newline; the line is whole and its record stands, and the
-// next line must start on a line of its own, in the log and in the head
-// file alike.
-func TestFileStoreEndsAWholeLastLine(t *testing.T) {
-	for _, file := range []string{"log", "head"} {
-		t.Run(file, func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "audit.jsonl")
 			ctx := context.Background()
-			s := &audit.FileStore{Path: path}
+			crashed := &audit.FileStore{Path: path}
 			for _, e := range entries()[:2] {
-				if _, err := audit.Add(ctx, s, e); err != nil {
+				if _, err := audit.Add(ctx, crashed, e); err != nil {
 					t.Fatal(err)
 				}
 			}
-			cut := map[string]string{"log": path, "head": s.HeadPath()}[file]
-			editLastLine(t, cut, func(lines []string) []string { return lines }) // drops the last newline
-			if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, entries()[2]); err != nil {
-				t.Fatal(err)
+			file := path
+			if tt.head {
+				file = crashed.HeadPath()
 			}
-			mustVerify(t, &audit.FileStore{Path: path}, 3)
+			editLastLine(t, file, func(lines []string) []string {
+				return append(lines[:len(lines)-1], tt.cut(lines[len(lines)-1]))
+			})
+			for n, e := range []audit.Entry{entries()[2], entries()[0]} {
+				if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, e); err != nil {
+					t.Fatal(err)
+				}
+				mustVerify(t, &audit.FileStore{Path: path}, 3+n)
+			}
 		})
 	}
 }
