@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -38,9 +39,10 @@ import (
 // closedEndpoint: a call that reaches for a region is refused at once.
 
 // closedEndpoint is where every region of a fuzzed gateway points. Nothing
-// listens on port 1 of loopback; the port is fixed so that the config
-// text, and so its ETag, is the same on every run and committed seeds can
-// carry it.
+// listens on port 1 of loopback (fuzzConfigs checks); the port is fixed so
+// that the config text, and so its ETag, is the same on every run and
+// committed seeds can carry it (until dev.yaml changes: the f.Add seeds
+// carry the current one).
 const closedEndpoint = "127.0.0.1:1"
 
 // An input's setup byte picks the gateway it meets.
@@ -92,6 +94,10 @@ location:
 
 var fuzzConfigs = sync.OnceValues(func() ([4]*configs.Config, error) {
 	var out [4]*configs.Config
+	if c, err := net.DialTimeout("tcp", closedEndpoint, time.Second); err == nil {
+		c.Close()
+		return out, fmt.Errorf("something listens on %s, where the fuzzed gateways' regions must be refused", closedEndpoint)
+	}
 	for v := range out {
 		cfg, err := configs.Parse([]byte(fuzzConfigText(uint8(v))))
 		if err != nil {
