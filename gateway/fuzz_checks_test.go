@@ -105,16 +105,14 @@ var devSecrets = []string{"dev-viewer", "dev-compliance", "dev-operator", "dev-a
 // that says it is a secret, when it appears nowhere else in the request.
 func presentedSecrets(in httpInput) []string {
 	var out, rest []string
-	for line := range strings.SplitSeq(in.header, "\n") {
-		name, value, _ := strings.Cut(line, ":")
-		if !strings.EqualFold(strings.TrimSpace(name), "Authorization") {
-			rest = append(rest, line)
+	for _, h := range headerLines(in.header) {
+		if !strings.EqualFold(h.name, "Authorization") {
+			rest = append(rest, h.value)
 			continue
 		}
-		value = strings.TrimSpace(value)
-		_, cred, ok := strings.Cut(value, " ")
+		_, cred, ok := strings.Cut(h.value, " ")
 		if !ok {
-			cred = value
+			cred = h.value
 		}
 		cred = strings.TrimSpace(cred)
 		if slices.Contains(devSecrets, cred) || len(cred) >= 12 && strings.Contains(cred, "secret") {

@@ -28,26 +28,37 @@ type httpInput struct {
 	body           []byte
 }
 
-// raw is the request as a client writes it. The harness frames the body
-// (Content-Length, or one chunk when the input names a Transfer-Encoding)
-// and closes the connection after the answer; blank lines, which would
-// end the headers early, are dropped.
+// raw is the request as a client writes it, made so that most inputs are
+// requests Go's server accepts and hands to the gateway (else the fuzzer
+// spends its time on net/http's parser, not on the gateway): the method
+// keeps its token bytes ("GET" when none is left), the target starts with
+// "/" and has spaces and control bytes percent-encoded, header names keep
+// their token bytes, values lose their control bytes, a Host keeps the
+// bytes of a host. The harness frames the body (Content-Length, or one
+// chunk when the input names a Transfer-Encoding) and closes the
+// connection after the answer.
 func (in httpInput) raw() []byte {
 	var b bytes.Buffer
-	b.WriteString(in.method + " " + in.target + " HTTP/1.1\r\n")
+	method := keepBytes(in.method, isTokenByte)
+	if method == "" {
+		method = "GET"
+	}
+	target := in.target
+	if !strings.HasPrefix(target, "/") && target != "*" {
+		target = "/" + target
+	}
+	b.WriteString(method + " " + escapeControls(target) + " HTTP/1.1\r\n")
 	host, chunked := false, false
-	for line := range strings.SplitSeq(in.header, "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		name, _, _ := strings.Cut(line, ":")
-		switch name = strings.TrimSpace(name); {
-		case strings.TrimSpace(line) == "", strings.EqualFold(name, "Content-Length"), strings.EqualFold(name, "Connection"):
+	for _, h := range headerLines(in.header) {
+		switch {
+		case strings.EqualFold(h.name, "Content-Length"), strings.EqualFold(h.name, "Connection"):
 			continue
-		case strings.EqualFold(name, "Host"):
-			host = true
-		case strings.EqualFold(name, "Transfer-Encoding"):
-			chunked = true
+		case strings.EqualFold(h.name, "Host"):
+			host, h.value = true, keepBytes(h.value, isHostByte)
+		case strings.EqualFold(h.name, "Transfer-Encoding"):
+			chunked, h.value = true, "chunked"
 		}
-		b.WriteString(line + "\r\n")
+		b.WriteString(h.name + ": " + h.value + "\r\n")
 	}
 	if !host {
 		b.WriteString("Host: gateway.test\r\n")
@@ -64,6 +75,57 @@ func (in httpInput) raw() []byte {
 	}
 	b.WriteString("0\r\n\r\n")
 	return b.Bytes()
+}
+
+type headerLine struct{ name, value string }
+
+// headerLines are the input's "Name: value" lines as raw sends them; a
+// line whose name keeps no byte is left out.
+func headerLines(block string) []headerLine {
+	var out []headerLine
+	for line := range strings.SplitSeq(block, "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		h := headerLine{keepBytes(name, isTokenByte), strings.TrimSpace(keepBytes(value, isFieldByte))}
+		if h.name != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// keepBytes is s without the bytes keep refuses (bytes, not runes: a
+// header value may hold any byte from 0x80 up).
+func keepBytes(s string, keep func(byte) bool) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if keep(s[i]) {
+			out = append(out, s[i])
+		}
+	}
+	return string(out)
+}
+
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+func isFieldByte(c byte) bool { return c == '\t' || c >= ' ' && c != 0x7f }
+
+func isHostByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-:[]", c) >= 0
+}
+
+// escapeControls percent-encodes the bytes a request line cannot carry.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // answer is what came back.
