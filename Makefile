@@ -23,7 +23,7 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools chromium postgres build dev dev-restart test test-short lint fmt bench clean record-histories image-tools image image-test
+.PHONY: all tools chromium postgres build dev dev-restart test test-short lint fmt fuzz bench clean record-histories image-tools image image-test
 
 all: build
 
@@ -101,6 +101,15 @@ lint: $(STATICCHECK_STAMP)
 
 fmt:
 	gofmt -w .
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s; FUZZ=regexp picks
+## targets), then a summary; fails if any target does. A failing input is
+## written to its package's testdata/fuzz/<target>/: fix the bug, then commit
+## the input as a regression seed (make test replays every committed seed, as
+## any go test does). CI runs FUZZTIME=5s.
+FUZZTIME ?= 30s
+fuzz:
+	@FUZZTIME=$(FUZZTIME) FUZZ='$(FUZZ)' GO=$(GO) bash .ci/fuzz
 
 ## bench: microbenchmarks, then starts direct / through the gateway / with a
 ## new connection each, failover under kill -9, Consul config propagation, on

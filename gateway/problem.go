@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -101,11 +102,18 @@ func newProblem(k problemKind, detail string) Problem {
 	return Problem{Type: problemTypeBase + k.slug, Title: k.title, Status: k.status, Detail: detail}
 }
 
+// maxDetailBytes bounds a problem's detail. A detail may quote what the
+// client sent (a path, an origin, a workflow type), and a quote of a 1 MiB
+// body made a 6 MiB answer (JSON escapes "<" as six bytes); the fields a
+// problem carries beside it (problems, decision) are not cut.
+const maxDetailBytes = 1024
+
 // writeProblem sends p as application/problem+json and stops the chain.
 func writeProblem(c *gin.Context, p Problem) {
 	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
+	p.Detail = clip(p.Detail, maxDetailBytes)
 	body, _ := json.Marshal(p)
 	c.Data(p.Status, "application/problem+json", body)
 	c.Abort()
@@ -113,6 +121,19 @@ func writeProblem(c *gin.Context, p Problem) {
 
 func fail(c *gin.Context, k problemKind, detail string) {
 	writeProblem(c, newProblem(k, detail))
+}
+
+// clip cuts s to at most n bytes, at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	const mark = " [cut]"
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 // failBody answers a body that could not be read (jsonbody's errors): 413

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -121,5 +122,25 @@ func TestProblemKindsAreDocumented(t *testing.T) {
 	}
 	for slug := range rows {
 		t.Errorf("docs/api.md lists %s, which no code sends", slug)
+	}
+}
+
+// TestProblemDetailIsBounded: a detail quoting what the client sent is cut
+// to maxDetailBytes, at a rune boundary and marked, so an answer stays
+// small whatever the request held (FuzzClientAPI's problem-echoes-* seeds).
+func TestProblemDetailIsBounded(t *testing.T) {
+	for _, detail := range []string{strings.Repeat("é", 2000), strings.Repeat("x", maxDetailBytes), "short"} {
+		rec := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(rec)
+		fail(c, kindBadRequest, detail)
+		var p Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		cut := len(detail) > maxDetailBytes
+		if len(p.Detail) > maxDetailBytes || !utf8.ValidString(p.Detail) || cut != strings.HasSuffix(p.Detail, " [cut]") ||
+			!strings.HasPrefix(detail, strings.TrimSuffix(p.Detail, " [cut]")) {
+			t.Fatalf("a %d-byte detail sent as %d bytes: %.60q...", len(detail), len(p.Detail), p.Detail)
+		}
 	}
 }

@@ -217,7 +217,7 @@ func (s *Server) engine(service string, document []byte) *gin.Engine {
 	// span (otelgin) and its metrics, and one log line.
 	e.Use(recovery(s.log), requestID(),
 		otelgin.Middleware(service, otelgin.WithTracerProvider(s.tracer)),
-		s.observe(), accessLog(s.log), checkOrigin(s.origins))
+		s.observe(), accessLog(s.log), checkOrigin(s.origins, codecRoute))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, kindNoSuchEndpoint, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -257,6 +257,10 @@ func (s *Server) ClientHandler() http.Handler {
 	return e
 }
 
+// codecRoute serves the codec endpoint on the admin listener. It answers
+// CORS itself, for the Temporal UI's origins.
+const codecRoute = "/codec/*path"
+
 // AdminHandler serves the admin API.
 func (s *Server) AdminHandler() http.Handler {
 	e := s.engine("regiongate-admin-api", openapi.Admin())
@@ -277,7 +281,7 @@ func (s *Server) AdminHandler() http.Handler {
 	a.GET("/drills/:id", s.requireRole(RoleViewer), s.drillReport)
 	a.GET("/workflows/:id", s.requireRole(RoleOperator), s.lookupWorkflow)
 	if s.codec != nil {
-		e.Any("/codec/*path", gin.WrapH(s.codec))
+		e.Any(codecRoute, gin.WrapH(s.codec))
 	}
 	// The console is public files; what it shows comes from the API
 	// above, with the token the user signs in with.

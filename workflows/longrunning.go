@@ -28,14 +28,26 @@ type LongRunningStatus struct {
 	ProcessedTotal   int `json:"processedTotal"`
 }
 
+// Bounds on LongRunningProcessing's input. The totals are carried from
+// run to run forever, so a run's items are bounded far below where they
+// could overflow: a batch and a run of 2^62 items each overflowed the
+// total in the second run, and the third was refused.
+const (
+	maxLongRunningBatch  = 10_000
+	maxLongRunningPerRun = 1_000_000
+	// maxLongRunningTotal bounds processedTotal and run as a client may
+	// send them; at a million items a run, runs never reach it.
+	maxLongRunningTotal = 1 << 53
+)
+
 func (in LongRunningInput) validate() error {
 	switch {
-	case in.BatchSize <= 0:
-		return validationError("batchSize must be positive, got %d", in.BatchSize)
-	case in.MaxPerRun < in.BatchSize:
-		return validationError("maxPerRun must be at least batchSize (%d), got %d", in.BatchSize, in.MaxPerRun)
-	case in.ProcessedTotal < 0 || in.Run < 0:
-		return validationError("processedTotal and run must not be negative")
+	case in.BatchSize <= 0 || in.BatchSize > maxLongRunningBatch:
+		return validationError("batchSize must be between 1 and %d, got %d", maxLongRunningBatch, in.BatchSize)
+	case in.MaxPerRun < in.BatchSize || in.MaxPerRun > maxLongRunningPerRun:
+		return validationError("maxPerRun must be between batchSize (%d) and %d, got %d", in.BatchSize, maxLongRunningPerRun, in.MaxPerRun)
+	case in.ProcessedTotal < 0 || in.Run < 0 || in.ProcessedTotal > maxLongRunningTotal || in.Run > maxLongRunningTotal:
+		return validationError("processedTotal and run must be between 0 and %d", maxLongRunningTotal)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package clientauth_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,6 +117,7 @@ func TestKeyLayers(t *testing.T) {
 
 // FuzzParseKeys: whatever a key file holds, the parser returns keys that
 // are all canonical and distinct, or an error naming a line; never a panic.
+// The same lines in REGIONGATE_CLIENT_KEYS, separated by ';', read the same.
 func FuzzParseKeys(f *testing.F) {
 	f.Add("k1 acme " + hashHex("a") + "\n# c\n\nk2 globex " + hashHex("b"))
 	f.Add("k1 Acme " + hashHex("a"))
@@ -123,6 +125,12 @@ func FuzzParseKeys(f *testing.F) {
 	f.Add(" \t\r\n#\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		keys, err := clientauth.ParseKeys(text)
+		if !strings.Contains(text, ";") {
+			env, envErr := clientauth.ParseEnvKeys(strings.ReplaceAll(text, "\n", ";"))
+			if (envErr == nil) != (err == nil) || !slices.Equal(env, keys) {
+				t.Fatalf("as a variable: %v, %v; as a file: %v, %v", env, envErr, keys, err)
+			}
+		}
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "client keys line ") {
 				t.Fatalf("error without a line: %v", err)

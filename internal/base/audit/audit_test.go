@@ -120,6 +120,51 @@ func TestFileStoreDropsATornLastLine(t *testing.T) {
 	mustVerify(t, &audit.FileStore{Path: path}, 2)
 }
 
+// TestFileStoreSurvivesACutWrite: a crash can cut the write of an entry or
+// of its head record short, or just before its newline. A whole entry
+// stands, a cut one is dropped; a head line without its newline is dropped
+// (Head never reads one), and the entry it was for is adopted. The next
+// line, after one restart and after another, starts on a line of its own:
+// glued to the cut one it was unreadable, Verify reported a broken head or
+// a truncated log, and after the second restart the next entry repeated a
+// seq (found by FuzzFileStore).
+func TestFileStoreSurvivesACutWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		head bool                     // cut the head file, else the log
+		cut  func(line string) string // what is left of the last line
+	}{
+		{"head line cut short", true, func(line string) string { return line[:9] }},
+		{"head line without its newline", true, func(line string) string { return line }},
+		{"entry without its newline", false, func(line string) string { return line }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			ctx := context.Background()
+			crashed := &audit.FileStore{Path: path}
+			for _, e := range entries()[:2] {
+				if _, err := audit.Add(ctx, crashed, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			file := path
+			if tt.head {
+				file = crashed.HeadPath()
+			}
+			editLastLine(t, file, func(lines []string) []string {
+				return append(lines[:len(lines)-1], tt.cut(lines[len(lines)-1]))
+			})
+			for n, e := range []audit.Entry{entries()[2], entries()[0]} {
+				if _, err := audit.Add(ctx, &audit.FileStore{Path: path}, e); err != nil {
+					t.Fatal(err)
+				}
+				mustVerify(t, &audit.FileStore{Path: path}, 3+n)
+			}
+		})
+	}
+}
+
 // TestLegacyEntriesComeBeforeTheChain: entries written before the chain
 // are listed and counted, and the chain starts after them.
 func TestLegacyEntriesComeBeforeTheChain(t *testing.T) {

@@ -95,7 +95,13 @@ func (f *FileStore) load() error {
 	if f.tip != nil && ((st == nil && f.size == 0) || (st != nil && st.Size() == f.size)) {
 		return nil
 	}
-	if err := f.dropTornLine(); err != nil {
+	// Both files are read as read and Head read them: a whole entry
+	// stands without its newline, a head record does not. The head file's
+	// last line can be cut by a crash after its entry was written.
+	if err := endLastLine(f.Path, &Entry{}); err != nil {
+		return err
+	}
+	if err := endLastLine(f.HeadPath(), nil); err != nil {
 		return err
 	}
 	entries, size, err := f.read()
@@ -125,23 +131,28 @@ func (f *FileStore) load() error {
 	return nil
 }
 
-// dropTornLine removes a last line that a crash cut short: it never became
-// an entry (its write was not acknowledged).
-func (f *FileStore) dropTornLine() error {
-	data, err := os.ReadFile(f.Path)
+// endLastLine makes path end with a whole line: a crash can cut a write
+// short. A last line that decodes into v (when v is not nil) lost only its
+// newline, which it gets back: its record stands. Any other never became a
+// record (its write was not acknowledged) and is dropped. Either way the
+// next line starts on a line of its own instead of being glued to it.
+func endLastLine(path string, v any) error {
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) || len(data) == 0 || data[len(data)-1] == '\n' {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading audit log: %w", err)
+		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	cut := bytes.LastIndexByte(data, '\n') + 1
-	var e Entry
-	if json.Unmarshal(data[cut:], &e) == nil {
-		return nil // whole, only the newline is missing
+	if v != nil && json.Unmarshal(data[cut:], v) == nil {
+		if _, err := appendLine(path, []byte("\n")); err != nil {
+			return fmt.Errorf("ending the last line of %s: %w", path, err)
+		}
+		return nil
 	}
-	if err := os.Truncate(f.Path, int64(cut)); err != nil {
-		return fmt.Errorf("dropping a torn audit line: %w", err)
+	if err := os.Truncate(path, int64(cut)); err != nil {
+		return fmt.Errorf("dropping a torn line of %s: %w", path, err)
 	}
 	return nil
 }

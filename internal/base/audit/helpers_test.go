@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/regiongate/regiongate/internal/base/audit"
@@ -60,6 +61,22 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editLastLine rewrites a file's lines (without their newlines) with
+// change, and writes them back with a newline after each but the last: a
+// write cut short by a crash.
+func editLastLine(t *testing.T, path string, change func([]string) []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := change(strings.Split(strings.TrimSuffix(string(data), "\n"), "\n"))
+	text := strings.Join(lines, "\n")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
