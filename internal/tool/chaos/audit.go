@@ -14,7 +14,7 @@ import (
 
 // The auditor's checks; a run passes when none finds anything.
 const (
-	CheckLost       = "lost"       // acknowledged, but in no region
+	CheckLost       = "lost"       // acknowledged, but in no region (or its acknowledged run is gone)
 	CheckDuplicated = "duplicated" // in two regions (or namespaces, or runs), or answered from two regions
 	CheckMisplaced  = "misplaced"  // in a region not lawful for its class and country, the wrong namespace, not where acknowledged, or never requested
 	CheckUnresolved = "unresolved" // a 5xx or no answer that a retry after the run does not settle in one region or none
@@ -43,19 +43,21 @@ type Finding struct {
 
 // AuditResult is the auditor's table and its findings.
 type AuditResult struct {
-	Requested      int `json:"requested"`      // distinct workflows (tenant and id) the load asked to start
-	Acked          int `json:"acked"`          // of which acknowledged (2xx with a region) at least once
-	Refused        int `json:"refused"`        // of which only ever refused (4xx: no lawful region, ...)
-	Found          int `json:"found"`          // distinct workflows found in the regions
-	Runs           int `json:"runs"`           // workflow runs found
-	FinalRetries   int `json:"finalRetries"`   // workflows with a 5xx or unanswered start, retried after the run
-	With503ID      int `json:"with503Id"`      // of which some answer was a 503 naming the workflowId
-	ResolvedRegion int `json:"resolvedRegion"` // of which settled in one region
-	ResolvedNone   int `json:"resolvedNone"`   // of which settled in none (refused, and in no region)
-	Lost           int `json:"lost"`
-	Duplicated     int `json:"duplicated"`
-	Misplaced      int `json:"misplaced"`
-	Unresolved     int `json:"unresolved"`
+	Requested int `json:"requested"` // distinct workflows (tenant and id) the load asked to start
+	Acked     int `json:"acked"`     // of which acknowledged (2xx with a region) at least once
+	Refused   int `json:"refused"`   // of which only ever refused (4xx: no lawful region, ...)
+	Found     int `json:"found"`     // distinct workflows found in the regions
+	Runs      int `json:"runs"`      // workflow runs found
+	// FoundIn counts the workflows found per region.
+	FoundIn        map[string]int `json:"foundIn"`
+	FinalRetries   int            `json:"finalRetries"`   // workflows with a 5xx or unanswered start, retried after the run
+	With503ID      int            `json:"with503Id"`      // of which some answer was a 503 naming the workflowId
+	ResolvedRegion int            `json:"resolvedRegion"` // of which settled in one region
+	ResolvedNone   int            `json:"resolvedNone"`   // of which settled in none (refused, and in no region)
+	Lost           int            `json:"lost"`
+	Duplicated     int            `json:"duplicated"`
+	Misplaced      int            `json:"misplaced"`
+	Unresolved     int            `json:"unresolved"`
 	// Findings lists each workflow a check faults.
 	Findings []Finding `json:"findings,omitempty"`
 }
@@ -97,9 +99,12 @@ func Audit(ctx context.Context, o AuditOptions) (*AuditResult, error) {
 		t, id := splitTemporalID(tid)
 		keys[t+"/"+id] = true
 	}
-	res.Requested, res.Found = len(hs), len(found)
+	res.Requested, res.Found, res.FoundIn = len(hs), len(found), map[string]int{}
 	for _, ps := range found {
 		res.Runs += len(ps)
+		for _, r := range regionsOf(ps) {
+			res.FoundIn[r]++
+		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(keys)) {
 		tenant, id, _ := strings.Cut(key, "/")
@@ -114,6 +119,7 @@ func Audit(ctx context.Context, o AuditOptions) (*AuditResult, error) {
 type history struct {
 	req       Entry              // its first start
 	answered  map[string][]int64 // region -> ledger seqs of 2xx answers naming it (starts and describes)
+	runs      map[string][]int64 // run id -> ledger seqs of 2xx answers naming it
 	unsettled bool               // some start had a 5xx or no answer
 	with503ID bool               // some start had a 503 naming its workflowId
 	refused   bool               // some start had a 4xx
@@ -131,7 +137,7 @@ func histories(entries []Entry) map[string]*history {
 			if !e.IsStart() {
 				continue
 			}
-			h = &history{req: e, answered: map[string][]int64{}}
+			h = &history{req: e, answered: map[string][]int64{}, runs: map[string][]int64{}}
 			hs[e.Key()] = h
 		}
 		h.note(e)
@@ -144,6 +150,9 @@ func (h *history) note(e Entry) {
 	case e.Refused:
 	case e.Acked():
 		h.answered[e.Region] = append(h.answered[e.Region], e.Seq)
+		if e.RunID != "" {
+			h.runs[e.RunID] = append(h.runs[e.RunID], e.Seq)
+		}
 	case e.Kind == KindDescribe:
 	case e.ServerError():
 		h.unsettled = true

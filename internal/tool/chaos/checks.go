@@ -65,6 +65,14 @@ func (a *auditor) check(ctx context.Context, tenant, id string, h *history, ps [
 		flag(CheckMisplaced, "acknowledged in %s, found in %s", answeredText(h), placesText(ps))
 	}
 
+	// Every run a client was told of is still there: a later answer naming
+	// another run (a new start of an id whose run vanished) is no excuse.
+	for _, run := range slices.Sorted(maps.Keys(h.runs)) {
+		if len(ps) > 0 && !slices.ContainsFunc(ps, func(p Placement) bool { return p.RunID == run }) {
+			flag(CheckLost, "acknowledged run %s (ledger seq %v) is in no region; found %s", run, h.runs[run], placesText(ps))
+		}
+	}
+
 	// Wherever it is, it is there once, lawfully, in its tenant's namespace.
 	if len(ps) > 1 {
 		flag(CheckDuplicated, "found %d times: %s", len(ps), placesText(ps))

@@ -42,6 +42,15 @@ func TestAuditorCountsEachKindOfFinding(t *testing.T) {
 		want:    AuditResult{Acked: 1, Lost: 1},
 		detail:  "acknowledged in eu-west (ledger seq [1]), found in no region",
 	}, {
+		name: "the acknowledged run is gone, another in its place",
+		entries: []Entry{
+			{Seq: 1, Kind: KindStart, Tenant: "acme", WorkflowID: "a", Country: "DE", Class: "pii", Status: 201, Region: "eu-west", RunID: "r0"},
+			{Seq: 2, Kind: KindRepeat, Tenant: "acme", WorkflowID: "a", Country: "DE", Class: "pii", Status: 201, Region: "eu-west", RunID: "r1"},
+		},
+		found:  here("eu-west", "dev-eu-west"),
+		want:   AuditResult{Acked: 1, Lost: 1},
+		detail: "acknowledged run r0 (ledger seq [1]) is in no region",
+	}, {
 		name:    "in two regions",
 		entries: []Entry{start(1, KindStart, "acme", "a", "DE", "pii", 201, "eu-west")},
 		found:   append(here("eu-west", "dev-eu-west"), here("eu-central", "dev-eu-central")...),

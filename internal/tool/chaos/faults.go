@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 // healMargin is the time a step needs after its For to heal (a restart
@@ -26,7 +28,7 @@ type faulter struct {
 // run applies steps until one would not end before until, or ctx ends.
 func (f *faulter) run(ctx context.Context, steps []Step, until time.Time) {
 	for _, s := range steps {
-		if sleep(ctx, s.Gap) != nil || time.Now().Add(s.For+healMargin).After(until) {
+		if bench.Sleep(ctx, s.Gap) != nil || time.Now().Add(s.For+healMargin).After(until) {
 			return
 		}
 		f.apply(ctx, s)
@@ -44,12 +46,12 @@ func (f *faulter) apply(ctx context.Context, s Step) {
 	switch s.Kind {
 	case Latency, Reset, Blackhole:
 		if err = f.px.apply(s); err == nil {
-			_ = sleep(ctx, s.For)
+			_ = bench.Sleep(ctx, s.For)
 			f.px.heal(s.Target)
 		}
 	default:
 		if err = f.st.kill9(ctx, s.Target); err == nil {
-			_ = sleep(ctx, s.For)
+			_ = bench.Sleep(ctx, s.For)
 			err = f.restart(ctx, s.Target)
 		}
 	}

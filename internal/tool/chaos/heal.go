@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 // HealTimeout bounds the heal after the load: every process back, every
@@ -36,7 +38,7 @@ func heal(ctx context.Context, st *stack, px *proxies, a *admin) error {
 		if last = whole(ctx, a); last == "" {
 			return nil
 		}
-		if sleep(ctx, time.Second) != nil {
+		if bench.Sleep(ctx, time.Second) != nil {
 			return fmt.Errorf("the stack was not whole within %s: %s", HealTimeout, last)
 		}
 	}

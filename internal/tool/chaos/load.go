@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 // LoadOptions shape the client load; zero values take the defaults.
@@ -202,7 +203,7 @@ func (l *load) start(ctx, stop context.Context, w *workflow, kind string, via in
 		e.Kind = kind
 		e = l.c.send(ctx, via, e, http.MethodPost, "/v1/workflows", startBody(e), startHeaders(e))
 		l.settle(w, e)
-		if !e.ServerError() || attempt == maxRetries || sleep(stop, retryDelay(e, l.jitter())) != nil {
+		if !e.ServerError() || attempt == maxRetries || bench.Sleep(stop, retryDelay(e, l.jitter())) != nil {
 			return
 		}
 		kind, via = KindRetry, (via+1)%len(l.c.gateways)
@@ -282,16 +283,4 @@ func startHeaders(e Entry) http.Header {
 		return nil
 	}
 	return http.Header{"Idempotency-Key": {e.IdemKey}}
-}
-
-// sleep waits d or until ctx ends, which it reports.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -3,6 +3,7 @@ package chaos
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,8 @@ func Summarize(entries []Entry) Summary {
 			if e.Problem != "" {
 				s.Problems[e.Problem]++
 			}
+		case e.Kind == KindAdmin && e.Refused:
+			count(s.Admin, e.Action, refusedStatus)
 		case e.Kind == KindAdmin:
 			count(s.Admin, e.Action, e.Status)
 		}
@@ -104,8 +107,8 @@ func (r *Result) Markdown() string {
 	}
 	fmt.Fprintf(&b, "### Chaos run, seed %d, %s: %s\n\n", r.Seed, r.Duration, verdict)
 	fmt.Fprintf(&b, "- Command: `%s`\n", r.Command)
-	fmt.Fprintf(&b, "- Began %s; stack start to stop %s. Load average (1, 5, 15 min) %s when the load began, %s after it (2 cores, shared).\n",
-		r.Began.UTC().Format(time.RFC3339), r.Took.Round(time.Second), r.LoadBefore, r.LoadAfter)
+	fmt.Fprintf(&b, "- Began %s; stack start to stop %s. Load average (1, 5, 15 min) %s when the load began, %s after it, on %d cores.\n",
+		r.Began.UTC().Format(time.RFC3339), r.Took.Round(time.Second), r.LoadBefore, r.LoadAfter, runtime.NumCPU())
 	fmt.Fprintf(&b, "- Load: %.1f requests/s begun (plus retries), over both replicas; %d not sent because %d were in flight.\n\n", r.Rate, r.Skipped, LoadOptions{}.withDefaults().MaxInFlight)
 
 	b.WriteString("#### Faults injected\n\n| fault | count | targets |\n|---|---|---|\n")
@@ -132,13 +135,13 @@ func (r *Result) auditTable(b *strings.Builder) {
 	a := r.Audit
 	b.WriteString("#### Auditor\n\n| | workflows |\n|---|---|\n")
 	rows := []struct {
-		name string
-		n    int
+		name  string
+		value any
 	}{
 		{"requested (tenant and id)", a.Requested},
 		{"acknowledged (2xx with a region)", a.Acked},
 		{"only refused (4xx, e.g. 422 for resident data no region may hold)", a.Refused},
-		{"found in the regions' namespaces", a.Found},
+		{"found in the regions' namespaces", fmt.Sprintf("%d (%s)", a.Found, countsText(a.FoundIn))},
 		{"runs found", a.Runs},
 		{"retried after the run (a 5xx or no answer)", a.FinalRetries},
 		{"of which answered 503 with their workflowId", a.With503ID},
@@ -150,7 +153,7 @@ func (r *Result) auditTable(b *strings.Builder) {
 		{"**unresolved**", a.Unresolved},
 	}
 	for _, row := range rows {
-		fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
+		fmt.Fprintf(b, "| %s | %v |\n", row.name, row.value)
 	}
 	if len(a.Findings) > 0 {
 		b.WriteString("\nFindings:\n\n")

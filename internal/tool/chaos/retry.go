@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 // FinalRetryOptions bound the auditor's retries after the run; zero values
@@ -77,7 +79,7 @@ func retryUntilSettled(ctx context.Context, c *caller, req Entry, within time.Du
 		e := req.Request()
 		e.Kind = KindFinalRetry
 		e = c.send(ctx, via%len(c.gateways), e, http.MethodPost, "/v1/workflows", startBody(e), startHeaders(e))
-		if !e.ServerError() || time.Now().After(deadline) || sleep(ctx, retryDelay(e, 0)) != nil {
+		if !e.ServerError() || time.Now().After(deadline) || bench.Sleep(ctx, retryDelay(e, 0)) != nil {
 			return e
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/regiongate/regiongate/internal/tool/bench"
 )
 
 // stack is one deploy/dev/up.sh in Consul mode (make dev CONSUL=1) on free
@@ -104,7 +106,7 @@ func (s *stack) waitOutput(ctx context.Context, within time.Duration, want strin
 		if time.Now().After(deadline) {
 			return fmt.Errorf("up.sh did not print %q within %s; it said:\n%s", want, within, tail(s.out.String(), 2000))
 		}
-		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+		if err := bench.Sleep(ctx, 250*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -147,7 +149,7 @@ func (s *stack) kill9(ctx context.Context, name string) error {
 		return fmt.Errorf("kill -9 %s (pid %d): %w", name, pid, err)
 	}
 	for syscall.Kill(pid, 0) == nil {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := bench.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}

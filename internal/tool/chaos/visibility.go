@@ -94,7 +94,7 @@ func (rc *regionClients) listStable(ctx context.Context) (map[string][]Placement
 		return nil, err
 	}
 	for range 10 {
-		if err := sleep(ctx, 3*time.Second); err != nil {
+		if err := bench.Sleep(ctx, 3*time.Second); err != nil {
 			return nil, err
 		}
 		next, err := rc.listAll(ctx)

@@ -167,5 +167,6 @@ func medianMax(ds []time.Duration) (median, maximum time.Duration) {
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return s[len(s)/2], s[len(s)-1]
+	n := len(s)
+	return (s[(n-1)/2] + s[n/2]) / 2, s[n-1]
 }
