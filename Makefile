@@ -23,7 +23,7 @@ IMAGE    ?= regiongate:dev
 # (deploy/kubernetes): kustomize and the Kubernetes API stay out of go.mod.
 K8S_MOD := deploy/kubernetes
 
-.PHONY: all tools chromium postgres build dev dev-restart test test-short lint fmt fuzz bench clean record-histories image-tools image image-test
+.PHONY: all tools chromium postgres build dev dev-restart test test-short lint fmt fuzz bench chaos clean record-histories image-tools image image-test
 
 all: build
 
@@ -117,6 +117,17 @@ fuzz:
 ## (about 3.5 of the minutes); writes docs/BENCHMARKS.md (about 11 minutes)
 bench: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
 	@bash deploy/bench/run.sh
+
+## chaos: the dev stack in Consul mode (its own ports, state in .dev/chaos)
+## under client load while its processes are killed and restarted, the
+## network to the regions breaks, and regions are drained, drilled and
+## reordered, on a schedule drawn from SEED; then the auditor. Fails unless
+## no workflow is lost, duplicated, misplaced or unresolved (docs/RELIABILITY.md)
+DURATION ?= 3m
+SEED     ?=
+chaos: tools build
+	$(GO_BUILD) -o $(BIN)/regiongate-chaos ./cmd/regiongate-chaos
+	$(BIN)/regiongate-chaos run --duration $(DURATION) $(if $(SEED),--seed $(SEED))
 
 ## record-histories: record the workflow histories of new scenarios (docs/workflows.md)
 record-histories: $(TEMPORAL_STAMP)

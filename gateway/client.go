@@ -85,10 +85,18 @@ func workflowID(b StartBody, idempotencyKey string) string {
 	case b.WorkflowID != "":
 		return b.WorkflowID
 	case idempotencyKey != "":
-		sum := sha256.Sum256([]byte(b.Tenant + "\x00" + idempotencyKey))
-		return "idem-" + hex.EncodeToString(sum[:16])
+		return IdempotentWorkflowID(b.Tenant, idempotencyKey)
 	}
 	return "wf-" + uuid.NewString()
+}
+
+// IdempotentWorkflowID is the workflow id of a tenant's start that names
+// no workflowId but carries an Idempotency-Key: the same tenant and key
+// always give the same id (a client that never saw the answer can still
+// name the workflow).
+func IdempotentWorkflowID(tenant, idempotencyKey string) string {
+	sum := sha256.Sum256([]byte(tenant + "\x00" + idempotencyKey))
+	return "idem-" + hex.EncodeToString(sum[:16])
 }
 
 // parseStart decodes and validates a start body and works out the user's

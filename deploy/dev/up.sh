@@ -17,6 +17,10 @@
 #   DEV_GATEWAY_PORTS         client and admin API (8080 8081)
 #   DEV_GATEWAY2_PORTS        replica 2's, with CONSUL=1 (8090 8091)
 #   DEV_CONSUL_PORTS          HTTP, server RPC, Serf LAN, Serf WAN, with CONSUL=1 (8500 8300 8301 8302)
+#   DEV_GATEWAY_REGION_PORTS  the port the gateways dial for each region, same order as
+#                             DEV_TEMPORAL_PORTS (default: those), e.g. a fault-injecting
+#                             proxy's in front of each (regiongate-chaos); the workers
+#                             always dial the Temporal ports
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +41,7 @@ ports WORKER_METRICS_PORTS "9101 9102 9103 9104" 4
 ports GATEWAY_PORTS "8080 8081" 2
 ports GATEWAY2_PORTS "8090 8091" 2
 ports CONSUL_PORTS "8500 8300 8301 8302" 4
+ports GATEWAY_REGION_PORTS "${TEMPORAL_PORTS[*]}" 4
 
 NAMES=("${REGIONS[@]}" "${REGIONS[@]/#/worker-}")
 PORTS=("${TEMPORAL_PORTS[@]}" "${WORKER_METRICS_PORTS[@]}" "${GATEWAY_PORTS[@]}")
@@ -83,17 +88,28 @@ fi
 
 # The stack's config: configs/dev.yaml with this stack's Temporal ports,
 # made afresh at every start so an edit to the repo's file takes effect. The
-# workers read it, and it seeds the gateway's config (below).
+# workers read it, and it seeds the gateway's config (below), with the
+# gateway's region ports when they differ.
+# stack_config PORT...: configs/dev.yaml with each region's endpoint on its
+# port (regions in REGIONS order).
+stack_config() {
+  local spec='' i ports=("$@")
+  for i in "${!REGIONS[@]}"; do spec+="${REGIONS[$i]}=${ports[$i]} "; done
+  awk -v ports="$spec" '
+    BEGIN { n = split(ports, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); port[p[1]] = p[2] } }
+    $1 == "-" && $2 == "name:" { region = $3 }
+    $1 == "endpoint:" && (region in port) { sub(/:[0-9]+$/, ":" port[region]); seen[region] = 1 }
+    { print }
+    END { for (r in port) if (!(r in seen)) { print "configs/dev.yaml: no endpoint for " r > "/dev/stderr"; exit 1 } }
+  ' configs/dev.yaml
+}
 CONFIG=$STATE/stack.yaml
-spec=''
-for i in "${!REGIONS[@]}"; do spec+="${REGIONS[$i]}=${TEMPORAL_PORTS[$i]} "; done
-awk -v ports="$spec" '
-  BEGIN { n = split(ports, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); port[p[1]] = p[2] } }
-  $1 == "-" && $2 == "name:" { region = $3 }
-  $1 == "endpoint:" && (region in port) { sub(/:[0-9]+$/, ":" port[region]); seen[region] = 1 }
-  { print }
-  END { for (r in port) if (!(r in seen)) { print "configs/dev.yaml: no endpoint for " r > "/dev/stderr"; exit 1 } }
-' configs/dev.yaml >"$CONFIG"
+stack_config "${TEMPORAL_PORTS[@]}" >"$CONFIG"
+GATEWAY_CONFIG=$CONFIG
+if [ "${GATEWAY_REGION_PORTS[*]}" != "${TEMPORAL_PORTS[*]}" ]; then
+  GATEWAY_CONFIG=$STATE/gateway-stack.yaml
+  stack_config "${GATEWAY_REGION_PORTS[@]}" >"$GATEWAY_CONFIG"
+fi
 
 read -r supervisor_comm 2>/dev/null </proc/$$/comm || supervisor_comm=''
 printf 'supervisor=%q\nsupervisor_comm=%q\nstack_names=(%s)\n' "$$" "$supervisor_comm" "${NAMES[*]}" >"$RUN/supervisor"
@@ -192,12 +208,12 @@ gateway() {
 if [ -n "$CONSUL" ]; then
   ready consul
   # Replica 1 seeds an empty config key; replica 2 reads what it finds.
-  gateway gateway-1 "${GATEWAY_PORTS[@]}" --consul "$CONSUL_HTTP" --config "$CONFIG" --state-dir "$STATE/gateway-1"
+  gateway gateway-1 "${GATEWAY_PORTS[@]}" --consul "$CONSUL_HTTP" --config "$GATEWAY_CONFIG" --state-dir "$STATE/gateway-1"
   gateway gateway-2 "${GATEWAY2_PORTS[@]}" --consul "$CONSUL_HTTP" --state-dir "$STATE/gateway-2"
 else
   # The gateway watches (and PUT writes) a copy of the stack's config made
   # afresh at every start; a dev-restart keeps it, edits included.
-  mkdir -p "$STATE/gateway" && cp "$CONFIG" "$STATE/gateway/config.yaml"
+  mkdir -p "$STATE/gateway" && cp "$GATEWAY_CONFIG" "$STATE/gateway/config.yaml"
   gateway gateway "${GATEWAY_PORTS[@]}" --config "$STATE/gateway/config.yaml" --state-dir "$STATE/gateway"
 fi
 
@@ -219,6 +235,9 @@ if [ -n "$CONSUL" ]; then
   consul       http://$CONSUL_HTTP   (config key regiongate/config; data in ${STATE#"$DEV_ROOT"/}/consul)
   replica 2    client http://127.0.0.1:${GATEWAY2_PORTS[0]}, admin http://127.0.0.1:${GATEWAY2_PORTS[1]}
 INFO
+fi
+if [ "$GATEWAY_CONFIG" != "$CONFIG" ]; then
+  echo "  the gateways dial the regions at 127.0.0.1:${GATEWAY_REGION_PORTS[*]} (DEV_GATEWAY_REGION_PORTS; same order), the workers directly"
 fi
 echo "If one of them dies the rest keeps running; $(restart_hint '<name>') brings it back."
 echo "Names: ${NAMES[*]}. Press Ctrl-C to stop everything."

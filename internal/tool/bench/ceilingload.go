@@ -102,7 +102,7 @@ func openLoop(ctx context.Context, rate float64, d time.Duration, maxInFlight in
 				}
 			})
 		}
-		_ = sleep(ctx, time.Until(began.Add(time.Duration(seq)*interval)))
+		_ = Sleep(ctx, time.Until(began.Add(time.Duration(seq)*interval)))
 	}
 	inflight.Wait()
 	out.elapsed = time.Since(began)

@@ -112,7 +112,7 @@ func ServeStats(ctx context.Context) (string, error) {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
 		}
-		_ = sleep(r.Context(), time.Duration(secs*float64(time.Second)))
+		_ = Sleep(r.Context(), time.Duration(secs*float64(time.Second)))
 		pprof.StopCPUProfile()
 	})
 	mux.HandleFunc("GET /allocs", func(w http.ResponseWriter, _ *http.Request) {

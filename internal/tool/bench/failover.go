@@ -82,7 +82,7 @@ func Failover(ctx context.Context, o FailoverOptions) (FailoverResult, error) {
 	go func() { defer close(paced); p.run(pctx, ctx) }()
 	defer p.report()()
 
-	if err := sleep(ctx, o.Steady); err != nil {
+	if err := Sleep(ctx, o.Steady); err != nil {
 		return FailoverResult{}, err
 	}
 	if !p.seen(time.Time{}, o.Home) {
@@ -93,7 +93,7 @@ func Failover(ctx context.Context, o FailoverOptions) (FailoverResult, error) {
 	o.Kill()
 	m.dead = time.Now()
 	p.note(fmt.Sprintf("killed %s (kill -9); its process was gone after %.2fs", o.Home, m.dead.Sub(m.kill).Seconds()))
-	if err := sleep(ctx, time.Until(m.kill.Add(o.Outage))); err != nil {
+	if err := Sleep(ctx, time.Until(m.kill.Add(o.Outage))); err != nil {
 		return FailoverResult{}, err
 	}
 	m.restart = time.Now()
@@ -105,11 +105,11 @@ func Failover(ctx context.Context, o FailoverOptions) (FailoverResult, error) {
 	p.note(fmt.Sprintf("%s answers again after %.1fs", o.Home, m.ready.Sub(m.restart).Seconds()))
 	deadline := m.ready.Add(o.Timeout)
 	for !p.seen(m.ready, o.Home) && time.Now().Before(deadline) {
-		if err := sleep(ctx, 20*time.Millisecond); err != nil { // polling interval
+		if err := Sleep(ctx, 20*time.Millisecond); err != nil { // polling interval
 			return FailoverResult{}, err
 		}
 	}
-	if err := sleep(ctx, o.After); err != nil {
+	if err := Sleep(ctx, o.After); err != nil {
 		return FailoverResult{}, err
 	}
 	stopPacing()
@@ -247,7 +247,8 @@ func (p *pacer) report() (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends, which it then reports.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

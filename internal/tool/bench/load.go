@@ -73,7 +73,7 @@ func Run(ctx context.Context, l Load, op Op) Sample {
 	}
 	stop := c.report(l, began, from)
 	// The runtime's scheduling latencies count from the end of the warm-up.
-	_ = sleep(ctx, time.Until(from))
+	_ = Sleep(ctx, time.Until(from))
 	sched := readSched()
 	wg.Wait()
 	elapsed := time.Since(from)

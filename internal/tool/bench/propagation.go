@@ -89,7 +89,7 @@ func (o PropagationOptions) awaitAll(ctx context.Context, want string, deadline 
 					ok[i] = true
 					return
 				}
-				_ = sleep(ctx, o.Poll) // polling interval of the measurement
+				_ = Sleep(ctx, o.Poll) // polling interval of the measurement
 			}
 		})
 	}
