@@ -9,6 +9,7 @@ CONSUL_VERSION       := v1.14.0
 STATICCHECK_VERSION  := v0.8.2
 
 TEMPORAL_STAMP    := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
+REPLICA_STAMP     := $(BIN)/.temporal-replica-$(TEMPORAL_CLI_VERSION)
 CONSUL_STAMP      := $(BIN)/.consul-$(CONSUL_VERSION)
 STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
@@ -27,8 +28,9 @@ K8S_MOD := deploy/kubernetes
 
 all: build
 
-## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP)
+## tools: build the pinned Temporal CLI (dev server), the replicated dev
+## server (temporal-replica) and Consul agent into bin/
+tools: $(TEMPORAL_STAMP) $(REPLICA_STAMP) $(CONSUL_STAMP)
 
 $(TEMPORAL_STAMP):
 	@mkdir -p $(BIN)
@@ -42,6 +44,17 @@ $(CONSUL_STAMP): tools/consul/go.mod tools/consul/go.sum
 	@mkdir -p $(BIN)
 	@echo "building consul $(CONSUL_VERSION) (2 to 4 minutes the first time)"
 	cd tools/consul && $(GO) build -o $(BIN)/consul github.com/hashicorp/consul
+	@touch $@
+
+# temporal-replica: the pinned CLI's own dev server with cluster metadata
+# (a cluster name, a failover version, global namespaces), for replicated
+# pairs. Its own module (tools/replication), like Consul's: the Temporal
+# server's dependencies stay out of the product's go.mod. Seconds once the
+# CLI is in the module cache, a few minutes cold.
+$(REPLICA_STAMP): tools/replication/go.mod tools/replication/go.sum tools/replication/main.go
+	@mkdir -p $(BIN)
+	@echo "building temporal-replica (Temporal server of CLI $(TEMPORAL_CLI_VERSION))"
+	cd tools/replication && $(GO) build -o $(BIN)/temporal-replica .
 	@touch $@
 
 $(STATICCHECK_STAMP):
@@ -67,7 +80,7 @@ dev-restart:
 ## test: what CI runs: lint, then every test against real servers (the dev
 ## stack's test runs bin/regiongate)
 test: tools build lint
-	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
+	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul REGIONGATE_REPLICA_BIN=$(BIN)/temporal-replica \
 		$(GO) test -count=1 -timeout 25m ./...
 	cd $(K8S_MOD) && $(GO) test -count=1 ./...
 
