@@ -37,6 +37,14 @@ var defaultDynamicConfig = map[string]any{
 	// every minute by default, so creating a global namespace right after
 	// connecting fails with "Invalid cluster name" for up to a minute.
 	"system.clusterMetadataRefreshInterval": "1s",
+	// A failover reaches the cluster's own services when they re-read the
+	// namespace (every 2s by default).
+	"system.namespaceCacheRefreshInterval": "500ms",
+	// A worker's poll that reached this cluster while the namespace was
+	// standby only waits for queries until it expires (a minute by
+	// default): after a failover to this cluster, workers would get their
+	// first task up to a minute late. Shorter polls bound that wait.
+	"matching.longPollExpirationInterval": "5s",
 }
 
 type namespaces []string

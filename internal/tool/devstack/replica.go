@@ -105,7 +105,7 @@ func RegisterGlobal(ctx context.Context, active, other *Temporal, namespaces ...
 	for _, ns := range namespaces {
 		req := &workflowservice.RegisterNamespaceRequest{
 			Namespace: ns, IsGlobalNamespace: true, ActiveClusterName: active.Cluster,
-			Clusters: []*replicationpb.ClusterReplicationConfig{{ClusterName: active.Cluster}, {ClusterName: other.Cluster}},
+			Clusters:                         []*replicationpb.ClusterReplicationConfig{{ClusterName: active.Cluster}, {ClusterName: other.Cluster}},
 			WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour),
 		}
 		err := retry(ctx, func() error {
