@@ -14,6 +14,9 @@ import (
 // reviewer reads to check a config before it lands.
 func (p *Policy) WriteTable(w io.Writer) error {
 	var b strings.Builder
+	if p.hasReplicas() {
+		b.WriteString(replicaLegend)
+	}
 	b.WriteString("| country | jurisdictions |")
 	for _, cl := range p.classes {
 		name := cl.Name
@@ -29,7 +32,7 @@ func (p *Policy) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %s |", country, strings.Join(p.jurisdictions(country), ", "))
 		for _, cl := range p.classes {
 			d, err := p.Decide(Request{Location: country, Class: cl.Name}, nil)
-			cell := strings.Join(d.Lawful, " → ")
+			cell := routeText(d.Lawful, p.replicated(d.Lawful))
 			if err != nil {
 				cell = "refused (422)"
 			}
