@@ -250,6 +250,7 @@ func (s *Server) AdminHandler() http.Handler {
 	a.GET("/regions", s.requireRole(RoleViewer), s.listRegions)
 	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))
 	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
+	a.POST("/regions/:name/failover", s.requireRole(RoleOperator), requireJSON(), s.failover)
 	a.POST("/route/explain", s.requireRole(RoleViewer), requireJSON(), s.explain)
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)
 	a.PUT("/config", s.requireRole(RoleCompliance), s.putConfig)

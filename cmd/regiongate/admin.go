@@ -14,6 +14,7 @@ import (
 
 	"github.com/regiongate/regiongate/gateway"
 	"github.com/regiongate/regiongate/internal/tool/adminapi"
+	"github.com/regiongate/regiongate/regions"
 )
 
 type adminFlags struct {
@@ -61,16 +62,71 @@ func regionsCmd() *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), regions)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tDRILL")
+			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tREPLICA\tDRILL")
 			for _, r := range regions {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Breaker, r.Healthy,
-					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(r.Drill))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Breaker, r.Healthy,
+					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(r.Replica), dash(r.Drill))
 			}
 			return tw.Flush()
 		},
 	}
 	f.register(c)
+	c.AddCommand(failoverCmd())
 	return c
+}
+
+func failoverCmd() *cobra.Command {
+	var f adminFlags
+	var req gateway.FailoverRequest
+	c := &cobra.Command{
+		Use:   "failover REGION",
+		Short: "Fail a replicated region's namespaces over to its replica, or back (admin API, operator role)",
+		Long: "planned: the active cluster answers; it waits until the replica has every event of the running\n" +
+			"workflows, then hands over. forced: the active cluster is gone; the replica takes over with what\n" +
+			"it has (events it never received are lost). Prints the report: replication lag before, time\n" +
+			"to active, workflows that continued.",
+		Example: "  regiongate regions failover eu-west --mode planned --token dev-operator\n" +
+			"  regiongate regions failover eu-west --mode forced --token dev-operator\n" +
+			"  regiongate regions failover eu-west --mode planned --to eu-west --token dev-operator   # fail back",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := f.client().Failover(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			if f.asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return printFailover(cmd.OutOrStdout(), rep)
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&req.Mode, "mode", "", "planned or forced (required)")
+	c.Flags().StringVar(&req.To, "to", "", "the region to make active: its replica, or the region itself to fail back (default: the other one)")
+	c.Flags().IntVar(&req.CatchUpSeconds, "catch-up-seconds", 0, "planned: how long to wait for the replica to catch up (default 10)")
+	c.Flags().IntVar(&req.ObserveSeconds, "observe-seconds", 0, "how long to watch running workflows continue (default 10)")
+	_ = c.MarkFlagRequired("mode")
+	return c
+}
+
+func printFailover(w io.Writer, r regions.FailoverReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "failover\t%s of %s: %s -> %s\n", r.Mode, r.Region, r.From, r.To)
+	fmt.Fprintf(tw, "namespaces\t%s\n", strings.Join(r.Namespaces, ", "))
+	if l := r.ReplicationLagBefore; l != nil {
+		fmt.Fprintf(tw, "replication lag before\t%d events (%d of %d sampled workflows behind, %d missing)\n", l.Events, l.Behind, l.Sampled, l.Missing)
+	} else {
+		fmt.Fprintln(tw, "replication lag before\tunknown (the active cluster could not be asked)")
+	}
+	if r.Mode == regions.Planned {
+		fmt.Fprintf(tw, "caught up after\t%dms\n", r.CaughtUpMs)
+	}
+	fmt.Fprintf(tw, "time to active\t%s\n", r.TimeToActive)
+	fmt.Fprintf(tw, "workflows continued\t%d of %d running (first after %dms, watched %dms)\n", r.WorkflowsContinued, r.WorkflowsOpen, r.FirstProgressMs, r.ObservedMs)
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	return tw.Flush()
 }
 
 func dash(s string) string {
@@ -83,7 +139,7 @@ func dash(s string) string {
 func drillCmd() *cobra.Command {
 	c := &cobra.Command{Use: "drill", Short: "Failover drills (admin API, operator role)"}
 	var f adminFlags
-	var region string
+	var region, mode string
 	var duration time.Duration
 	var force, wait bool
 	run := &cobra.Command{
@@ -92,7 +148,7 @@ func drillCmd() *cobra.Command {
 		Example: "  regiongate drill run --region eu-west --duration 2m --token dev-operator",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl := f.client()
-			d, err := cl.StartDrill(cmd.Context(), region, duration, force)
+			d, err := cl.StartDrill(cmd.Context(), gateway.DrillRequest{Region: region, DurationSeconds: int(duration.Seconds()), Force: force, Mode: mode})
 			if err != nil {
 				return err
 			}
@@ -100,7 +156,11 @@ func drillCmd() *cobra.Command {
 				if f.asJSON {
 					return printJSON(cmd.OutOrStdout(), d)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.ID, d.Region, d.End.Local().Format(time.TimeOnly))
+				what := "drained"
+				if !d.Drains() {
+					what = "failed over to its replica"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s %s until %s\n", d.ID, d.Region, what, d.End.Local().Format(time.TimeOnly))
 				return nil
 			}
 			rep, err := waitForDrill(cmd.Context(), cl, d)
@@ -117,6 +177,7 @@ func drillCmd() *cobra.Command {
 	run.Flags().StringVar(&region, "region", "", "region to drill (required)")
 	run.Flags().DurationVar(&duration, "duration", time.Minute, "how long to drain it (whole seconds, at most 24h)")
 	run.Flags().BoolVar(&force, "force", false, "drill even if some resident data would have no available lawful region")
+	run.Flags().StringVar(&mode, "mode", "drain", "drain (take it out of rotation) or failover (fail its namespaces over to its replica, and back at the end)")
 	run.Flags().BoolVar(&wait, "wait", false, "wait for the drill to end and print its report")
 	_ = run.MarkFlagRequired("region")
 

@@ -8,17 +8,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/regiongate/regiongate/gateway"
+	"github.com/regiongate/regiongate/regions"
 )
 
 // Client calls one gateway's admin API with a bearer token.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8081
 	Token   string
-	HTTP    *http.Client // nil means a client with a 30s timeout
+	HTTP    *http.Client // nil means a client with a 70s timeout (a failover waits for up to 45s)
 }
 
 // Error is a problem+json answer.
@@ -48,7 +50,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	req.Header.Set("Content-Type", "application/json")
 	hc := c.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: 70 * time.Second}
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -80,10 +82,17 @@ func (c *Client) Regions(ctx context.Context) ([]gateway.RegionView, error) {
 }
 
 // StartDrill starts a drill.
-func (c *Client) StartDrill(ctx context.Context, region string, d time.Duration, force bool) (gateway.Drill, error) {
+func (c *Client) StartDrill(ctx context.Context, req gateway.DrillRequest) (gateway.Drill, error) {
 	var out gateway.Drill
-	body := gateway.DrillRequest{Region: region, DurationSeconds: int(d.Seconds()), Force: force}
-	err := c.Do(ctx, "POST", "/admin/v1/drills", body, &out)
+	err := c.Do(ctx, "POST", "/admin/v1/drills", req, &out)
+	return out, err
+}
+
+// Failover fails a replicated region's namespaces over and returns the
+// report.
+func (c *Client) Failover(ctx context.Context, region string, req gateway.FailoverRequest) (regions.FailoverReport, error) {
+	var out regions.FailoverReport
+	err := c.Do(ctx, "POST", "/admin/v1/regions/"+url.PathEscape(region)+"/failover", req, &out)
 	return out, err
 }
 
