@@ -255,7 +255,7 @@ func (m *Manager) untilActive(ctx context.Context, to *Region, namespaces []stri
 			case <-time.After(50 * time.Millisecond): // polling interval
 			}
 		}
-		m.learnActive(ns, to)
+		m.learnActive(ns, to, activeTTL)
 	}
 	return nil
 }

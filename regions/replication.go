@@ -100,9 +100,9 @@ func (m *Manager) clusterName(ctx context.Context, r *Region) (string, error) {
 	return name, nil
 }
 
-// ActiveRegion returns the region whose cluster namespace ns is active in,
-// asking the clusters of its pair, those in ask first. What it learns is
-// kept for activeTTL.
+// ActiveRegion returns the region whose cluster namespace ns is active in:
+// what WatchActive or a follow learnt lately, else by asking the clusters
+// of its pair, those in ask first.
 func (m *Manager) ActiveRegion(ctx context.Context, ns string, ask ...*Region) (*Region, error) {
 	home, rep, ok := m.Pair(ns)
 	if !ok {
@@ -113,6 +113,12 @@ func (m *Manager) ActiveRegion(ctx context.Context, ns string, ask ...*Region) (
 			return r, nil
 		}
 	}
+	return m.askActive(ctx, ns, home, rep, activeTTL, ask...)
+}
+
+// askActive asks the clusters of ns's pair, those in ask first, until one
+// says where ns is active, and remembers the answer for ttl.
+func (m *Manager) askActive(ctx context.Context, ns string, home, rep *Region, ttl time.Duration, ask ...*Region) (*Region, error) {
 	var errs []error
 	for _, at := range append(ask, rep, home) {
 		cluster, err := m.describeActive(ctx, at, ns)
@@ -124,15 +130,37 @@ func (m *Manager) ActiveRegion(ctx context.Context, ns string, ask ...*Region) (
 		if err != nil {
 			return nil, err
 		}
-		m.learnActive(ns, active)
+		m.learnActive(ns, active, ttl)
 		return active, nil
 	}
 	return nil, fmt.Errorf("asking where namespace %s is active: %w", ns, errors.Join(errs...))
 }
 
-// learnActive remembers that ns is active in r.
-func (m *Manager) learnActive(ns string, r *Region) {
-	m.repl.active.Store(ns, activeEntry{region: r.Name(), until: time.Now().Add(activeTTL)})
+// learnActive remembers, for ttl, that ns is active in r.
+func (m *Manager) learnActive(ns string, r *Region, ttl time.Duration) {
+	m.repl.active.Store(ns, activeEntry{region: r.Name(), until: time.Now().Add(ttl)})
+}
+
+// WatchActive asks, every interval until ctx ends, where every replicated
+// namespace is active: a failover made through another gateway replica,
+// or with Temporal's own tools, is followed within an interval, and
+// lookups go straight to the active cluster (preferActive) instead of
+// reading a standby's copy.
+func (m *Manager) WatchActive(ctx context.Context, interval time.Duration) {
+	for {
+		if pairs := m.repl.pairs.Load(); pairs != nil {
+			for ns := range *pairs {
+				if home, rep, ok := m.Pair(ns); ok {
+					_, _ = m.askActive(ctx, ns, home, rep, 3*interval, home)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
 }
 
 // describeActive asks r's cluster which cluster ns is active in.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,8 @@ type Stack struct {
 
 	gateway *gatewayd.Gateway
 	workers []*workerd.Worker
+	// workerOpts starts a region's worker again (StartWorker).
+	workerOpts func(region string) workerd.Options
 }
 
 // StackOptions change what StartStackWith builds; the zero value is the
@@ -62,6 +65,12 @@ type StackOptions struct {
 	// Health tunes the gateway's health checks; the zero value takes the
 	// product's defaults.
 	Health regions.HealthOptions
+	// Logger hears the gateway's log; nil discards it.
+	Logger *slog.Logger
+	// Replication runs the regions as replicated pairs (ReplicaPairs), as
+	// make dev REPLICATION=1 does: each region's namespaces are global
+	// namespaces active in its own cluster and replicated to its peer's.
+	Replication bool
 }
 
 // RegionTuning is a region's gateway settings; zero values are left out of
@@ -107,7 +116,14 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 		}
 	}()
 	base := configs.Default()
-	if err := s.startTemporal(ctx, dir, base); err != nil {
+	if opts.Replication {
+		if base, err = replicatedConfig(configs.DefaultYAML()); err != nil {
+			return nil, err
+		}
+		if err := s.startPairs(ctx, dir, base); err != nil {
+			return nil, err
+		}
+	} else if err := s.startTemporal(ctx, dir, base); err != nil {
 		return nil, err
 	}
 	if s.Config, err = gatewayConfig(base, s.Temporal, opts); err != nil {
@@ -125,7 +141,7 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 
 // gatewayConfig is the dev config with each region's endpoint and tuning.
 func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts StackOptions) (*configs.Config, error) {
-	text := string(configs.DefaultYAML())
+	text := string(base.Raw())
 	for _, r := range base.Regions {
 		addr := servers[r.Name].Addr
 		if opts.Via != nil {
@@ -191,12 +207,15 @@ func (s *Stack) keys() (codec.Source, error) {
 // the region's dev server even when the gateway goes through Via, and a
 // Direct client for assertions.
 func (s *Stack) startWorkers(ctx context.Context, opts StackOptions, keys codec.Source) error {
-	for _, r := range s.Config.Regions {
-		w, err := workerd.Start(ctx, workerd.Options{
-			Config: s.Config, Region: r.Name, Address: s.Temporal[r.Name].Addr,
+	s.workerOpts = func(region string) workerd.Options {
+		return workerd.Options{
+			Config: s.Config, Region: region, Address: s.Temporal[region].Addr,
 			Worker:    worker.Options{WorkerStopTimeout: time.Second},
 			CodecKeys: keys, TracerProvider: opts.TracerProvider,
-		})
+		}
+	}
+	for _, r := range s.Config.Regions {
+		w, err := workerd.Start(ctx, s.workerOpts(r.Name))
 		if err != nil {
 			return fmt.Errorf("worker of %s: %w", r.Name, err)
 		}
@@ -221,6 +240,7 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions, keys codec.
 		Config: s.Config, Tokens: gateway.DevTokens(), CodecKeys: keys,
 		ClientKeys:     gatewayd.ClientKeys{Dev: true},
 		TracerProvider: opts.TracerProvider, OnStateChange: opts.OnStateChange, Health: opts.Health,
+		Logger: opts.Logger,
 	})
 	if err != nil {
 		return err
@@ -242,7 +262,9 @@ func (s *Stack) Close() {
 	}
 	var wg sync.WaitGroup
 	for _, w := range s.workers {
-		wg.Go(w.Stop)
+		if w != nil {
+			wg.Go(w.Stop)
+		}
 	}
 	wg.Wait()
 	for _, c := range s.Direct {
