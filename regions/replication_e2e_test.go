@@ -13,6 +13,7 @@ import (
 
 	"github.com/regiongate/regiongate/internal/testkit/poll"
 	"github.com/regiongate/regiongate/internal/tool/devstack"
+	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/workflows/codec"
 )
 
@@ -267,4 +268,74 @@ func dumpHistory(t *testing.T, c client.Client, id string) {
 		lines = lines[len(lines)-30:]
 	}
 	t.Logf("history of %s (last %d):\n%s", id, len(lines), strings.Join(lines, "\n"))
+}
+
+// TestForcedFailoverAfterKill: eu-west's cluster is killed (kill -9) while
+// a PropertyBooking and a DataProcessing run there. Until an operator
+// fails over, lookups answer 503 (nothing is guessed) and a planned
+// failover is refused; a forced failover makes eu-central active, where
+// both workflows continue and complete, with describe, query and signal
+// through the gateway. The killed cluster comes back as the standby and
+// the region fails back.
+func TestForcedFailoverAfterKill(t *testing.T) {
+	needServers(t)
+	st := startStack(t, devstack.StackOptions{Replication: true, Logger: testLogger(t),
+		Health: regions.HealthOptions{Interval: 200 * time.Millisecond}})
+	proc, book := flatID(t, "processing"), flatID(t, "booking")
+	if r := call(t, "POST", st.ClientURL+"/v1/workflows", germanProcessing(proc, 15, 200)); r.Status != 201 || r.str("region") != "eu-west" {
+		t.Fatalf("start: %d %v", r.Status, r.Body)
+	}
+	poll.Until(t, 30*time.Second, "processing under way in eu-west", func() bool { return progress(t, st, proc) > 0 })
+	st.StopWorker("eu-west")
+	if r := startGerman(t, st, book); r.Status != 201 || r.str("region") != "eu-west" {
+		t.Fatalf("booking: %d %v", r.Status, r.Body)
+	}
+	home, replica := replicaClient(t, st, "eu-west", "eu-west"), replicaClient(t, st, "eu-west", "eu-central")
+	untilReplicated(t, home, replica, proc)
+	untilReplicated(t, home, replica, book)
+
+	st.Temporal["eu-west"].Kill()
+	if r := describe(t, st, proc); r.Status != 503 || !strings.HasSuffix(r.str("type"), "/region-unreachable") {
+		t.Errorf("describe before the failover: %d %v, want 503 region-unreachable", r.Status, r.Body)
+	}
+	if r := operator(t, st, "/admin/v1/regions/eu-west/failover", map[string]any{"mode": "planned"}); r.Status != 409 {
+		t.Errorf("planned failover of a dead cluster: %d %v, want 409", r.Status, r.Body)
+	}
+	r := operator(t, st, "/admin/v1/regions/eu-west/failover", map[string]any{"mode": "forced"})
+	if r.Status != 200 || r.str("to") != "eu-central" || r.Body["replicationLagBefore"] != nil {
+		t.Fatalf("forced failover: %d %v", r.Status, r.Body)
+	}
+	t.Logf("forced failover report: %v", r.Body)
+
+	untilStatus(t, st, book, "COMPLETED", "eu-central", 30*time.Second)
+	if s := signalNote(t, st, proc, "after the forced failover"); s.Status != 202 {
+		t.Fatalf("signal: %d %v", s.Status, s.Body)
+	}
+	untilStatus(t, st, proc, "COMPLETED", "eu-central", time.Minute)
+	notes := call(t, "GET", st.ClientURL+"/v1/workflows/"+proc+"/queries/getNotes", nil)
+	if b, _ := json.Marshal(notes.Body["result"]); !strings.Contains(string(b), "after the forced failover") {
+		t.Errorf("getNotes = %s", b)
+	}
+	// New resident work goes to the next lawful region meanwhile.
+	if r := startGerman(t, st, flatID(t, "new")); r.Status != 201 || r.str("region") != "eu-central" {
+		t.Errorf("a new German start with eu-west down: %d %v", r.Status, r.Body)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.Temporal["eu-west"].Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, "eu-west back as the standby", func() bool {
+		active, err := devstack.ActiveCluster(ctx, st.Temporal["eu-west"], "dev-eu-west")
+		return err == nil && active == "eu-central"
+	})
+	if err := st.StartWorker(ctx, "eu-west"); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, "eu-west healthy", func() bool { return adminRegion(t, st, "eu-west").Healthy })
+	if r := operator(t, st, "/admin/v1/regions/eu-west/failover", map[string]any{"mode": "planned", "to": "eu-west"}); r.Status != 200 {
+		t.Fatalf("fail back: %d %v", r.Status, r.Body)
+	}
+	untilStatus(t, st, proc, "COMPLETED", "eu-west", 30*time.Second)
 }
