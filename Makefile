@@ -68,9 +68,11 @@ build:
 	$(GO_BUILD) -o $(BIN)/regiongate ./cmd/regiongate
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
-## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
+## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091).
+## REPLICATION=1: the regions as two replicated pairs (eu-west <-> eu-central,
+## us-east <-> us-west) with global namespaces, for namespace failover
 dev: tools build
-	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
+	@CONSUL=$(CONSUL) REPLICATION=$(REPLICATION) bash deploy/dev/up.sh
 
 ## dev-restart: bring back a process of the running dev stack that died, on
 ## its port with its state: NAME=us-east (a region), worker-us-east, consul, gateway-2
