@@ -111,7 +111,8 @@ func (s *Server) failoverError(c *gin.Context, err error) {
 // its replica (planned) instead of draining it; the failback at its end
 // is endFailoverDrills'.
 func (s *Server) failoverDrill(ctx context.Context, dr Drill) (*regions.FailoverReport, error) {
-	rep, err := s.regions.Failover(ctx, dr.Region, regions.FailoverOptions{Mode: regions.Planned})
+	rc, _ := s.Policy().Config().Region(dr.Region)
+	rep, err := s.regions.Failover(ctx, dr.Region, regions.FailoverOptions{Mode: regions.Planned, To: rc.Replica})
 	if err != nil {
 		return nil, err
 	}

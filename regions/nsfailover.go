@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -105,17 +104,14 @@ type Lag struct {
 	Sampled int `json:"sampled"`
 }
 
-// failovers serialises failovers within one gateway.
-var failovers sync.Mutex
-
 // Failover makes the namespaces of region (its own and every isolated
 // tenant's) active in the other cluster of its pair and reports on it.
 func (m *Manager) Failover(ctx context.Context, region string, o FailoverOptions) (FailoverReport, error) {
 	rep := FailoverReport{Region: region, Mode: o.Mode, Started: time.Now().UTC()}
-	if !failovers.TryLock() {
+	if !m.repl.failover.TryLock() {
 		return rep, ErrFailoverInProgress
 	}
-	defer failovers.Unlock()
+	defer m.repl.failover.Unlock()
 	rc, from, to, err := m.failoverPair(ctx, region, &o)
 	if err != nil {
 		return rep, err
@@ -212,6 +208,9 @@ func defaultDuration(d, def time.Duration) time.Duration {
 	return d
 }
 
+// switchTimeout bounds one namespace update.
+const switchTimeout = 20 * time.Second
+
 // switchActive asks via's cluster to make every namespace active in to's.
 func (m *Manager) switchActive(ctx context.Context, via, to *Region, namespaces []string) error {
 	cluster, err := m.clusterName(ctx, to)
@@ -219,12 +218,14 @@ func (m *Manager) switchActive(ctx context.Context, via, to *Region, namespaces 
 		return fmt.Errorf("asking %s its cluster name: %w", to.Name(), err)
 	}
 	for _, ns := range namespaces {
-		err := via.call(ctx, false, func(ctx context.Context) error {
-			_, err := via.client.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
-				Namespace: ns, ReplicationConfig: &replicationpb.NamespaceReplicationConfig{ActiveClusterName: cluster},
-			})
-			return err
+		// Not the region's call timeout: a namespace update waits for the
+		// cluster's metadata store, which a busy cluster (one that has
+		// just lost its peer, say) can hold longer than a start.
+		uctx, cancel := context.WithTimeout(ctx, switchTimeout)
+		_, err := via.client.WorkflowService().UpdateNamespace(uctx, &workflowservice.UpdateNamespaceRequest{
+			Namespace: ns, ReplicationConfig: &replicationpb.NamespaceReplicationConfig{ActiveClusterName: cluster},
 		})
+		cancel()
 		if err != nil {
 			return fmt.Errorf("making %s active in %s (through %s): %w", ns, to.Name(), via.Name(), err)
 		}

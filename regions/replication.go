@@ -38,8 +38,9 @@ type replication struct {
 	// pairs maps every replicated namespace to its home region and that
 	// region's replica, from the config in force (Apply).
 	pairs    atomic.Pointer[map[string][2]string]
-	clusters sync.Map // *Region -> string: its Temporal cluster name
-	active   sync.Map // namespace -> activeEntry
+	clusters sync.Map   // *Region -> string: its Temporal cluster name
+	active   sync.Map   // namespace -> activeEntry
+	failover sync.Mutex // one namespace failover at a time (nsfailover.go)
 }
 
 // apply works out the replicated namespaces of cfg.
