@@ -9,6 +9,7 @@ CONSUL_VERSION       := v1.14.0
 STATICCHECK_VERSION  := v0.8.2
 
 TEMPORAL_STAMP    := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
+REPLICA_STAMP     := $(BIN)/.temporal-replica-$(TEMPORAL_CLI_VERSION)
 CONSUL_STAMP      := $(BIN)/.consul-$(CONSUL_VERSION)
 STATICCHECK_STAMP := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
@@ -27,10 +28,10 @@ K8S_MOD := deploy/kubernetes
 
 all: build
 
-## tools: build the pinned Temporal CLI (dev server) and Consul agent into bin/,
-## and install Debian's Chromium (the console's browser tests) and PostgreSQL (the
-## records store's tests), as root
-tools: $(TEMPORAL_STAMP) $(CONSUL_STAMP) chromium postgres
+## tools: build the pinned Temporal CLI (dev server), the replicated dev server
+## (temporal-replica) and Consul agent into bin/, and install Debian's Chromium
+## (the console's browser tests) and PostgreSQL (the records store's tests), as root
+tools: $(TEMPORAL_STAMP) $(REPLICA_STAMP) $(CONSUL_STAMP) chromium postgres
 
 ## chromium: Debian's chromium, installed with apt-get when missing (root only;
 ## otherwise a warning says how). The console's browser tests drive it (chromedp).
@@ -59,6 +60,17 @@ $(CONSUL_STAMP): tools/consul/go.mod tools/consul/go.sum
 	cd tools/consul && $(GO) build -o $(BIN)/consul github.com/hashicorp/consul
 	@touch $@
 
+# temporal-replica: the pinned CLI's own dev server with cluster metadata
+# (a cluster name, a failover version, global namespaces), for replicated
+# pairs. Its own module (tools/replication), like Consul's: the Temporal
+# server's dependencies stay out of the product's go.mod. Seconds once the
+# CLI is in the module cache, a few minutes cold.
+$(REPLICA_STAMP): tools/replication/go.mod tools/replication/go.sum tools/replication/main.go
+	@mkdir -p $(BIN)
+	@echo "building temporal-replica (Temporal server of CLI $(TEMPORAL_CLI_VERSION))"
+	cd tools/replication && $(GO) build -o $(BIN)/temporal-replica .
+	@touch $@
+
 $(STATICCHECK_STAMP):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -70,9 +82,11 @@ build:
 	$(GO_BUILD) -o $(BIN)/regiongate ./cmd/regiongate
 
 ## dev: the whole dev stack on loopback; Ctrl-C stops it. CONSUL=1: config,
-## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091)
-dev: $(TEMPORAL_STAMP) $(CONSUL_STAMP) build
-	@CONSUL=$(CONSUL) bash deploy/dev/up.sh
+## records and drains in a Consul server, two gateway replicas (8080/8081, 8090/8091).
+## REPLICATION=1: the regions as two replicated pairs (eu-west <-> eu-central,
+## us-east <-> us-west) with global namespaces, for namespace failover
+dev: $(TEMPORAL_STAMP) $(CONSUL_STAMP) $(if $(REPLICATION),$(REPLICA_STAMP)) build
+	@CONSUL=$(CONSUL) REPLICATION=$(REPLICATION) bash deploy/dev/up.sh
 
 ## dev-restart: bring back a process of the running dev stack that died, on
 ## its port with its state: NAME=us-east (a region), worker-us-east, consul, gateway-2
@@ -82,7 +96,7 @@ dev-restart:
 ## test: what CI runs: lint, then every test against real servers (the dev
 ## stack's test runs bin/regiongate; the console's tests drive Chromium)
 test: tools build lint
-	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul \
+	REGIONGATE_TEMPORAL_BIN=$(BIN)/temporal REGIONGATE_CONSUL_BIN=$(BIN)/consul REGIONGATE_REPLICA_BIN=$(BIN)/temporal-replica \
 		$(GO) test -count=1 -timeout 25m ./...
 	cd $(K8S_MOD) && $(GO) test -count=1 ./...
 

@@ -128,6 +128,11 @@ type Region struct {
 	// Failover lists the regions to prefer, in order, when this one is the
 	// user's home region and is unavailable.
 	Failover []string `yaml:"failover,omitempty"`
+	// Replica, when set, is the region this region's namespaces are
+	// replicated to (Temporal global namespaces, active here): its
+	// workflows can continue there after a namespace failover. Its
+	// residency must cover every class and country this region may hold.
+	Replica string `yaml:"replica,omitempty"`
 	// Breaker tunes the region's circuit breaker; zero values take defaults.
 	Breaker Breaker `yaml:"breaker,omitempty"`
 	// CallTimeout bounds every Temporal call to this region; zero means 5s.

@@ -414,7 +414,7 @@ func FuzzParse(f *testing.F) {
 // new client) or is listed here as a setting the gateway applies in place.
 // A new field fails this test until it is placed on one side.
 func TestConnectionCoversRegion(t *testing.T) {
-	inPlace := map[string]bool{"Name": true, "Residency": true, "Failover": true, "Breaker": true, "CallTimeout": true}
+	inPlace := map[string]bool{"Name": true, "Residency": true, "Failover": true, "Replica": true, "Breaker": true, "CallTimeout": true}
 	conn := map[string]bool{}
 	ct := reflect.TypeFor[configs.Connection]()
 	for i := range ct.NumField() {

@@ -165,6 +165,7 @@ func (v *validator) regions(c *Config) {
 			v.check(f != r.Name, p, "a region cannot fail over to itself")
 		}
 	}
+	v.replicas(c)
 	v.check(names[c.DefaultRegion], "defaultRegion", "unknown region %q", c.DefaultRegion)
 	v.residentClassesHaveAHome(c)
 }

@@ -19,9 +19,11 @@ type RegionView struct {
 	Namespace string   `json:"namespace"`
 	Residency []string `json:"residency"`
 	Failover  []string `json:"failover"`
-	State     string   `json:"state"`   // active or drained
-	Breaker   string   `json:"breaker"` // closed, open or half-open
-	Healthy   bool     `json:"healthy"`
+	// Replica is the region its namespaces are replicated to, if any.
+	Replica string `json:"replica,omitempty"`
+	State   string `json:"state"`   // active or drained
+	Breaker string `json:"breaker"` // closed, open or half-open
+	Healthy bool   `json:"healthy"`
 	// Reachable: the last health check passed (Healthy changes only after
 	// a few checks agree).
 	Reachable bool   `json:"reachable"`
@@ -33,18 +35,19 @@ type RegionView struct {
 func (s *Server) regionViews() []RegionView {
 	var out []RegionView
 	drilled := map[string]string{}
+	drains := map[string]bool{}
 	for _, d := range s.drills.active(time.Now()) {
-		drilled[d.Region] = d.ID
+		drilled[d.Region], drains[d.Region] = d.ID, d.Drains()
 	}
 	for _, r := range s.regions.All() {
 		cfg := r.Config()
 		v := RegionView{
 			Name: cfg.Name, Endpoint: cfg.Endpoint, Namespace: cfg.Namespace,
-			Residency: nonNil(cfg.Residency), Failover: nonNil(cfg.Failover),
+			Residency: nonNil(cfg.Residency), Failover: nonNil(cfg.Failover), Replica: cfg.Replica,
 			State: "active", Breaker: r.Breaker(), Healthy: r.Healthy(), Reachable: r.Reachable(),
 			Traffic: s.traffic.view(cfg.Name),
 		}
-		if r.Drained() || drilled[cfg.Name] != "" {
+		if r.Drained() || drains[cfg.Name] {
 			v.State = "drained"
 		}
 		v.Drill = drilled[cfg.Name]

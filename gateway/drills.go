@@ -14,6 +14,7 @@ import (
 
 	"github.com/regiongate/regiongate/internal/base/audit"
 	"github.com/regiongate/regiongate/internal/base/jsonbody"
+	"github.com/regiongate/regiongate/regions"
 	"github.com/regiongate/regiongate/router"
 )
 
@@ -30,13 +31,36 @@ type drills struct {
 	cache  []Drill
 	counts map[string]*DrillStats
 	ended  map[string]bool // drills whose drill.end this replica knows is written
+	// back holds the failover drills this replica has seen failed back,
+	// with what the failback did ("" when another replica did it).
+	back map[string]string
 }
 
 func newDrills(store DrillStore) *drills {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return &drills{store: store, replica: "replica-" + hex.EncodeToString(b[:]),
-		counts: map[string]*DrillStats{}, ended: map[string]bool{}}
+		counts: map[string]*DrillStats{}, ended: map[string]bool{}, back: map[string]string{}}
+}
+
+// failoversEnded returns the failover drills that ended before t and that
+// this replica has not seen failed back.
+func (d *drills) failoversEnded(t time.Time) []Drill {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Drill
+	for _, dr := range d.cache {
+		if _, done := d.back[dr.ID]; !done && !dr.Drains() && dr.End.Before(t) {
+			out = append(out, dr)
+		}
+	}
+	return out
+}
+
+func (d *drills) failedBack(id, what string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.back[id] = what
 }
 
 // endedUnrecorded returns the drills that ended before t and whose end
@@ -46,7 +70,8 @@ func (d *drills) endedUnrecorded(t time.Time) []Drill {
 	defer d.mu.Unlock()
 	var out []Drill
 	for _, dr := range d.cache {
-		if dr.End.Before(t) && !d.ended[dr.ID] {
+		_, back := d.back[dr.ID]
+		if dr.End.Before(t) && !d.ended[dr.ID] && (dr.Drains() || back) {
 			out = append(out, dr)
 		}
 	}
@@ -102,6 +127,7 @@ func (s *Server) RunDrills(ctx context.Context, interval time.Duration) {
 		if err := s.drills.refresh(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("refreshing drills", "error", err)
 		}
+		s.endFailoverDrills(ctx, time.Now())
 		select {
 		case <-ctx.Done():
 			return
@@ -127,6 +153,9 @@ func (s *Server) routingState() (snap, undrilled router.Snapshot, active []Drill
 	}
 	snap = maps.Clone(undrilled)
 	for _, dr := range active {
+		if !dr.Drains() {
+			continue
+		}
 		st := snap[dr.Region]
 		st.Drained = true
 		snap[dr.Region] = st
@@ -180,6 +209,9 @@ type DrillRequest struct {
 	Region          string `json:"region"`
 	DurationSeconds int    `json:"durationSeconds"`
 	Force           bool   `json:"force,omitempty"`
+	// Mode is "drain" (default) or "failover" (a replicated region's
+	// namespaces fail over to its replica, planned, and back at the end).
+	Mode string `json:"mode,omitempty"`
 }
 
 func (s *Server) startDrill(c *gin.Context) {
@@ -196,7 +228,20 @@ func (s *Server) startDrill(c *gin.Context) {
 		fail(c, kindBadRequest, fmt.Sprintf("durationSeconds must be between 1 and %d", MaxDrillSeconds))
 		return
 	}
-	refused := s.Policy().WouldRefuse(req.Region, s.snapshot())
+	var refused []string
+	switch req.Mode {
+	case "", DrillDrain:
+		req.Mode = ""
+		refused = s.Policy().WouldRefuse(req.Region, s.snapshot())
+	case DrillFailover:
+		if err := regions.CheckFailover(s.Policy().Config(), req.Region, ""); err != nil {
+			s.failoverError(c, err)
+			return
+		}
+	default:
+		fail(c, kindBadRequest, fmt.Sprintf("mode must be %q or %q", DrillDrain, DrillFailover))
+		return
+	}
 	if len(refused) > 0 && !req.Force {
 		p := newProblem(kindDrillWouldRefuse, fmt.Sprintf("draining %s would leave resident data of %v with no available lawful region; send \"force\": true to drill anyway", req.Region, refused))
 		p.WouldRefuse = refused
@@ -211,14 +256,32 @@ func (s *Server) startDrill(c *gin.Context) {
 	}
 	now := time.Now().UTC()
 	dr := Drill{ID: "drill-" + now.Format("20060102-150405") + "-" + randomHex(3), Region: req.Region, Start: now,
-		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: actorOf(c), Forced: req.Force, WouldRefuse: refused}
+		End: now.Add(time.Duration(req.DurationSeconds) * time.Second), Actor: actorOf(c), Forced: req.Force, WouldRefuse: refused,
+		Mode: req.Mode}
+	what := "drain"
+	if !dr.Drains() {
+		what = "failover to its replica"
+	}
 	attempt, ok := s.auditRequest(c, audit.Entry{Action: "drill.start", Target: req.Region,
-		Detail: fmt.Sprintf("%s for %ds until %s", dr.ID, req.DurationSeconds, dr.End.Format(time.RFC3339))})
+		Detail: fmt.Sprintf("%s: %s for %ds until %s", dr.ID, what, req.DurationSeconds, dr.End.Format(time.RFC3339))})
 	if !ok {
 		return
 	}
+	if !dr.Drains() {
+		var err error
+		if dr.Failover, err = s.failoverDrill(c.Request.Context(), dr); err != nil {
+			s.recordFailure(attempt, "", err)
+			s.failoverError(c, err)
+			return
+		}
+	}
 	if err := s.drills.store.Create(c.Request.Context(), dr); err != nil {
 		s.recordFailure(attempt, "", err)
+		if !dr.Drains() { // no stored drill will bring it back: do it now
+			_, ferr := s.regions.Failover(context.WithoutCancel(c.Request.Context()), dr.Region,
+				regions.FailoverOptions{Mode: regions.Planned, To: dr.Region})
+			s.log.Warn("failover drill not stored; failed back at once", "region", dr.Region, "error", ferr)
+		}
 		if errors.Is(err, ErrDrillConflict) {
 			fail(c, kindDrillConflict, fmt.Sprintf("region %s already has an active drill", req.Region))
 			return

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/regiongate/regiongate/internal/base/atomicfile"
+	"github.com/regiongate/regiongate/regions"
 )
 
 // Drill is one failover drill: a region drained from Start until End, then
@@ -26,13 +27,29 @@ type Drill struct {
 	End    time.Time `json:"end"`
 	Actor  string    `json:"actor"`
 	Forced bool      `json:"forced,omitempty"`
+	// Mode is "drain" (the default, also when empty) or "failover": the
+	// region's namespaces are made active in its replica at the start and
+	// back at the end, instead of draining it.
+	Mode string `json:"mode,omitempty"`
+	// Failover is the report of a failover drill's start.
+	Failover *regions.FailoverReport `json:"failover,omitempty"`
 	// WouldRefuse lists the jurisdictions whose resident data had no
 	// available lawful region during the drill (only for forced drills).
 	WouldRefuse []string `json:"wouldRefuse,omitempty"`
 }
 
-// Active reports whether the drill drains its region at t.
+// Active reports whether the drill is running at t.
 func (d Drill) Active(t time.Time) bool { return !t.Before(d.Start) && t.Before(d.End) }
+
+// Drill modes.
+const (
+	DrillDrain    = "drain"
+	DrillFailover = "failover"
+)
+
+// Drains reports whether the drill drains its region (a failover drill
+// leaves it in rotation).
+func (d Drill) Drains() bool { return d.Mode != DrillFailover }
 
 // DrillStats are one replica's counts for one drill.
 type DrillStats struct {

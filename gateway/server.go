@@ -270,6 +270,7 @@ func (s *Server) AdminHandler() http.Handler {
 	a.POST("/regions/:name/drain", s.requireRole(RoleOperator), s.drain(true))
 	a.POST("/regions/:name/restore", s.requireRole(RoleOperator), s.drain(false))
 	a.GET("/regions/:name/drain-impact", s.requireRole(RoleViewer), s.drainImpact)
+	a.POST("/regions/:name/failover", s.requireRole(RoleOperator), requireJSON(), s.failover)
 	a.POST("/route/explain", s.requireRole(RoleViewer), requireJSON(), s.explain)
 	a.GET("/route/table", s.requireRole(RoleViewer), s.routeTable)
 	a.GET("/config", s.requireRole(RoleViewer), s.getConfig)

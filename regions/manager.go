@@ -82,6 +82,7 @@ type Manager struct {
 	drained map[string]bool // as loaded from and written to drains
 	inst    *instruments    // nil without a Meter
 	policy  atomic.Pointer[func() *router.Policy]
+	repl    replication // replicated namespaces (replication.go)
 }
 
 // NewManager creates one lazy client per region of cfg and loads the drain
@@ -167,6 +168,7 @@ func (m *Manager) Apply(cfg *configs.Config) error {
 		}
 	}
 	m.regions, m.order = next, order
+	m.repl.apply(cfg)
 	return nil
 }
 

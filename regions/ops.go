@@ -32,6 +32,12 @@ type Location struct {
 	Region    *Region
 	Client    client.Client
 	Namespace string
+
+	// m and rec let a call follow a replicated namespace to the cluster
+	// it is active in, moving the record (replication.go); rec is zero
+	// for a workflow found without one.
+	m   *Manager
+	rec Record
 }
 
 // Locate finds where a workflow id lives: its routing record, or, for ids
@@ -55,12 +61,14 @@ func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region
 		}
 	}
 	if r, ok := m.Region(rec.Region); ok {
-		c, err := r.clientFor(ctx, rec.Namespace)
+		c, err := m.clientIn(ctx, r, rec.Namespace)
 		if err != nil {
 			return Location{}, fmt.Errorf("locating %s: %w", id, err)
 		}
 		m.cache.put(key, rec.Placement)
-		return Location{ID: id, Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement)}, nil
+		loc := Location{ID: id, Region: r, Client: c, Namespace: m.namespaceOf(rec.Placement), m: m, rec: rec}
+		m.preferActive(ctx, &loc)
+		return loc, nil
 	}
 	var unreachable error
 	for _, r := range m.All() {
@@ -69,6 +77,7 @@ func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region
 			ns = cmp.Or(namespaceIn(r.Name()), ns)
 		}
 		loc, err := r.find(ctx, id, ns)
+		loc.m = m
 		if err == nil {
 			at := Placement{Region: r.Name(), Namespace: ns}
 			if !storeDown {
@@ -142,9 +151,9 @@ func mapErr(err error, what string) error {
 // Describe returns the latest run's status, with the result or failure
 // once it has closed.
 func (l Location) Describe(ctx context.Context) (Description, error) {
-	r, c, id := l.Region, l.Client, l.ID
-	d := Description{WorkflowID: id, Region: r.Name(), Namespace: l.Namespace}
-	err := r.call(ctx, false, func(ctx context.Context) error {
+	id := l.ID
+	d := Description{WorkflowID: id, Namespace: l.Namespace}
+	err := l.do(ctx, func(ctx context.Context, c client.Client) error {
 		resp, err := c.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
@@ -154,12 +163,13 @@ func (l Location) Describe(ctx context.Context) (Description, error) {
 		d.Status = statusName(info.GetStatus())
 		return nil
 	})
+	d.Region = l.Region.Name() // where it runs now, after following a failover
 	if err != nil {
 		return d, mapErr(err, "describing "+id)
 	}
 	switch d.Status {
 	case "COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED":
-		err = r.call(ctx, false, func(ctx context.Context) error {
+		err = l.do(ctx, func(ctx context.Context, c client.Client) error {
 			var res json.RawMessage
 			getErr := c.GetWorkflow(ctx, id, d.RunID).Get(ctx, &res)
 			if d.Status == "COMPLETED" && getErr == nil {
@@ -199,8 +209,8 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 // Query runs a query against the workflow's latest run.
 func (l Location) Query(ctx context.Context, queryType string, args ...any) (json.RawMessage, error) {
 	var out json.RawMessage
-	err := l.Region.call(ctx, false, func(ctx context.Context) error {
-		v, err := l.Client.QueryWorkflow(ctx, l.ID, "", queryType, args...)
+	err := l.do(ctx, func(ctx context.Context, c client.Client) error {
+		v, err := c.QueryWorkflow(ctx, l.ID, "", queryType, args...)
 		if err != nil {
 			return err
 		}
@@ -215,15 +225,15 @@ func (l Location) Signal(ctx context.Context, name string, input json.RawMessage
 	if input != nil {
 		arg = input
 	}
-	err := l.Region.call(ctx, false, func(ctx context.Context) error {
-		return l.Client.SignalWorkflow(ctx, l.ID, "", name, arg)
+	err := l.do(ctx, func(ctx context.Context, c client.Client) error {
+		return c.SignalWorkflow(ctx, l.ID, "", name, arg)
 	})
 	return mapErr(err, fmt.Sprintf("signalling %s to %s", name, l.ID))
 }
 
 // Cancel requests cancellation of the workflow's latest run.
 func (l Location) Cancel(ctx context.Context) error {
-	err := l.Region.call(ctx, false, func(ctx context.Context) error { return l.Client.CancelWorkflow(ctx, l.ID, "") })
+	err := l.do(ctx, func(ctx context.Context, c client.Client) error { return c.CancelWorkflow(ctx, l.ID, "") })
 	return mapErr(err, "cancelling "+l.ID)
 }
 

@@ -145,8 +145,8 @@ func placementOf(dst router.Destination) Placement {
 // that claimed the id and is still failing over then cannot move the record
 // away from a region this request may have reached.
 func (m *Manager) pin(ctx context.Context, d *router.Decision, key string, rec Record) (router.Destination, error) {
-	dest, ok := d.LawfulDestination(rec.Region)
-	if !ok || !d.StillLawful(m.policyNow(), rec.Region) {
+	dest, ok := m.recordedDestination(d, rec)
+	if !ok {
 		return dest, fmt.Errorf("%w: %s holds this id and this request may not be stored there", ErrConflict, rec.Region)
 	}
 	if ns := m.namespaceOf(rec.Placement); ns != dest.Namespace {
@@ -281,7 +281,7 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 		// Removed by a config change after the decision: nothing was sent.
 		return Started{}, fmt.Errorf("starting %s: %w: %w %q", req.WorkflowID, ErrUnavailable, ErrUnknownRegion, dest.Region)
 	}
-	c, err := r.clientFor(ctx, dest.Namespace)
+	c, err := m.clientIn(ctx, r, dest.Namespace)
 	if err != nil {
 		return Started{}, fmt.Errorf("starting %s in %s: %w", req.WorkflowID, dest.Region, err)
 	}
@@ -297,6 +297,9 @@ func (m *Manager) startIn(ctx context.Context, dest router.Destination, req Star
 	err = r.call(ctx, failFast, func(ctx context.Context) error { return launch(ctx, c, opts, req, &s) })
 	if err == nil {
 		return s, nil
+	}
+	if fs, ferr, followed := m.followStart(ctx, dest, req, failFast, err); followed {
+		return fs, ferr // a replicated namespace's other cluster (replication.go)
 	}
 	err = startError(&s, req, dest.Region, err) // may fill s: evaluate before returning it
 	return s, err

@@ -16,6 +16,11 @@ type Change struct {
 	Class   string   `json:"class"`
 	Before  []string `json:"before"` // empty: refused (or the class did not exist)
 	After   []string `json:"after"`  // empty: refused (or the class is gone)
+	// ReplicatedBefore and ReplicatedAfter list "region→replica" for the
+	// regions of each order that replicate their namespaces: where the
+	// data is stored as well.
+	ReplicatedBefore []string `json:"replicatedBefore,omitempty"`
+	ReplicatedAfter  []string `json:"replicatedAfter,omitempty"`
 }
 
 // Diff lists every country and class (of either policy) whose lawful
@@ -34,8 +39,10 @@ func Diff(old, new *Policy) []Change {
 	for _, country := range iso3166.All() {
 		for _, class := range classes {
 			before, after := old.order(country, class), new.order(country, class)
-			if !slices.Equal(before, after) {
-				out = append(out, Change{Country: country, Class: class, Before: before, After: after})
+			repBefore, repAfter := old.replicated(before), new.replicated(after)
+			if !slices.Equal(before, after) || !slices.Equal(repBefore, repAfter) {
+				out = append(out, Change{Country: country, Class: class, Before: before, After: after,
+					ReplicatedBefore: repBefore, ReplicatedAfter: repAfter})
 			}
 		}
 	}
@@ -57,7 +64,7 @@ func Summary(changes []Change) string {
 		return "no routing changes"
 	}
 	countries := map[string]bool{}
-	refusedNow, allowedNow := 0, 0
+	refusedNow, allowedNow, replication := 0, 0, 0
 	for _, c := range changes {
 		countries[c.Country] = true
 		switch {
@@ -66,9 +73,16 @@ func Summary(changes []Change) string {
 		case len(c.Before) == 0 && len(c.After) > 0:
 			allowedNow++
 		}
+		if !slices.Equal(c.ReplicatedBefore, c.ReplicatedAfter) {
+			replication++
+		}
 	}
-	return fmt.Sprintf("%d country/class routes changed across %d countries (%d newly refused, %d newly allowed)",
+	s := fmt.Sprintf("%d country/class routes changed across %d countries (%d newly refused, %d newly allowed)",
 		len(changes), len(countries), refusedNow, allowedNow)
+	if replication > 0 {
+		s += fmt.Sprintf("; replication changed for %d", replication)
+	}
+	return s
 }
 
 // WriteDiff writes changes as a markdown table.
@@ -77,19 +91,18 @@ func WriteDiff(w io.Writer, changes []Change) error {
 	if len(changes) == 0 {
 		b.WriteString("No routing changes: every country and class keeps its region order.\n")
 	} else {
+		for _, c := range changes {
+			if len(c.ReplicatedBefore)+len(c.ReplicatedAfter) > 0 {
+				b.WriteString(replicaLegend)
+				break
+			}
+		}
 		b.WriteString("| country | class | before | after |\n|---|---|---|---|\n")
 		for _, c := range changes {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Country, c.Class, orderText(c.Before), orderText(c.After))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Country, c.Class, routeText(c.Before, c.ReplicatedBefore), routeText(c.After, c.ReplicatedAfter))
 		}
 		b.WriteString("\n" + Summary(changes) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func orderText(regions []string) string {
-	if len(regions) == 0 {
-		return "refused"
-	}
-	return strings.Join(regions, " → ")
 }

@@ -55,6 +55,9 @@ func (p *Policy) Table() Table {
 func (p *Policy) WriteTable(w io.Writer) error {
 	t := p.Table()
 	var b strings.Builder
+	if p.hasReplicas() {
+		b.WriteString(replicaLegend)
+	}
 	b.WriteString("| country | jurisdictions |")
 	for _, cl := range t.Classes {
 		name := cl.Name
@@ -69,7 +72,7 @@ func (p *Policy) WriteTable(w io.Writer) error {
 	for _, row := range t.Rows {
 		fmt.Fprintf(&b, "| %s | %s |", row.Country, strings.Join(row.Jurisdictions, ", "))
 		for _, order := range row.Routes {
-			cell := strings.Join(order, " → ")
+			cell := routeText(order, p.replicated(order))
 			if len(order) == 0 {
 				cell = "refused (422)"
 			}

@@ -67,17 +67,87 @@ func regionsCmd() *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), regions)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tDRILL\tIN FLIGHT\tERRORS/1m")
+			fmt.Fprintln(tw, "REGION\tSTATE\tBREAKER\tHEALTHY\tENDPOINT\tNAMESPACE\tRESIDENCY\tFAILOVER\tREPLICA\tDRILL\tIN FLIGHT\tERRORS/1m")
 			for _, r := range regions {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\n", r.Name, r.State, r.Breaker, r.Healthy,
-					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(deref(r.Drill)),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\n", r.Name, r.State, r.Breaker, r.Healthy,
+					r.Endpoint, r.Namespace, strings.Join(r.Residency, ","), strings.Join(r.Failover, ","), dash(deref(r.Replica)), dash(deref(r.Drill)),
 					r.Traffic.InFlight, r.Traffic.Errors, r.Traffic.Requests)
 			}
 			return tw.Flush()
 		},
 	}
 	f.register(c)
+	c.AddCommand(failoverCmd())
 	return c
+}
+
+func failoverCmd() *cobra.Command {
+	var f adminFlags
+	var mode, to string
+	var catchUp, observe int
+	c := &cobra.Command{
+		Use:   "failover REGION",
+		Short: "Fail a replicated region's namespaces over to its replica, or back (admin API, operator role)",
+		Long: "planned: the active cluster answers; it waits until the replica has every event of the running\n" +
+			"workflows, then hands over. forced: the active cluster is gone; the replica takes over with what\n" +
+			"it has (events it never received are lost). Prints the report: replication lag before, time\n" +
+			"to active, workflows that continued.",
+		Example: "  regiongate regions failover eu-west --mode planned --token dev-operator\n" +
+			"  regiongate regions failover eu-west --mode forced --token dev-operator\n" +
+			"  regiongate regions failover eu-west --mode planned --to eu-west --token dev-operator   # fail back",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := f.client()
+			if err != nil {
+				return err
+			}
+			req := admin.FailoverRequest{Mode: admin.FailoverRequestMode(mode)}
+			if to != "" {
+				req.To = &to
+			}
+			if catchUp != 0 {
+				req.CatchUpSeconds = &catchUp
+			}
+			if observe != 0 {
+				req.ObserveSeconds = &observe
+			}
+			r, err := cl.FailoverRegionWithResponse(cmd.Context(), args[0], req)
+			if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil {
+				return err
+			}
+			if f.asJSON {
+				return printJSON(cmd.OutOrStdout(), r.JSON200)
+			}
+			return printFailover(cmd.OutOrStdout(), *r.JSON200)
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&mode, "mode", "", "planned or forced (required)")
+	c.Flags().StringVar(&to, "to", "", "the region to make active: its replica, or the region itself to fail back (default: the other one)")
+	c.Flags().IntVar(&catchUp, "catch-up-seconds", 0, "planned: how long to wait for the replica to catch up (default 10)")
+	c.Flags().IntVar(&observe, "observe-seconds", 0, "how long to watch running workflows continue (default 10)")
+	_ = c.MarkFlagRequired("mode")
+	return c
+}
+
+func printFailover(w io.Writer, r admin.FailoverReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "failover\t%s of %s: %s -> %s\n", r.Mode, r.Region, r.From, r.To)
+	fmt.Fprintf(tw, "namespaces\t%s\n", strings.Join(deref(r.Namespaces), ", "))
+	if l := r.ReplicationLagBefore; l != nil {
+		fmt.Fprintf(tw, "replication lag before\t%d events (%d of %d sampled workflows behind, %d missing)\n", l.Events, l.Behind, l.Sampled, l.Missing)
+	} else {
+		fmt.Fprintln(tw, "replication lag before\tunknown (the active cluster could not be asked)")
+	}
+	if r.Mode == admin.FailoverReportModePlanned {
+		fmt.Fprintf(tw, "caught up after\t%dms\n", r.CaughtUpMs)
+	}
+	fmt.Fprintf(tw, "time to active\t%s\n", r.TimeToActive)
+	fmt.Fprintf(tw, "workflows continued\t%d of %d running (first after %dms, watched %dms)\n", r.WorkflowsContinued, r.WorkflowsOpen, deref(r.FirstProgressMs), r.ObservedMs)
+	for _, n := range deref(r.Notes) {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	return tw.Flush()
 }
 
 func dash(s string) string {
@@ -98,7 +168,7 @@ func deref[T any](p *T) T {
 func drillCmd() *cobra.Command {
 	c := &cobra.Command{Use: "drill", Short: "Failover drills (admin API, operator role)"}
 	var f adminFlags
-	var region string
+	var region, mode string
 	var duration time.Duration
 	var force, wait bool
 	run := &cobra.Command{
@@ -110,8 +180,9 @@ func drillCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dm := admin.DrillRequestMode(mode)
 			r, err := cl.StartDrillWithResponse(cmd.Context(), admin.DrillRequest{
-				Region: region, DurationSeconds: int(duration.Seconds()), Force: &force})
+				Region: region, DurationSeconds: int(duration.Seconds()), Force: &force, Mode: &dm})
 			if err := apiclient.Check(r.HTTPResponse, r.Body, err); err != nil {
 				return err
 			}
@@ -120,7 +191,11 @@ func drillCmd() *cobra.Command {
 				if f.asJSON {
 					return printJSON(cmd.OutOrStdout(), d)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s drained until %s\n", d.Id, d.Region, d.End.Local().Format(time.TimeOnly))
+				what := "drained"
+				if deref(d.Mode) == admin.DrillModeFailover {
+					what = "failed over to its replica"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "drill %s: %s %s until %s\n", d.Id, d.Region, what, d.End.Local().Format(time.TimeOnly))
 				return nil
 			}
 			rep, err := waitForDrill(cmd.Context(), cl, d)
@@ -137,6 +212,7 @@ func drillCmd() *cobra.Command {
 	run.Flags().StringVar(&region, "region", "", "region to drill (required)")
 	run.Flags().DurationVar(&duration, "duration", time.Minute, "how long to drain it (whole seconds, at most 24h)")
 	run.Flags().BoolVar(&force, "force", false, "drill even if some resident data would have no available lawful region")
+	run.Flags().StringVar(&mode, "mode", "drain", "drain (take it out of rotation) or failover (fail its namespaces over to its replica, and back at the end)")
 	run.Flags().BoolVar(&wait, "wait", false, "wait for the drill to end and print its report")
 	_ = run.MarkFlagRequired("region")
 

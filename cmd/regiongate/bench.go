@@ -84,6 +84,7 @@ config propagation (a Consul agent, two gateway replicas). make bench runs this.
 	fl.StringVar(&f.writeDoc, "write-doc", "", "replace the generated section of this markdown file (between the bench markers) with the results")
 	fl.StringVar(&f.microFile, "micro", "", "a file of go test -bench output to include in the report")
 	fl.StringArrayVar(&f.commands, "command", nil, "a command that produced the --micro file, listed in the report (repeatable)")
+	c.AddCommand(benchReplicationCmd())
 	return c
 }
 

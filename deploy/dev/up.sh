@@ -2,7 +2,8 @@
 # The dev stack of the contract, on loopback: four Temporal dev servers (one
 # per region, each with its own state file), one worker per region and the
 # gateway; with CONSUL=1 a Consul server keeping its data in $STATE/consul
-# and two gateway replicas. Run through `make dev`.
+# and two gateway replicas; with REPLICATION=1 the regions as two replicated
+# pairs (replication.sh). Run through `make dev`.
 #
 # Once it is up this script watches it: when a process dies the rest keeps
 # running and it says which; `make dev-restart NAME=...` (restart.sh) brings
@@ -13,6 +14,7 @@
 # overrides them, space-separated in this order:
 #   STATE                     state and logs (.dev)
 #   DEV_TEMPORAL_PORTS        us-east us-west eu-west eu-central (7233 7234 7235 7236)
+#   DEV_TEMPORAL_HTTP_PORTS   their HTTP ports, with REPLICATION=1 (7243 7244 7245 7246)
 #   DEV_WORKER_METRICS_PORTS  each region's worker /metrics, same order (9101 9102 9103 9104)
 #   DEV_GATEWAY_PORTS         client and admin API (8080 8081)
 #   DEV_GATEWAY2_PORTS        replica 2's, with CONSUL=1 (8090 8091)
@@ -27,7 +29,12 @@ set -euo pipefail
 
 LOGS=$STATE/logs
 CONSUL=${CONSUL:-}
+REPLICATION=${REPLICATION:-}
 REGIONS=(us-east us-west eu-west eu-central)
+if [ -n "$REPLICATION" ]; then
+  # shellcheck source-path=SCRIPTDIR source=replication.sh
+  . "$(dirname "$0")/replication.sh"
+fi
 
 # ports VAR "DEFAULT" COUNT: the array VAR from $DEV_VAR, else DEFAULT.
 ports() {
@@ -42,6 +49,7 @@ ports GATEWAY_PORTS "8080 8081" 2
 ports GATEWAY2_PORTS "8090 8091" 2
 ports CONSUL_PORTS "8500 8300 8301 8302" 4
 ports GATEWAY_REGION_PORTS "${TEMPORAL_PORTS[*]}" 4
+ports TEMPORAL_HTTP_PORTS "7243 7244 7245 7246" 4
 
 NAMES=("${REGIONS[@]}" "${REGIONS[@]/#/worker-}")
 PORTS=("${TEMPORAL_PORTS[@]}" "${WORKER_METRICS_PORTS[@]}" "${GATEWAY_PORTS[@]}")
@@ -51,6 +59,7 @@ if [ -n "$CONSUL" ]; then
 else
   NAMES+=(gateway)
 fi
+if [ -n "$REPLICATION" ]; then PORTS+=("${TEMPORAL_HTTP_PORTS[@]}"); fi
 
 # Refuse to start over a running stack, or over processes a killed up.sh
 # left behind.
@@ -105,10 +114,12 @@ stack_config() {
 }
 CONFIG=$STATE/stack.yaml
 stack_config "${TEMPORAL_PORTS[@]}" >"$CONFIG"
+if [ -n "$REPLICATION" ]; then add_replicas "$CONFIG"; fi
 GATEWAY_CONFIG=$CONFIG
 if [ "${GATEWAY_REGION_PORTS[*]}" != "${TEMPORAL_PORTS[*]}" ]; then
   GATEWAY_CONFIG=$STATE/gateway-stack.yaml
   stack_config "${GATEWAY_REGION_PORTS[@]}" >"$GATEWAY_CONFIG"
+  if [ -n "$REPLICATION" ]; then add_replicas "$GATEWAY_CONFIG"; fi
 fi
 
 read -r supervisor_comm 2>/dev/null </proc/$$/comm || supervisor_comm=''
@@ -173,6 +184,10 @@ fi
 
 for i in "${!REGIONS[@]}"; do
   r=${REGIONS[$i]}
+  if [ -n "$REPLICATION" ]; then
+    start_cluster "$i"
+    continue
+  fi
   # The region's namespace and every isolated tenant's, from the config.
   ns_args=()
   for ns in $("$BIN/regiongate" config namespaces "$r" --config "$CONFIG"); do ns_args+=(--namespace "$ns"); done
@@ -185,6 +200,7 @@ for i in "${!REGIONS[@]}"; do
   ready "${REGIONS[$i]}"
   echo "temporal ${REGIONS[$i]} ready on 127.0.0.1:${TEMPORAL_PORTS[$i]}"
 done
+if [ -n "$REPLICATION" ]; then replicate; fi
 
 for i in "${!REGIONS[@]}"; do
   r=${REGIONS[$i]}
@@ -230,6 +246,11 @@ regiongate dev stack is up (logs in ${LOGS#"$DEV_ROOT"/})
   eu-central   127.0.0.1:${TEMPORAL_PORTS[3]}  namespace dev-eu-central  residency EU, GB, CH
   worker metrics  http://127.0.0.1:${WORKER_METRICS_PORTS[0]}/metrics .. ${WORKER_METRICS_PORTS[3]} (us-east, us-west, eu-west, eu-central)
 INFO
+if [ -n "$REPLICATION" ]; then
+  cat <<INFO
+  replication  eu-west <-> eu-central, us-east <-> us-west (global namespaces; regiongate regions failover NAME --mode planned|forced)
+INFO
+fi
 if [ -n "$CONSUL" ]; then
   cat <<INFO
   consul       http://$CONSUL_HTTP   (config key regiongate/config; data in ${STATE#"$DEV_ROOT"/}/consul)

@@ -291,6 +291,7 @@ func (g *Gateway) startBackground(ctx context.Context, o Options) error {
 	}
 	wg.Go(func() { g.Manager.RunHealthChecks(bg, o.Health) })
 	wg.Go(func() { g.Manager.SyncDrains(bg, orDefault(o.DrainSync, DefaultDrainSync)) })
+	wg.Go(func() { g.Manager.WatchActive(bg, orDefault(o.Health.Interval, regions.DefaultHealthInterval)) })
 	wg.Go(func() { g.Server.RunDrills(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })
 	wg.Go(func() { g.Server.RunAudit(bg, orDefault(o.DrillRefresh, DefaultDrillRefresh)) })
 	return g.Server.WatchConfig(bg)

@@ -39,7 +39,9 @@ type Options struct {
 	Address string
 	// Namespaces to poll; empty means the region's own and every isolated
 	// tenant's. TaskQueues to poll; empty means every queue the gateway
-	// routes to in the region. Both are trimmed and deduplicated.
+	// routes to in the region. Both are trimmed and deduplicated. With
+	// both empty the worker also polls the namespaces of every region
+	// replicated to this one (Hosted).
 	Namespaces, TaskQueues []string
 	// Worker applies to every worker: concurrency limits, stop timeout.
 	// The zero value takes the SDK's defaults.
@@ -80,6 +82,8 @@ type Options struct {
 type Plan struct {
 	Region, Address        string
 	Namespaces, TaskQueues []string
+	// Hosted are the replicated regions' namespaces polled here too.
+	Hosted []Hosted
 }
 
 // NewPlan resolves o's defaults against the config.
@@ -99,6 +103,9 @@ func NewPlan(o Options) (Plan, error) {
 		Address:    cmp.Or(o.Address, rc.Endpoint),
 		Namespaces: cleanList(o.Namespaces),
 		TaskQueues: cleanList(o.TaskQueues),
+	}
+	if len(p.Namespaces) == 0 && len(p.TaskQueues) == 0 {
+		p.Hosted = hostedBy(o.Config, o.Region)
 	}
 	if len(p.Namespaces) == 0 {
 		p.Namespaces = router.Namespaces(o.Config, rc) // the region's own and every isolated tenant's
@@ -168,6 +175,9 @@ func Start(ctx context.Context, o Options) (_ *Worker, err error) {
 			return nil, fmt.Errorf("namespace %s: %w", w.Plan.Namespaces[i], err)
 		}
 		w.pools = append(w.pools, pool)
+	}
+	if err := w.startHosted(ctx, o, opts, acts); err != nil {
+		return nil, err
 	}
 	w.log.Info("worker polling", "address", w.Plan.Address, "namespaces", w.Plan.Namespaces, "task_queues", len(w.Plan.TaskQueues))
 	return w, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,8 @@ type Stack struct {
 
 	gateway *gatewayd.Gateway
 	workers []*workerd.Worker
+	// workerOpts starts a region's worker again (StartWorker).
+	workerOpts func(region string) workerd.Options
 }
 
 // StackOptions change what StartStackWith builds; the zero value is the
@@ -66,9 +69,16 @@ type StackOptions struct {
 	// product's defaults.
 	Health regions.HealthOptions
 	// Records, when set, keeps the gateway's routing records there
-	// (RecordKeys keys them; nil: a random key); nil keeps them in memory.
+	// (RecordKeys keys them: required unless they are in memory); nil keeps
+	// them in memory.
 	Records    regions.Records
 	RecordKeys *regions.RecordKeys
+	// Logger hears the gateway's log; nil discards it.
+	Logger *slog.Logger
+	// Replication runs the regions as replicated pairs (ReplicaPairs), as
+	// make dev REPLICATION=1 does: each region's namespaces are global
+	// namespaces active in its own cluster and replicated to its peer's.
+	Replication bool
 }
 
 // RegionTuning is a region's gateway settings; zero values are left out of
@@ -114,7 +124,14 @@ func StartStackWith(ctx context.Context, dir string, opts StackOptions) (_ *Stac
 		}
 	}()
 	base := configs.Default()
-	if err := s.startTemporal(ctx, dir, base); err != nil {
+	if opts.Replication {
+		if base, err = replicatedConfig(configs.DefaultYAML()); err != nil {
+			return nil, err
+		}
+		if err := s.startPairs(ctx, dir, base); err != nil {
+			return nil, err
+		}
+	} else if err := s.startTemporal(ctx, dir, base); err != nil {
 		return nil, err
 	}
 	if s.Config, err = gatewayConfig(base, s.Temporal, opts); err != nil {
@@ -144,7 +161,7 @@ func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts Stac
 		}
 		endpoints[r.Name], tuning[r.Name] = addr, opts.Tune[r.Name].yaml()
 	}
-	text, err := DevConfigAt(endpoints, tuning)
+	text, err := ConfigAt(base, endpoints, tuning)
 	if err != nil {
 		return nil, err
 	}
@@ -156,8 +173,13 @@ func gatewayConfig(base *configs.Config, servers map[string]*Temporal, opts Stac
 // extra[region], YAML lines of that region's settings, added after it. A
 // region missing from endpoints keeps its own.
 func DevConfigAt(endpoints, extra map[string]string) ([]byte, error) {
-	base := configs.Default()
-	text := string(configs.DefaultYAML())
+	return ConfigAt(configs.Default(), endpoints, extra)
+}
+
+// ConfigAt is DevConfigAt for another config than the embedded one (the
+// replicated pairs', say): base's own text, comments kept.
+func ConfigAt(base *configs.Config, endpoints, extra map[string]string) ([]byte, error) {
+	text := string(base.Raw())
 	for _, r := range base.Regions {
 		addr, ok := endpoints[r.Name]
 		if !ok {
@@ -218,12 +240,15 @@ func (s *Stack) keys() (codec.Source, error) {
 // the region's dev server even when the gateway goes through Via, and a
 // Direct client for assertions.
 func (s *Stack) startWorkers(ctx context.Context, opts StackOptions, keys codec.Source) error {
-	for _, r := range s.Config.Regions {
-		w, err := workerd.Start(ctx, workerd.Options{
-			Config: s.Config, Region: r.Name, Address: s.Temporal[r.Name].Addr,
+	s.workerOpts = func(region string) workerd.Options {
+		return workerd.Options{
+			Config: s.Config, Region: region, Address: s.Temporal[region].Addr,
 			Worker:    worker.Options{WorkerStopTimeout: time.Second},
 			CodecKeys: keys, TracerProvider: opts.TracerProvider,
-		})
+		}
+	}
+	for _, r := range s.Config.Regions {
+		w, err := workerd.Start(ctx, s.workerOpts(r.Name))
 		if err != nil {
 			return fmt.Errorf("worker of %s: %w", r.Name, err)
 		}
@@ -248,7 +273,7 @@ func (s *Stack) startGateway(ctx context.Context, opts StackOptions, keys codec.
 		Config: s.Config, Tokens: gateway.DevTokens(), CodecKeys: keys,
 		ClientKeys:     gatewayd.ClientKeys{Dev: true},
 		TracerProvider: opts.TracerProvider, OnStateChange: opts.OnStateChange, Health: opts.Health,
-		Records: opts.Records, RecordKeys: opts.RecordKeys,
+		Records: opts.Records, RecordKeys: opts.RecordKeys, Logger: opts.Logger,
 	})
 	if err != nil {
 		return err
@@ -270,7 +295,9 @@ func (s *Stack) Close() {
 	}
 	var wg sync.WaitGroup
 	for _, w := range s.workers {
-		wg.Go(w.Stop)
+		if w != nil {
+			wg.Go(w.Stop)
+		}
 	}
 	wg.Wait()
 	for _, c := range s.Direct {

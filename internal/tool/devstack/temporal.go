@@ -62,10 +62,15 @@ func FreePort() (int, error) {
 type Temporal struct {
 	Addr       string
 	Namespaces []string
-	bin        string
-	port       int
-	dbFile     string
-	proc       process
+	// Cluster is the cluster name of a server that takes part in
+	// replication (StartCluster); "" for a plain dev server.
+	Cluster string
+	bin     string
+	port    int
+	dbFile  string
+	proc    process
+	// httpPort and failoverVersion are a replicated cluster's.
+	httpPort, failoverVersion int
 }
 
 // StartTemporal starts a dev server on a free port in dir, registering the
@@ -98,6 +103,9 @@ func StartTemporal(ctx context.Context, dir string, namespaces ...string) (*Temp
 
 // Start (re)starts the process on the same port and state file.
 func (t *Temporal) Start(ctx context.Context) error {
+	if t.Cluster != "" {
+		return t.proc.start(ctx, t.bin, t.replicaArgs(), t.ping)
+	}
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(t.port),
 		"--headless", "--db-filename", t.dbFile, "--log-level", "error"}
 	for _, ns := range t.Namespaces {
@@ -113,7 +121,7 @@ func (t *Temporal) ping(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
-	for _, ns := range t.Namespaces {
+	for _, ns := range append([]string{"default"}, t.Namespaces...) {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := nc.Describe(cctx, ns)
 		cancel()

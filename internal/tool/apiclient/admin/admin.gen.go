@@ -17,6 +17,42 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for DrillMode.
+const (
+	DrillModeDrain    DrillMode = "drain"
+	DrillModeFailover DrillMode = "failover"
+)
+
+// Valid indicates whether the value is a known member of the DrillMode enum.
+func (e DrillMode) Valid() bool {
+	switch e {
+	case DrillModeDrain:
+		return true
+	case DrillModeFailover:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DrillReportMode.
+const (
+	DrillReportModeDrain    DrillReportMode = "drain"
+	DrillReportModeFailover DrillReportMode = "failover"
+)
+
+// Valid indicates whether the value is a known member of the DrillReportMode enum.
+func (e DrillReportMode) Valid() bool {
+	switch e {
+	case DrillReportModeDrain:
+		return true
+	case DrillReportModeFailover:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DrillReportStatus.
 const (
 	Completed DrillReportStatus = "completed"
@@ -38,6 +74,24 @@ func (e DrillReportStatus) Valid() bool {
 	}
 }
 
+// Defines values for DrillRequestMode.
+const (
+	DrillRequestModeDrain    DrillRequestMode = "drain"
+	DrillRequestModeFailover DrillRequestMode = "failover"
+)
+
+// Valid indicates whether the value is a known member of the DrillRequestMode enum.
+func (e DrillRequestMode) Valid() bool {
+	switch e {
+	case DrillRequestModeDrain:
+		return true
+	case DrillRequestModeFailover:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExplanationRefusalStatus.
 const (
 	N422 ExplanationRefusalStatus = 422
@@ -50,6 +104,42 @@ func (e ExplanationRefusalStatus) Valid() bool {
 	case N422:
 		return true
 	case N503:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FailoverReportMode.
+const (
+	FailoverReportModeForced  FailoverReportMode = "forced"
+	FailoverReportModePlanned FailoverReportMode = "planned"
+)
+
+// Valid indicates whether the value is a known member of the FailoverReportMode enum.
+func (e FailoverReportMode) Valid() bool {
+	switch e {
+	case FailoverReportModeForced:
+		return true
+	case FailoverReportModePlanned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FailoverRequestMode.
+const (
+	FailoverRequestModeForced  FailoverRequestMode = "forced"
+	FailoverRequestModePlanned FailoverRequestMode = "planned"
+)
+
+// Valid indicates whether the value is a known member of the FailoverRequestMode enum.
+func (e FailoverRequestMode) Valid() bool {
+	switch e {
+	case FailoverRequestModeForced:
+		return true
+	case FailoverRequestModePlanned:
 		return true
 	default:
 		return false
@@ -83,12 +173,15 @@ const (
 	HttpsregiongateDevproblemsdrillConflict        ProblemType = "https://regiongate.dev/problems/drill-conflict"
 	HttpsregiongateDevproblemsdrillNotFound        ProblemType = "https://regiongate.dev/problems/drill-not-found"
 	HttpsregiongateDevproblemsdrillWouldRefuse     ProblemType = "https://regiongate.dev/problems/drill-would-refuse"
+	HttpsregiongateDevproblemsfailoverRefused      ProblemType = "https://regiongate.dev/problems/failover-refused"
 	HttpsregiongateDevproblemsforbidden            ProblemType = "https://regiongate.dev/problems/forbidden"
 	HttpsregiongateDevproblemsinternal             ProblemType = "https://regiongate.dev/problems/internal"
 	HttpsregiongateDevproblemsmethodNotAllowed     ProblemType = "https://regiongate.dev/problems/method-not-allowed"
 	HttpsregiongateDevproblemsnoLawfulRegion       ProblemType = "https://regiongate.dev/problems/no-lawful-region"
 	HttpsregiongateDevproblemsnoRegionAvailable    ProblemType = "https://regiongate.dev/problems/no-region-available"
+	HttpsregiongateDevproblemsnoReplica            ProblemType = "https://regiongate.dev/problems/no-replica"
 	HttpsregiongateDevproblemsnoSuchEndpoint       ProblemType = "https://regiongate.dev/problems/no-such-endpoint"
+	HttpsregiongateDevproblemsnotALawfulReplica    ProblemType = "https://regiongate.dev/problems/not-a-lawful-replica"
 	HttpsregiongateDevproblemsnotReady             ProblemType = "https://regiongate.dev/problems/not-ready"
 	HttpsregiongateDevproblemsoriginRefused        ProblemType = "https://regiongate.dev/problems/origin-refused"
 	HttpsregiongateDevproblemspreconditionFailed   ProblemType = "https://regiongate.dev/problems/precondition-failed"
@@ -134,6 +227,8 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsdrillWouldRefuse:
 		return true
+	case HttpsregiongateDevproblemsfailoverRefused:
+		return true
 	case HttpsregiongateDevproblemsforbidden:
 		return true
 	case HttpsregiongateDevproblemsinternal:
@@ -144,7 +239,11 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsnoRegionAvailable:
 		return true
+	case HttpsregiongateDevproblemsnoReplica:
+		return true
 	case HttpsregiongateDevproblemsnoSuchEndpoint:
+		return true
+	case HttpsregiongateDevproblemsnotALawfulReplica:
 		return true
 	case HttpsregiongateDevproblemsnotReady:
 		return true
@@ -428,22 +527,28 @@ type DrainImpact struct {
 
 // Drill defines model for Drill.
 type Drill struct {
-	Actor       string    `json:"actor"`
-	End         time.Time `json:"end"`
-	Forced      *bool     `json:"forced,omitempty"`
-	Id          string    `json:"id"`
-	Region      string    `json:"region"`
-	Start       time.Time `json:"start"`
-	WouldRefuse *[]string `json:"wouldRefuse,omitempty"`
+	Actor       string          `json:"actor"`
+	End         time.Time       `json:"end"`
+	Failover    *FailoverReport `json:"failover,omitempty"`
+	Forced      *bool           `json:"forced,omitempty"`
+	Id          string          `json:"id"`
+	Mode        *DrillMode      `json:"mode,omitempty"`
+	Region      string          `json:"region"`
+	Start       time.Time       `json:"start"`
+	WouldRefuse *[]string       `json:"wouldRefuse,omitempty"`
 }
+
+// DrillMode defines model for Drill.Mode.
+type DrillMode string
 
 // DrillReport defines model for DrillReport.
 type DrillReport struct {
-	Actor  string    `json:"actor"`
-	End    time.Time `json:"end"`
-	Errors int       `json:"errors"`
-	Forced *bool     `json:"forced,omitempty"`
-	Id     string    `json:"id"`
+	Actor    string          `json:"actor"`
+	End      time.Time       `json:"end"`
+	Errors   int             `json:"errors"`
+	Failover *FailoverReport `json:"failover,omitempty"`
+	Forced   *bool           `json:"forced,omitempty"`
+	Id       string          `json:"id"`
 
 	// Latency this replica's client API latency in equal windows before, during and after
 	Latency struct {
@@ -451,8 +556,9 @@ type DrillReport struct {
 		Before Latency `json:"before"`
 		During Latency `json:"during"`
 	} `json:"latency"`
-	Refused int    `json:"refused"`
-	Region  string `json:"region"`
+	Mode    *DrillReportMode `json:"mode,omitempty"`
+	Refused int              `json:"refused"`
+	Region  string           `json:"region"`
 
 	// Replicas each replica's counts
 	Replicas    *map[string]DrillStats `json:"replicas"`
@@ -462,6 +568,9 @@ type DrillReport struct {
 	WouldRefuse *[]string              `json:"wouldRefuse,omitempty"`
 }
 
+// DrillReportMode defines model for DrillReport.Mode.
+type DrillReportMode string
+
 // DrillReportStatus defines model for DrillReport.Status.
 type DrillReportStatus string
 
@@ -470,9 +579,15 @@ type DrillRequest struct {
 	DurationSeconds int `json:"durationSeconds"`
 
 	// Force drill even if some resident data would have no available lawful region
-	Force  *bool  `json:"force,omitempty"`
-	Region string `json:"region"`
+	Force *bool `json:"force,omitempty"`
+
+	// Mode drain (the default) or failover (a replicated region's namespaces fail over to its replica, planned, and back at the end)
+	Mode   *DrillRequestMode `json:"mode,omitempty"`
+	Region string            `json:"region"`
 }
+
+// DrillRequestMode drain (the default) or failover (a replicated region's namespaces fail over to its replica, planned, and back at the end)
+type DrillRequestMode string
 
 // DrillStats defines model for DrillStats.
 type DrillStats struct {
@@ -499,6 +614,45 @@ type Explanation struct {
 
 // ExplanationRefusalStatus defines model for Explanation.Refusal.Status.
 type ExplanationRefusalStatus int
+
+// FailoverReport defines model for FailoverReport.
+type FailoverReport struct {
+	CaughtUpMs      int                `json:"caughtUpMs"`
+	FirstProgressMs *int               `json:"firstProgressMs,omitempty"`
+	From            string             `json:"from"`
+	Mode            FailoverReportMode `json:"mode"`
+	Namespaces      *[]string          `json:"namespaces"`
+	Notes           *[]string          `json:"notes,omitempty"`
+	ObservedMs      int                `json:"observedMs"`
+	Region          string             `json:"region"`
+
+	// ReplicationLagBefore how far behind the new active cluster was when asked; null when the old one could not be asked
+	ReplicationLagBefore *ReplicationLag `json:"replicationLagBefore"`
+	Started              time.Time       `json:"started"`
+	TimeToActive         string          `json:"timeToActive"`
+	TimeToActiveMs       int             `json:"timeToActiveMs"`
+	To                   string          `json:"to"`
+	WorkflowsContinued   int             `json:"workflowsContinued"`
+	WorkflowsOpen        int             `json:"workflowsOpen"`
+}
+
+// FailoverReportMode defines model for FailoverReport.Mode.
+type FailoverReportMode string
+
+// FailoverRequest defines model for FailoverRequest.
+type FailoverRequest struct {
+	CatchUpSeconds *int `json:"catchUpSeconds,omitempty"`
+
+	// Mode planned (the active cluster answers; wait for the replica to catch up, then hand over) or forced (the active cluster is gone)
+	Mode           FailoverRequestMode `json:"mode"`
+	ObserveSeconds *int                `json:"observeSeconds,omitempty"`
+
+	// To the region to make active, the replica or the region itself to fail back; empty means the other one
+	To *string `json:"to,omitempty"`
+}
+
+// FailoverRequestMode planned (the active cluster answers; wait for the replica to catch up, then hand over) or forced (the active cluster is gone)
+type FailoverRequestMode string
 
 // Health defines model for Health.
 type Health struct {
@@ -585,7 +739,10 @@ type Region struct {
 	Namespace string   `json:"namespace"`
 
 	// Reachable the last health check passed (healthy changes only after a few agree)
-	Reachable bool        `json:"reachable"`
+	Reachable bool `json:"reachable"`
+
+	// Replica the region its namespaces are replicated to, if any
+	Replica   *string     `json:"replica,omitempty"`
 	Residency []string    `json:"residency"`
 	State     RegionState `json:"state"`
 
@@ -610,6 +767,14 @@ type RegionTraffic struct {
 	// Requests ended in the last windowSeconds
 	Requests      int `json:"requests"`
 	WindowSeconds int `json:"windowSeconds"`
+}
+
+// ReplicationLag defines model for ReplicationLag.
+type ReplicationLag struct {
+	Behind  int `json:"behind"`
+	Events  int `json:"events"`
+	Missing int `json:"missing"`
+	Sampled int `json:"sampled"`
 }
 
 // RouteTable defines model for RouteTable.
@@ -700,6 +865,15 @@ type DrillConflict = Problem
 // DrillNotFound an RFC 9457 problem; `type` says the cause (docs/api.md)
 type DrillNotFound = Problem
 
+// DrillStoreOrUpstream an RFC 9457 problem; `type` says the cause (docs/api.md)
+type DrillStoreOrUpstream = Problem
+
+// FailoverConflict an RFC 9457 problem; `type` says the cause (docs/api.md)
+type FailoverConflict = Problem
+
+// FailoverUnavailable an RFC 9457 problem; `type` says the cause (docs/api.md)
+type FailoverUnavailable = Problem
+
 // Forbidden an RFC 9457 problem; `type` says the cause (docs/api.md)
 type Forbidden = Problem
 
@@ -708,6 +882,9 @@ type Internal = Problem
 
 // NoSuchEndpoint an RFC 9457 problem; `type` says the cause (docs/api.md)
 type NoSuchEndpoint = Problem
+
+// NotALawfulReplica an RFC 9457 problem; `type` says the cause (docs/api.md)
+type NotALawfulReplica = Problem
 
 // NotReady an RFC 9457 problem; `type` says the cause (docs/api.md)
 type NotReady = Problem
@@ -787,6 +964,9 @@ type CodecEncodeParams struct {
 
 // StartDrillJSONRequestBody defines body for StartDrill for application/json ContentType.
 type StartDrillJSONRequestBody = DrillRequest
+
+// FailoverRegionJSONRequestBody defines body for FailoverRegion for application/json ContentType.
+type FailoverRegionJSONRequestBody = FailoverRequest
 
 // ExplainRouteJSONRequestBody defines body for ExplainRoute for application/json ContentType.
 type ExplainRouteJSONRequestBody = StartBody
@@ -938,6 +1118,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/regions/{name}/drain-impact (the `DrainImpact` operationId).
 	DrainImpact(ctx context.Context, name RegionName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FailoverRegionWithBody Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+	//
+	// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+	FailoverRegionWithBody(ctx context.Context, name RegionName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FailoverRegion Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+	//
+	// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+	FailoverRegion(ctx context.Context, name RegionName, body FailoverRegionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RestoreRegion Take the region back into rotation (operator, audited).
 	//
@@ -1239,6 +1437,44 @@ func (c *Client) DrainRegion(ctx context.Context, name RegionName, reqEditors ..
 // Corresponds with GET /admin/v1/regions/{name}/drain-impact (the `DrainImpact` operationId).
 func (c *Client) DrainImpact(ctx context.Context, name RegionName, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDrainImpactRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FailoverRegionWithBody Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+//
+// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+func (c *Client) FailoverRegionWithBody(ctx context.Context, name RegionName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFailoverRegionRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FailoverRegion Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+//
+// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+func (c *Client) FailoverRegion(ctx context.Context, name RegionName, body FailoverRegionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFailoverRegionRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1944,6 +2180,53 @@ func NewDrainImpactRequest(server string, name RegionName) (*http.Request, error
 	return req, nil
 }
 
+// NewFailoverRegionRequest calls the generic FailoverRegion builder with application/json body
+func NewFailoverRegionRequest(server string, name RegionName, body FailoverRegionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFailoverRegionRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewFailoverRegionRequestWithBody constructs an http.Request for the FailoverRegion method, with any body, and a specified content type
+func NewFailoverRegionRequestWithBody(server string, name RegionName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/regions/%s/failover", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewRestoreRegionRequest constructs an http.Request for the RestoreRegion method
 func NewRestoreRegionRequest(server string, name RegionName) (*http.Request, error) {
 	var err error
@@ -2592,6 +2875,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/v1/regions/{name}/drain-impact (the `DrainImpact` operationId).
 	DrainImpactWithResponse(ctx context.Context, name RegionName, reqEditors ...RequestEditorFn) (*DrainImpactResponse, error)
 
+	// FailoverRegionWithBodyWithResponse Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+	//
+	// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+	FailoverRegionWithBodyWithResponse(ctx context.Context, name RegionName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FailoverRegionResponse, error)
+
+	// FailoverRegionWithResponse Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+	//
+	// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+	FailoverRegionWithResponse(ctx context.Context, name RegionName, body FailoverRegionJSONRequestBody, reqEditors ...RequestEditorFn) (*FailoverRegionResponse, error)
+
 	// RestoreRegionWithResponse Take the region back into rotation (operator, audited).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3220,9 +3521,9 @@ type StartDrillResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
-	ApplicationproblemJSON502 *StoreError
+	ApplicationproblemJSON502 *DrillStoreOrUpstream
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *AuditUnavailable
+	ApplicationproblemJSON503 *FailoverUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StartDrillResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3275,12 +3576,12 @@ func (r StartDrillResponse) GetApplicationproblemJSON500() *Internal {
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON502() *StoreError {
+func (r StartDrillResponse) GetApplicationproblemJSON502() *DrillStoreOrUpstream {
 	return r.ApplicationproblemJSON502
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r StartDrillResponse) GetApplicationproblemJSON503() *AuditUnavailable {
+func (r StartDrillResponse) GetApplicationproblemJSON503() *FailoverUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3629,6 +3930,138 @@ func (r DrainImpactResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DrainImpactResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FailoverRegionResponse401Headers the declared response headers of an HTTP 401 response for FailoverRegion
+type FailoverRegionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// FailoverRegionResponse503Headers the declared response headers of an HTTP 503 response for FailoverRegion
+type FailoverRegionResponse503Headers struct {
+	RetryAfter *string
+}
+
+type FailoverRegionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FailoverReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *RegionNotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *FailoverConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *NotALawfulReplica
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *UpstreamError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *FailoverUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FailoverRegionResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FailoverRegionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FailoverRegionResponse) GetJSON200() *FailoverReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON404() *RegionNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON409() *FailoverConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON422() *NotALawfulReplica {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON502() *UpstreamError {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r FailoverRegionResponse) GetApplicationproblemJSON503() *FailoverUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r FailoverRegionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FailoverRegionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FailoverRegionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FailoverRegionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4769,6 +5202,36 @@ func (c *ClientWithResponses) DrainImpactWithResponse(ctx context.Context, name 
 	return ParseDrainImpactResponse(rsp)
 }
 
+// FailoverRegionWithBodyWithResponse Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+//
+// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+func (c *ClientWithResponses) FailoverRegionWithBodyWithResponse(ctx context.Context, name RegionName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FailoverRegionResponse, error) {
+	rsp, err := c.FailoverRegionWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFailoverRegionResponse(rsp)
+}
+
+// FailoverRegionWithResponse Make a replicated region's namespaces active in its replica, or back in the region (operator, audited).
+//
+// planned waits (catchUpSeconds, default 10) until the replica has every event of the running workflows, then hands over; forced makes the surviving cluster active with what it has. `to` must be the region or its configured replica (docs/operations.md, "Namespace failover").
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/regions/{name}/failover (the `FailoverRegion` operationId).
+func (c *ClientWithResponses) FailoverRegionWithResponse(ctx context.Context, name RegionName, body FailoverRegionJSONRequestBody, reqEditors ...RequestEditorFn) (*FailoverRegionResponse, error) {
+	rsp, err := c.FailoverRegion(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFailoverRegionResponse(rsp)
+}
+
 // RestoreRegionWithResponse Take the region back into rotation (operator, audited).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5512,14 +5975,14 @@ func ParseStartDrillResponse(rsp *http.Response) (*StartDrillResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest StoreError
+		var dest DrillStoreOrUpstream
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest AuditUnavailable
+		var dest FailoverUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5835,6 +6298,132 @@ func ParseDrainImpactResponse(rsp *http.Response) (*DrainImpactResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFailoverRegionResponse parses an HTTP response from a FailoverRegionWithResponse call
+func ParseFailoverRegionResponse(rsp *http.Response) (*FailoverRegionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FailoverRegionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FailoverReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RegionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FailoverConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest NotALawfulReplica
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest UpstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest FailoverUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers FailoverRegionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers FailoverRegionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

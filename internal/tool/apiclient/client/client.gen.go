@@ -44,12 +44,15 @@ const (
 	HttpsregiongateDevproblemsdrillConflict        ProblemType = "https://regiongate.dev/problems/drill-conflict"
 	HttpsregiongateDevproblemsdrillNotFound        ProblemType = "https://regiongate.dev/problems/drill-not-found"
 	HttpsregiongateDevproblemsdrillWouldRefuse     ProblemType = "https://regiongate.dev/problems/drill-would-refuse"
+	HttpsregiongateDevproblemsfailoverRefused      ProblemType = "https://regiongate.dev/problems/failover-refused"
 	HttpsregiongateDevproblemsforbidden            ProblemType = "https://regiongate.dev/problems/forbidden"
 	HttpsregiongateDevproblemsinternal             ProblemType = "https://regiongate.dev/problems/internal"
 	HttpsregiongateDevproblemsmethodNotAllowed     ProblemType = "https://regiongate.dev/problems/method-not-allowed"
 	HttpsregiongateDevproblemsnoLawfulRegion       ProblemType = "https://regiongate.dev/problems/no-lawful-region"
 	HttpsregiongateDevproblemsnoRegionAvailable    ProblemType = "https://regiongate.dev/problems/no-region-available"
+	HttpsregiongateDevproblemsnoReplica            ProblemType = "https://regiongate.dev/problems/no-replica"
 	HttpsregiongateDevproblemsnoSuchEndpoint       ProblemType = "https://regiongate.dev/problems/no-such-endpoint"
+	HttpsregiongateDevproblemsnotALawfulReplica    ProblemType = "https://regiongate.dev/problems/not-a-lawful-replica"
 	HttpsregiongateDevproblemsnotReady             ProblemType = "https://regiongate.dev/problems/not-ready"
 	HttpsregiongateDevproblemsoriginRefused        ProblemType = "https://regiongate.dev/problems/origin-refused"
 	HttpsregiongateDevproblemspreconditionFailed   ProblemType = "https://regiongate.dev/problems/precondition-failed"
@@ -95,6 +98,8 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsdrillWouldRefuse:
 		return true
+	case HttpsregiongateDevproblemsfailoverRefused:
+		return true
 	case HttpsregiongateDevproblemsforbidden:
 		return true
 	case HttpsregiongateDevproblemsinternal:
@@ -105,7 +110,11 @@ func (e ProblemType) Valid() bool {
 		return true
 	case HttpsregiongateDevproblemsnoRegionAvailable:
 		return true
+	case HttpsregiongateDevproblemsnoReplica:
+		return true
 	case HttpsregiongateDevproblemsnoSuchEndpoint:
+		return true
+	case HttpsregiongateDevproblemsnotALawfulReplica:
 		return true
 	case HttpsregiongateDevproblemsnotReady:
 		return true
