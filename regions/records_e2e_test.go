@@ -53,7 +53,7 @@ func countRecords(t *testing.T, rs regions.Records) int {
 func TestRecordsStayBoundedUnderSteadyLoad(t *testing.T) {
 	needServers(t)
 	store := regions.NewMemoryRecords()
-	st := startStack(t, devstack.StackOptions{Records: store})
+	st := startStack(t, devstack.StackOptions{Records: store, RecordKeys: regions.RandomRecordKeys()})
 	ctx := context.Background()
 	running := uniqueID(t, "running")
 	startProcessing(t, st, running)
@@ -142,7 +142,7 @@ func TestRecordsStoreDownThroughTheClientAPI(t *testing.T) {
 	}
 	t.Cleanup(agent.Stop)
 	store := regions.NewFlakyRecords(regions.NewConsulRecords(consulClient(t, agent.Addr), "regiongate/records/"))
-	st := startStack(t, devstack.StackOptions{Records: store})
+	st := startStack(t, devstack.StackOptions{Records: store, RecordKeys: regions.RandomRecordKeys()})
 
 	booking, processing := uniqueID(t, "booking"), uniqueID(t, "processing")
 	r := startGerman(t, st, booking)

@@ -37,12 +37,30 @@ func germanProcessing(id string, items, delayMs int) map[string]any {
 // progress reads DataProcessing's getProgress through the gateway.
 func progress(t *testing.T, st *devstack.Stack, id string) float64 {
 	t.Helper()
-	r := call(t, "GET", st.ClientURL+"/v1/workflows/"+id+"/queries/getProgress", nil)
+	p, r := tryProgress(t, st, id)
 	if r.Status != 200 {
 		t.Fatalf("query getProgress of %s: %d %v", id, r.Status, r.Body)
 	}
-	p, _ := r.Body["result"].(float64)
 	return p
+}
+
+// underWay waits until id's worker has answered a query with some
+// progress. Until its first workflow task is done a query may time out
+// (502): that is waited through, not a failure.
+func underWay(t *testing.T, st *devstack.Stack, id string) {
+	t.Helper()
+	poll.Until(t, 30*time.Second, id+" under way", func() bool {
+		p, r := tryProgress(t, st, id)
+		return r.Status == 200 && p > 0
+	})
+}
+
+// tryProgress queries id's progress through the gateway.
+func tryProgress(t *testing.T, st *devstack.Stack, id string) (float64, reply) {
+	t.Helper()
+	r := call(t, "GET", st.ClientURL+"/v1/workflows/"+id+"/queries/getProgress", nil)
+	p, _ := r.Body["result"].(float64)
+	return p, r
 }
 
 // describe reads a workflow through the gateway.
@@ -121,7 +139,7 @@ func plannedFailover(t *testing.T, st *devstack.Stack) {
 	if r := call(t, "POST", st.ClientURL+"/v1/workflows", germanProcessing(proc, 15, 200)); r.Status != 201 || r.str("region") != "eu-west" {
 		t.Fatalf("start: %d %v", r.Status, r.Body)
 	}
-	poll.Until(t, 30*time.Second, "processing under way in eu-west", func() bool { return progress(t, st, proc) > 0 })
+	underWay(t, st, proc)
 	// Without eu-west's worker the booking stays running, its first task
 	// unanswered, and the processing stops where it is (and cannot answer
 	// queries).
@@ -286,7 +304,7 @@ func TestForcedFailoverAfterKill(t *testing.T) {
 	if r := call(t, "POST", st.ClientURL+"/v1/workflows", germanProcessing(proc, 15, 200)); r.Status != 201 || r.str("region") != "eu-west" {
 		t.Fatalf("start: %d %v", r.Status, r.Body)
 	}
-	poll.Until(t, 30*time.Second, "processing under way in eu-west", func() bool { return progress(t, st, proc) > 0 })
+	underWay(t, st, proc)
 	st.StopWorker("eu-west")
 	if r := startGerman(t, st, book); r.Status != 201 || r.str("region") != "eu-west" {
 		t.Fatalf("booking: %d %v", r.Status, r.Body)
