@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,6 +150,7 @@ func replicationRun(ctx context.Context, st *devstack.Stack, o ReplicationOption
 	if err != nil {
 		return res, err
 	}
+	active := time.Now()
 	res.TimeToActiveMs, res.ReportFirstProgressMs = rep.TimeToActiveMs, rep.FirstProgressMs
 	if rep.ReplicationLagBefore != nil {
 		res.LagEvents = rep.ReplicationLagBefore.Events
@@ -165,7 +167,7 @@ func replicationRun(ctx context.Context, st *devstack.Stack, o ReplicationOption
 	}
 	stop()
 	wg.Wait()
-	present, err := signalTexts(ctx, replica, codec.DataConverter(st.Codecs[replicatedRegion]), target)
+	present, err := settledSignals(ctx, replica, codec.DataConverter(st.Codecs[replicatedRegion]), target, sig.ackedSince(active))
 	if err != nil {
 		return res, err
 	}
@@ -313,6 +315,28 @@ func untilUnhealthy(ctx context.Context, m *regions.Manager, region string) erro
 }
 
 // signalTexts are the note texts in the workflow's history.
+// settledSignals reads the signals in id's history once those acknowledged
+// by the new active cluster (after) are all in it, or 30 seconds have
+// passed. A signal the new active cluster took while the workflow had a
+// task in flight in the lost cluster stays buffered, out of the history,
+// until that task times out (10 s by default): it is not lost, and must
+// not be counted as if it were.
+func settledSignals(ctx context.Context, c client.Client, dc converter.DataConverter, id string, after []string) (map[string]bool, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		present, err := signalTexts(ctx, c, dc, id)
+		if err != nil || time.Now().After(deadline) {
+			return present, err
+		}
+		if !slices.ContainsFunc(after, func(t string) bool { return !present[t] }) {
+			return present, nil
+		}
+		if err := Sleep(ctx, 500*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
 func signalTexts(ctx context.Context, c client.Client, dc converter.DataConverter, id string) (map[string]bool, error) {
 	out := map[string]bool{}
 	it := c.GetWorkflowHistory(ctx, id, "", false, 0)

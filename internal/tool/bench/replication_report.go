@@ -48,6 +48,19 @@ func (s *signaller) run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// ackedSince is the texts of the signals acknowledged at t or later.
+func (s *signaller) ackedSince(t time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, x := range s.sent {
+		if x.acked && !x.answer.Before(t) {
+			out = append(out, x.text)
+		}
+	}
+	return out
+}
+
 // lost counts the acknowledged signals and those of them missing from
 // present, and how long before t0 the oldest missing one was acknowledged.
 func (s *signaller) lost(present map[string]bool, t0 time.Time) (acked, lost int, windowMs int64) {
@@ -73,8 +86,8 @@ func WriteReplication(w io.Writer, runs []ReplicationRun) error {
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range runs {
 		planned := r.Mode == regions.Planned
-		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %d | %s | %d | %d | %d | %s |\n", i/2+1, r.Mode, r.SignalsAcked, r.SignalsLost,
-			r.LostWindowMs, r.LagEvents, dashIfZero(r.DetectMs, planned), r.TimeToActiveMs, r.RTOMs, r.ReportFirstProgressMs, dashIfZero(r.ResumedMs, planned))
+		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %s | %s | %d | %d | %d | %s |\n", i/2+1, r.Mode, r.SignalsAcked, r.SignalsLost,
+			r.LostWindowMs, dashIfZero(r.LagEvents, !planned), dashIfZero(r.DetectMs, planned), r.TimeToActiveMs, r.RTOMs, r.ReportFirstProgressMs, dashIfZero(r.ResumedMs, planned))
 	}
 	for _, mode := range []string{regions.Planned, regions.Forced} {
 		var rto, lost []float64
@@ -106,6 +119,9 @@ func spread(xs []float64) string {
 
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
+// dashIfZero is ms, or a dash where the figure does not apply (na): a
+// planned failover has no detection or restart, a forced one cannot ask
+// the lost cluster for its lag.
 func dashIfZero(ms int64, na bool) string {
 	if na {
 		return "–"
