@@ -94,13 +94,20 @@ func until(t *testing.T, ctx context.Context, what, js string) {
 	}
 }
 
+// text is the text of the first element css selects, read in one step in
+// the page once there is one: a node found first and read afterwards may
+// have been replaced meanwhile by a re-render.
 func text(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	type read struct {
+		Text string `json:"t"`
+	}
+	js := fmt.Sprintf(`((e) => e && {t: e.innerText})(document.querySelector(%q))`, css)
+	r, err := chromedp.Run(ctx, chromedp.Poll[read](js, chromedp.WithPollingTimeout(30*time.Second)))
 	if err != nil {
 		t.Fatalf("reading %s: %v", css, err)
 	}
-	return s
+	return r.Text
 }
 
 func count(t *testing.T, ctx context.Context, css string) int {
