@@ -18,12 +18,13 @@ func benchRecordsCmd() *cobra.Command {
 		Use:   "records",
 		Short: "Measure the routing-records stores at volume: claims, size, memory and the sweep with millions of records stored",
 		Long: `For each store and each size, starts the store empty on loopback (a bbolt file; a private
-PostgreSQL with fsync on; a one-server Consul cluster with its data on disk), fills it in bulk with
-records keyed and expiring as a gateway's are, then measures through the store's Claim: latency of
-one caller, claims/s of many, size on disk and in memory, and the retention sweep. PostgreSQL comes
+PostgreSQL with fsync on; a one-server Consul cluster with its data on disk) and fills it in bulk with
+records keyed and expiring as a gateway's are. Then, through the store's Claim, it measures the
+latency of one caller and the claims/s of many, in rounds that take every size of the store in turn;
+then each size's retention sweep, and its size on disk and in memory. PostgreSQL comes
 from $REGIONGATE_POSTGRES_BIN (else /usr/lib/postgresql/*/bin), Consul from $REGIONGATE_CONSUL_BIN
-(else bin/consul). A fill that passes --fill-timeout or --max-server-rss-mib stops; larger sizes of
-that store are then not tried.`,
+(else bin/consul). A fill that takes over --fill-timeout stops, and a server whose memory passes
+--max-server-rss-mib is stopped where it is; larger sizes of that store are then not tried.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.MaxServerRSS = maxRSSMiB << 20
@@ -52,7 +53,8 @@ that store are then not tried.`,
 	fl := c.Flags()
 	fl.StringSliceVar(&o.Stores, "store", recordsbench.Stores, "stores to measure, of bolt, postgres and consul (repeatable, or a comma list)")
 	fl.IntSliceVar(&o.Sizes, "sizes", []int{0, 1_000_000, 10_000_000}, "records in the store before it is measured, each size on a fresh store")
-	fl.IntVar(&o.Claims, "claims", 2000, "claims one caller makes, one after another, for p50 and p99")
+	fl.IntVar(&o.Claims, "claims", 5000, "claims one caller makes, one after another, for p50 and p99")
+	fl.IntVar(&o.Rounds, "rounds", 5, "rounds each claim phase is split into, taking every size of a store in turn")
 	fl.IntVar(&o.Concurrency, "concurrency", 64, "callers claiming at once, for claims/s at saturation")
 	fl.IntVar(&o.SaturationClaims, "saturation-claims", 20_000, "claims at saturation at most")
 	fl.DurationVar(&o.SaturationTime, "saturation-time", 15*time.Second, "time at saturation at most")

@@ -8,14 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/regiongate/regiongate/internal/tool/bench"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -47,15 +46,13 @@ const (
 // boltTarget is a records file. The fill writes it with bbolt directly;
 // the measurements open it as a gateway does (OpenBoltRecords).
 type boltTarget struct {
-	path  string
+	path  string // absolute, as /proc/self/smaps names the mapping
 	store *regions.BoltRecords
-	// rssBefore is this process's resident memory before the store was
-	// opened: the store's memory is what it grows by.
-	rssBefore bench.ProcMemory
 }
 
 func openBolt(dir string) (*boltTarget, error) {
-	return &boltTarget{path: filepath.Join(dir, "records.db")}, nil
+	path, err := filepath.Abs(filepath.Join(dir, "records.db"))
+	return &boltTarget{path: path}, err
 }
 
 func (b *boltTarget) records() regions.Records { return b.store }
@@ -72,11 +69,6 @@ func (b *boltTarget) close() {
 func (b *boltTarget) fill(ctx context.Context, d dataset, n int) (int, error) {
 	written, err := b.write(ctx, d, n)
 	if err != nil {
-		return written, err
-	}
-	runtime.GC()
-	debug.FreeOSMemory() // the sorted keys, gone before the baseline
-	if b.rssBefore, err = bench.ReadProcMemory(os.Getpid()); err != nil {
 		return written, err
 	}
 	b.store, err = regions.OpenBoltRecords(b.path)
@@ -144,17 +136,20 @@ func sortedKeys(d dataset, n int) []boltEntry {
 	return entries
 }
 
-// footprint: the file's size; in memory, what this process grew by since
-// the store was opened, nearly all of it the file's pages bbolt maps
-// (the kernel may drop them, and reads them back when needed).
-func (b *boltTarget) footprint(context.Context) (Footprint, error) {
+// footprint: the file's size; in memory, how much of bbolt's mmap of it
+// is resident after a sweep pass, as a gateway's sweeper leaves it every
+// interval: the pass reads the whole file. (The kernel may drop those
+// pages, and reads them back when they are needed. Read right after a
+// write that grew the file, the figure would say little: bbolt maps it
+// anew then.)
+func (b *boltTarget) footprint(ctx context.Context) (Footprint, error) {
 	st, err := os.Stat(b.path)
 	if err != nil {
 		return Footprint{}, err
 	}
-	now, err := bench.ReadProcMemory(os.Getpid())
-	if err != nil {
+	if _, err := b.store.RemoveExpired(ctx, time.Unix(0, 0), 1); err != nil { // nothing expired then
 		return Footprint{}, err
 	}
-	return Footprint{Disk: st.Size(), Memory: int64(now.File) - int64(b.rssBefore.File)}, nil
+	resident, err := mappedRSS(b.path)
+	return Footprint{Disk: st.Size(), Memory: resident}, err
 }

@@ -79,16 +79,18 @@ func (r *Report) markdownMethod(b *strings.Builder) {
 		"`VACUUM ANALYZE` and a `CHECKPOINT` (counted in the fill time); Consul: transactions of 64 sets, 8 in flight. The store's " +
 		"`Count` must then be the size.\n")
 	fmt.Fprintf(b, "- *Claims* of new keys through the store's `Claim` (the `Records` interface the gateway calls): %d one after another "+
-		"(p50, p99), then %d callers in a closed loop for %d claims or %.0f s, whichever comes first (claims/s, p99). bbolt commits "+
-		"with `fdatasync` (concurrent claims share commits), PostgreSQL and Consul with their own fsync.\n",
-		s.Claims, s.Concurrency, s.SaturationClaims, s.SaturationSeconds)
+		"(p50, p99), then %d callers in a closed loop for %d claims or %.0f s, whichever comes first (claims/s, p99). Every size of a "+
+		"store is filled first and kept open; each phase runs in %d rounds that take the sizes in turn (the order reversed every other "+
+		"round), so whatever else the machine does meanwhile falls on every size alike. bbolt commits with `fdatasync` (concurrent "+
+		"claims share commits), PostgreSQL and Consul with their own fsync.\n",
+		s.Claims, s.Concurrency, s.SaturationClaims, s.SaturationSeconds, s.Rounds)
 	fmt.Fprintf(b, "- *Sweep*: one `RemoveExpired` call (batch %d) with a time before every expiry, which finds nothing: what every "+
 		"sweep interval costs the store at least; then `RemoveExpired` in batches of %d until one comes back short, as the sweeper "+
 		"does (`Manager.Sweep`), removing the expired 1%%; cut after %.0f s.\n", s.SweepBatch, s.SweepBatch, s.SweepTimeoutSec)
 	b.WriteString("- *On disk*: the bbolt file; `pg_total_relation_size` (table, key index, expiry index; not the WAL); the Consul " +
 		"data directory (Raft log and snapshots), and beside it the size of a snapshot (`GET /v1/snapshot`, gzip: what a backup holds). " +
-		"*Memory*, at the end: bbolt, what the measuring process's file-backed resident memory grew by from opening the store " +
-		"(bbolt's mmap of the file, which the kernel can drop); PostgreSQL, the proportional set size (Pss) of the server's " +
+		"*Memory*, at the end: bbolt, the resident part of its mmap of the file (`/proc/self/smaps`) after a sweep pass, which " +
+		"reads the whole file (page cache the kernel can drop and read back); PostgreSQL, the proportional set size (Pss) of the server's " +
 		"processes (shared buffers counted once); Consul, the agent's RSS after the fill, at the end and at its peak (VmHWM).\n")
 	fmt.Fprintf(b, "- *Limits*: a fill stops after %.0f s, and a larger size is not tried when the last one's fill rate says it would "+
 		"take longer; a server whose RSS passes %s (sampled every second) is stopped in whichever phase it is, and the row says "+

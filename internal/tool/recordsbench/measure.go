@@ -3,6 +3,7 @@ package recordsbench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,25 +16,68 @@ import (
 // phase past its own limit by more than this.
 const callTimeout = 10 * time.Second
 
-// measure runs the phases on a filled store, through the Records
-// interface a gateway uses: claims one at a time, claims at saturation, a
-// sweep pass that finds nothing, the sweep of the expired share; then it
-// reads the store's footprint.
-func measure(ctx context.Context, o Options, t target, d dataset, res *Result) error {
-	rs := t.records()
-	res.Claim = claimSerial(ctx, o, rs, d)
-	fmt.Fprintf(o.Progress, "%s: one caller: p50 %.2f ms, p99 %.2f ms\n", res.Store, res.Claim.P50Ms, res.Claim.P99Ms)
-	res.Saturated = claimSaturated(ctx, o, rs, d)
-	fmt.Fprintf(o.Progress, "%s: %d callers: %.0f claims/s\n", res.Store, o.Concurrency, res.Saturated.RPS)
+// measureCells runs the phases on filled stores, through the Records
+// interface a gateway uses: claims one at a time, then claims at
+// saturation, each in o.Rounds rounds that take every cell in turn (the
+// order reversed every other round); then, cell by cell, a sweep pass
+// that finds nothing, the sweep of the expired share, and the footprint.
+// A cell stopped by its limit, or failing, says so in its result.
+func measureCells(ctx context.Context, o Options, d dataset, cells []*cell) error {
+	for round := range o.Rounds {
+		for _, c := range inTurn(cells, round) {
+			lo, hi := share(o.Claims, o.Rounds, round)
+			c.claims.Add(claimSerial(c.ctx, c.t.records(), d, lo, hi, o.PhaseTimeout/time.Duration(o.Rounds)))
+		}
+		fmt.Fprintf(o.Progress, "one caller, round %d of %d done\n", round+1, o.Rounds)
+	}
+	for round := range o.Rounds {
+		for _, c := range inTurn(cells, round) {
+			lo, hi := share(o.SaturationClaims, o.Rounds, round)
+			c.saturated.Add(claimSaturated(c.ctx, o.Concurrency, c.t.records(), d, lo, hi, o.SaturationTime/time.Duration(o.Rounds)))
+		}
+		fmt.Fprintf(o.Progress, "%d callers, round %d of %d done\n", o.Concurrency, round+1, o.Rounds)
+	}
+	for _, c := range cells {
+		res := c.res
+		res.Claim = c.claims.Summarize("one caller")
+		res.Saturated = c.saturated.Summarize(fmt.Sprintf("%d callers", o.Concurrency))
+		err := sweepAndWeigh(c.ctx, o, c.t, d, res)
+		if limit := c.limit(); limit != nil {
+			err = fmt.Errorf("stopped while measuring %s records: %w", countText(float64(res.Records)), limit)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			res.Stopped = err.Error()
+		}
+	}
+	return nil
+}
+
+// inTurn is the cells in round's order: as given, or reversed.
+func inTurn(cells []*cell, round int) []*cell {
+	out := slices.Clone(cells)
+	if round%2 == 1 {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+// share is round's part [lo, hi) of n split into rounds.
+func share(n, rounds, round int) (lo, hi int) { return n * round / rounds, n * (round + 1) / rounds }
+
+// sweepAndWeigh sweeps a measured store and reads its footprint.
+func sweepAndWeigh(ctx context.Context, o Options, t target, d dataset, res *Result) error {
 	var err error
-	if res.Sweep, err = sweep(ctx, o, rs, d, expiredIn(res.Records)); err != nil {
+	if res.Sweep, err = sweep(ctx, o, t.records(), d, expiredIn(res.Records)); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Progress, "%s: sweep removed %d in %.1f s\n", res.Store, res.Sweep.Removed, res.Sweep.Seconds)
+	fmt.Fprintf(o.Progress, "%s, %d records: sweep removed %d in %.1f s\n", res.Store, res.Records, res.Sweep.Removed, res.Sweep.Seconds)
 	if res.Footprint, err = t.footprint(ctx); err != nil {
 		return fmt.Errorf("reading the footprint: %w", err)
 	}
-	return ctx.Err()
+	return nil
 }
 
 // claim makes one claim and says how long it took.
@@ -56,34 +100,35 @@ func note(s *bench.Sample, took time.Duration, err error) {
 	s.Latencies = append(s.Latencies, took)
 }
 
-// claimSerial is o.Claims claims of new keys, one after another.
-func claimSerial(ctx context.Context, o Options, rs regions.Records, d dataset) bench.Summary {
+// claimSerial claims new keys [lo, hi) one after another, for at most
+// limit.
+func claimSerial(ctx context.Context, rs regions.Records, d dataset, lo, hi int, limit time.Duration) bench.Sample {
 	var s bench.Sample
 	start := time.Now()
-	deadline := start.Add(o.PhaseTimeout)
-	for j := 0; j < o.Claims && time.Now().Before(deadline) && ctx.Err() == nil; j++ {
+	deadline := start.Add(limit)
+	for j := lo; j < hi && time.Now().Before(deadline) && ctx.Err() == nil; j++ {
 		took, err := claim(ctx, rs, d.claimKey("claim", j), placements[j%len(placements)])
 		note(&s, took, err)
 	}
 	s.Elapsed = time.Since(start)
-	return s.Summarize("one caller")
+	return s
 }
 
-// claimSaturated is o.Concurrency callers claiming new keys in a closed
-// loop until o.SaturationClaims or o.SaturationTime. Claims cut off by
-// the time limit are not counted.
-func claimSaturated(ctx context.Context, o Options, rs regions.Records, d dataset) bench.Summary {
-	ctx, cancel := context.WithTimeout(ctx, o.SaturationTime)
+// claimSaturated is callers claiming new keys [lo, hi) in a closed loop,
+// for at most limit. Claims cut off by the limit are not counted.
+func claimSaturated(ctx context.Context, callers int, rs regions.Records, d dataset, lo, hi int, limit time.Duration) bench.Sample {
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var next atomic.Int64
-	samples := make([]bench.Sample, o.Concurrency)
+	next.Store(int64(lo))
+	samples := make([]bench.Sample, callers)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := range samples {
 		wg.Go(func() {
 			for {
 				j := int(next.Add(1)) - 1
-				if j >= o.SaturationClaims || ctx.Err() != nil {
+				if j >= hi || ctx.Err() != nil {
 					return
 				}
 				took, err := claim(ctx, rs, d.claimKey("saturation", j), placements[j%len(placements)])
@@ -100,7 +145,7 @@ func claimSaturated(ctx context.Context, o Options, rs regions.Records, d datase
 		all.Add(s)
 	}
 	all.Elapsed = time.Since(start)
-	return all.Summarize(fmt.Sprintf("%d callers", o.Concurrency))
+	return all
 }
 
 // SweepResult is the retention sweep's cost at one size.

@@ -40,6 +40,32 @@ func pss(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/smaps_rollup: no Pss", pid)
 }
 
+// mappedRSS is how much of the file at path this process has mapped and
+// resident, from /proc/self/smaps: bbolt's mmap of its file.
+func mappedRSS(path string) (int64, error) {
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	inFile := false
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case !strings.HasSuffix(f[0], ":"): // a mapping: address perms offset dev inode [path]
+			inFile = len(f) >= 6 && strings.Join(f[5:], " ") == path
+		case inFile && f[0] == "Rss:" && len(f) >= 2:
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/self/smaps: %q: %w", line, err)
+			}
+			total += kb << 10
+		}
+	}
+	return total, nil
+}
+
 // childrenOf lists the processes whose parent is pid.
 func childrenOf(pid int) []int {
 	entries, err := os.ReadDir("/proc")

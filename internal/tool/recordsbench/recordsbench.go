@@ -12,7 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/regiongate/regiongate/internal/tool/bench"
 	"github.com/regiongate/regiongate/regions"
 )
 
@@ -33,6 +32,9 @@ type Options struct {
 	// Claims is how many claims one caller makes, one after another, for
 	// the latency percentiles (5,000).
 	Claims int
+	// Rounds split the claims: each round claims at every size in turn
+	// (5).
+	Rounds int
 	// Concurrency is how many callers claim at once for the throughput at
 	// saturation (64), until SaturationClaims (20,000) or SaturationTime
 	// (15s), whichever comes first.
@@ -43,7 +45,8 @@ type Options struct {
 	// records.sweepBatch (500, its default).
 	SweepBatch int
 	// FillTimeout stops a fill that takes longer (20m); SweepTimeout the
-	// measured sweep (5m); PhaseTimeout each phase of claims (2m).
+	// measured sweep (5m); PhaseTimeout the claims of one caller at one
+	// size (2m).
 	FillTimeout, SweepTimeout, PhaseTimeout time.Duration
 	// MaxServerRSS stops a store's measurement, in whichever phase, when
 	// its server's resident memory passes it (8 GiB): the machine's, and
@@ -64,6 +67,7 @@ func (o Options) withDefaults() Options {
 		o.Sizes = []int{0, 1_000_000, 10_000_000}
 	}
 	o.Claims = cmpOr(o.Claims, 5000)
+	o.Rounds = cmpOr(o.Rounds, 5)
 	o.Concurrency = cmpOr(o.Concurrency, 64)
 	o.SaturationClaims = cmpOr(o.SaturationClaims, 20_000)
 	o.SaturationTime = cmpOr(o.SaturationTime, 15*time.Second)
@@ -160,24 +164,54 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r := newReport(o)
 	d := dataset{keys: regions.RandomRecordKeys(), now: time.Now().Unix()}
 	for _, store := range o.Stores {
-		var last *Result
-		for _, size := range o.Sizes {
-			res := Result{Store: store, Size: size}
-			if why := skipReason(o, last, size); why != "" {
-				res.Stopped = why
-			} else if err := measureCell(ctx, o, d, cellDir(dir, store, size), &res); err != nil {
-				if ctx.Err() != nil {
-					return r, err
-				}
-				res.Stopped = err.Error()
-			}
-			fmt.Fprintf(o.Progress, "%s\n", res.line())
-			r.Results = append(r.Results, res)
-			last = &r.Results[len(r.Results)-1]
+		results, err := runStore(ctx, o, d, dir, store)
+		r.Results = append(r.Results, results...)
+		if err != nil {
+			return r, err
 		}
 	}
 	r.finish()
 	return r, nil
+}
+
+// runStore fills one store of every size, each on a server or file of its
+// own, then measures them together: the claims in interleaved rounds, so
+// whatever else the machine does meanwhile falls on every size alike;
+// then each one's sweep and footprint.
+func runStore(ctx context.Context, o Options, d dataset, dir, store string) ([]Result, error) {
+	results := make([]Result, len(o.Sizes))
+	var cells []*cell
+	defer func() {
+		for _, c := range cells {
+			c.close()
+		}
+	}()
+	var last *Result
+	for i, size := range o.Sizes {
+		res := &results[i]
+		*res = Result{Store: store, Size: size}
+		if why := skipReason(o, last, size); why != "" {
+			res.Stopped = why
+		} else if c, err := openCell(ctx, o, d, cellDir(dir, store, size), res); err != nil {
+			if ctx.Err() != nil {
+				return results, err
+			}
+			res.Stopped = err.Error()
+		} else {
+			cells = append(cells, c)
+		}
+		if res.Stopped != "" {
+			fmt.Fprintf(o.Progress, "%s\n", res.line())
+		}
+		last = res
+	}
+	if err := measureCells(ctx, o, d, cells); err != nil {
+		return results, err
+	}
+	for _, c := range cells {
+		fmt.Fprintf(o.Progress, "%s\n", c.res.line())
+	}
+	return results, nil
 }
 
 func cellDir(dir, store string, size int) string {
@@ -214,86 +248,5 @@ func (e *limitErr) Error() string        { return e.why }
 func (e *limitErr) Is(target error) bool { return target == errStopped }
 
 func atLimit(format string, args ...any) error { return &limitErr{fmt.Sprintf(format, args...)} }
-
-// measureCell opens store, fills it to res.Size and measures it. A
-// server whose memory passes the limit stops the cell in whichever phase
-// it is.
-func measureCell(ctx context.Context, o Options, d dataset, dir string, res *Result) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	fmt.Fprintf(o.Progress, "%s, %d records: starting\n", res.Store, res.Size)
-	t, err := open(ctx, res.Store, dir)
-	if err != nil {
-		return fmt.Errorf("starting %s: %w", res.Store, err)
-	}
-	defer t.close()
-	cctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if pid := t.serverPid(); pid != 0 {
-		go watchRSS(cctx, pid, o.MaxServerRSS, cancel)
-	}
-	if err := fillTo(cctx, o, t, d, res); err != nil {
-		return err
-	}
-	err = measure(cctx, o, t, d, res)
-	if cause := context.Cause(cctx); err != nil && cause != nil && ctx.Err() == nil {
-		return fmt.Errorf("stopped while measuring %s records: %w", countText(float64(res.Records)), cause)
-	}
-	return err
-}
-
-// fillTo fills t to res.Size within the fill timeout, and counts what the
-// store holds then.
-func fillTo(ctx context.Context, o Options, t target, d dataset, res *Result) error {
-	fctx, cancel := context.WithTimeoutCause(ctx, o.FillTimeout,
-		atLimit("the fill took over %s", o.FillTimeout))
-	defer cancel()
-	start := time.Now()
-	n, err := t.fill(fctx, d, res.Size)
-	res.FillSeconds = round3(time.Since(start).Seconds())
-	if res.FillSeconds > 0 {
-		res.FillPerSecond = round3(float64(n) / res.FillSeconds)
-	}
-	if err != nil {
-		if cause := context.Cause(fctx); errors.Is(cause, errStopped) {
-			err = cause // the limit, not the cancelled call it caused
-		}
-		return fmt.Errorf("fill stopped at %s of %s records after %.0f s: %w", countText(float64(n)), countText(float64(res.Size)), res.FillSeconds, err)
-	}
-	fmt.Fprintf(o.Progress, "%s: filled %d records in %.1f s\n", res.Store, n, res.FillSeconds)
-	if pid := t.serverPid(); pid != 0 {
-		if m, err := bench.ReadProcMemory(pid); err == nil {
-			res.FilledRSS = int64(m.RSS)
-		}
-	}
-	count, err := t.records().Count(ctx)
-	if err != nil {
-		return fmt.Errorf("counting: %w", err)
-	}
-	res.Records = count
-	if count != res.Size {
-		return fmt.Errorf("the store holds %d records after a fill of %d", count, res.Size)
-	}
-	return nil
-}
-
-// watchRSS cancels once pid's resident memory passes limit.
-func watchRSS(ctx context.Context, pid int, limit uint64, cancel context.CancelCauseFunc) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if m, err := bench.ReadProcMemory(pid); err == nil && m.RSS > limit {
-			cancel(atLimit("the server's RSS reached %s, over the %s limit", bytesText(int64(m.RSS)), bytesText(int64(limit))))
-			return
-		}
-	}
-}
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }

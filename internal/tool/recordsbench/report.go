@@ -27,6 +27,7 @@ type Report struct {
 // Settings are the options the numbers were measured with.
 type Settings struct {
 	Claims            int     `json:"claims"`
+	Rounds            int     `json:"rounds"`
 	Concurrency       int     `json:"concurrency"`
 	SaturationClaims  int     `json:"saturation_claims"`
 	SaturationSeconds float64 `json:"saturation_seconds"`
@@ -72,7 +73,7 @@ func newReport(o Options) *Report {
 		Date:        time.Now().UTC().Format("2006-01-02"),
 		Machine:     bench.ThisMachine(),
 		LoadAverage: [2]float64{bench.LoadAverage()},
-		Settings: Settings{Claims: o.Claims, Concurrency: o.Concurrency, SaturationClaims: o.SaturationClaims,
+		Settings: Settings{Claims: o.Claims, Rounds: o.Rounds, Concurrency: o.Concurrency, SaturationClaims: o.SaturationClaims,
 			SaturationSeconds: o.SaturationTime.Seconds(), SweepBatch: o.SweepBatch,
 			SweepTimeoutSec: o.SweepTimeout.Seconds(), FillTimeoutSec: o.FillTimeout.Seconds(), MaxServerRSS: int64(o.MaxServerRSS)},
 	}
