@@ -78,12 +78,14 @@ func (r *Report) markdownMethod(b *strings.Builder) {
 		"100,000 a transaction, pages left 70% full as random claims leave them; PostgreSQL: `COPY` on a connection per CPU, then " +
 		"`VACUUM ANALYZE` and a `CHECKPOINT` (counted in the fill time); Consul: transactions of 64 sets, 8 in flight. The store's " +
 		"`Count` must then be the size.\n")
-	fmt.Fprintf(b, "- *Claims* of new keys through the store's `Claim` (the `Records` interface the gateway calls): %d one after another "+
-		"(p50, p99), then %d callers in a closed loop for %d claims or %.0f s, whichever comes first (claims/s, p99). Every size of a "+
+	fmt.Fprintf(b, "- *Claims* of new keys through the store's `Claim` (the `Records` interface the gateway calls): %s one after another "+
+		"(p50, p99), then %d callers in a closed loop for %s claims or %.0f s, whichever comes first (claims/s, p99). Every size of a "+
 		"store is filled first and kept open; each phase runs in %d rounds that take the sizes in turn (the order reversed every other "+
 		"round), so whatever else the machine does meanwhile falls on every size alike. bbolt commits with `fdatasync` (concurrent "+
-		"claims share commits), PostgreSQL and Consul with their own fsync.\n",
-		s.Claims, s.Concurrency, s.SaturationClaims, s.SaturationSeconds, s.Rounds)
+		"claims share commits), PostgreSQL and Consul with their own fsync. The claimed records stay: the sweep and the footprint "+
+		"below are of the fill plus up to %s claimed records (no expiry).\n",
+		countText(float64(s.Claims)), s.Concurrency, countText(float64(s.SaturationClaims)), s.SaturationSeconds, s.Rounds,
+		countText(float64(s.Claims+s.SaturationClaims)))
 	fmt.Fprintf(b, "- *Sweep*: one `RemoveExpired` call (batch %d) with a time before every expiry, which finds nothing: what every "+
 		"sweep interval costs the store at least; then `RemoveExpired` in batches of %d until one comes back short, as the sweeper "+
 		"does (`Manager.Sweep`), removing the expired 1%%; cut after %.0f s.\n", s.SweepBatch, s.SweepBatch, s.SweepTimeoutSec)

@@ -147,9 +147,9 @@ func (res *Result) cells() [11]string {
 		res.Store, fmt.Sprintf("%d", res.Records),
 		fmt.Sprintf("%.1f s (%s/s)", res.FillSeconds, countText(res.FillPerSecond)),
 		fmt.Sprintf("%.2f", res.Claim.P50Ms), fmt.Sprintf("%.2f", res.Claim.P99Ms),
-		fmt.Sprintf("%.0f", s.RPS), fmt.Sprintf("%.2f", s.P99Ms),
+		countText(s.RPS), fmt.Sprintf("%.2f", s.P99Ms),
 		res.diskText(), res.memoryText(),
-		fmt.Sprintf("%s ms", fmtMs(res.Sweep.IdleMs)), res.sweepText(),
+		fmtMs(res.Sweep.IdleMs) + " ms", res.sweepText(),
 	}
 }
 
@@ -215,7 +215,7 @@ func countText(f float64) string {
 
 func fmtMs(v float64) string {
 	if v >= 100 {
-		return fmt.Sprintf("%.0f", v)
+		return countText(v)
 	}
 	return fmt.Sprintf("%.2f", v)
 }
