@@ -44,7 +44,7 @@ config propagation (a Consul agent, two gateway replicas). make bench runs this.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &f) },
 	}
-	c.AddCommand(benchGatewayProcessCmd(), benchFloorProcessCmd())
+	c.AddCommand(benchRecordsCmd(), benchGatewayProcessCmd(), benchFloorProcessCmd())
 	fl := c.Flags()
 	o := &f.opts
 	fl.BoolVar(&o.SelfContained, "self-contained", false, "start an in-process stack on free ports instead of using a running dev stack")
@@ -122,7 +122,7 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 		return runErr // a partial report is printed, never written to the doc
 	}
 	if f.writeDoc != "" {
-		return writeDoc(f.writeDoc, r)
+		return writeDoc(f.writeDoc, func(doc []byte) ([]byte, error) { return bench.ReplaceSection(doc, r.Markdown()) })
 	}
 	return nil
 }
@@ -174,12 +174,14 @@ func printBenchReport(w io.Writer, r *bench.Report, asJSON bool) error {
 	return printJSON(w, r)
 }
 
-func writeDoc(path string, r *bench.Report) error {
+// writeDoc rewrites the markdown file at path (or creates it) with
+// replace, which puts a report into its generated section.
+func writeDoc(path string, replace func(doc []byte) ([]byte, error)) error {
 	doc, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	out, err := bench.ReplaceSection(doc, r.Markdown())
+	out, err := replace(doc)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

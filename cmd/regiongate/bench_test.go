@@ -31,3 +31,12 @@ func TestBenchRefusesFailoverAgainstADevStack(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestBenchRecordsRefusesAnUnknownStore(t *testing.T) {
+	root := newRoot()
+	root.SetArgs([]string{"bench", "records", "--store", "bolt,etcd"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), `unknown store "etcd"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

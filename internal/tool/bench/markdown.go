@@ -17,11 +17,18 @@ const (
 // ReplaceSection puts section (which must not hold the markers) between
 // the markers in doc, or appends it with markers when doc has none.
 func ReplaceSection(doc []byte, section string) ([]byte, error) {
-	if strings.Contains(section, MarkBegin) || strings.Contains(section, MarkEnd) {
+	return ReplaceMarked(doc, MarkBegin, MarkEnd, section)
+}
+
+// ReplaceMarked puts section between the begin and end markers in doc, or
+// appends it with them when doc has neither; other generated sections,
+// under markers of their own, are left alone.
+func ReplaceMarked(doc []byte, begin, end, section string) ([]byte, error) {
+	if strings.Contains(section, begin) || strings.Contains(section, end) {
 		return nil, errors.New("the section holds a bench marker")
 	}
-	block := MarkBegin + "\n" + strings.TrimSpace(section) + "\n" + MarkEnd
-	b, e := bytes.Index(doc, []byte(MarkBegin)), bytes.Index(doc, []byte(MarkEnd))
+	block := begin + "\n" + strings.TrimSpace(section) + "\n" + end
+	b, e := bytes.Index(doc, []byte(begin)), bytes.Index(doc, []byte(end))
 	switch {
 	case b < 0 && e < 0:
 		out := bytes.TrimRight(doc, "\n")
@@ -29,12 +36,12 @@ func ReplaceSection(doc []byte, section string) ([]byte, error) {
 			out = append(out, "\n\n"...)
 		}
 		return append(out, block+"\n"...), nil
-	case b < 0 || e < b || bytes.Count(doc, []byte(MarkBegin)) > 1:
-		return nil, fmt.Errorf("the document's %s and %s markers are unbalanced; fix them by hand", MarkBegin, MarkEnd)
+	case b < 0 || e < b || bytes.Count(doc, []byte(begin)) > 1:
+		return nil, fmt.Errorf("the document's %s and %s markers are unbalanced; fix them by hand", begin, end)
 	}
 	out := append([]byte(nil), doc[:b]...)
 	out = append(out, block...)
-	return append(out, doc[e+len(MarkEnd):]...), nil
+	return append(out, doc[e+len(end):]...), nil
 }
 
 // Markdown renders the report as the generated part of docs/BENCHMARKS.md.

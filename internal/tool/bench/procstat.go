@@ -72,6 +72,15 @@ func procMem(pid int) (memStat, error) {
 	return m, sc.Err()
 }
 
+// ProcMemory is a process's memory as procMem reads it, for other tools.
+type ProcMemory struct{ RSS, Peak, Anon, File uint64 }
+
+// ReadProcMemory reads pid's memory from /proc/<pid>/status (Linux).
+func ReadProcMemory(pid int) (ProcMemory, error) {
+	m, err := procMem(pid)
+	return ProcMemory{RSS: m.rss, Peak: m.hwm, Anon: m.anon, File: m.file}, err
+}
+
 // procRunDelay is how long a process's threads have waited, runnable, for
 // a CPU (the second field of each /proc/<pid>/task/<tid>/schedstat;
 // threads that exited are not counted, and Go's seldom exit).

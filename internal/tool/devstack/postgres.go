@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,15 @@ type Postgres struct {
 	port int
 	bin  string
 	as   []string // runuser -u postgres -- when running as root
+	o    PostgresOptions
+}
+
+// PostgresOptions tune StartPostgresWith; the zero value is StartPostgres's
+// server.
+type PostgresOptions struct {
+	// Durable leaves fsync on, as PostgreSQL's default and production have
+	// it: for measurements. Tests run without it (Start).
+	Durable bool
 }
 
 // StartPostgres creates a cluster in a new directory under the system's
@@ -45,6 +55,11 @@ type Postgres struct {
 // temporary directories are private to root) and starts it. Stop ends it
 // and removes the directory.
 func StartPostgres(ctx context.Context) (*Postgres, error) {
+	return StartPostgresWith(ctx, PostgresOptions{})
+}
+
+// StartPostgresWith is StartPostgres with options.
+func StartPostgresWith(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 	bin, err := PostgresBinDir()
 	if err != nil {
 		return nil, err
@@ -53,7 +68,7 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Postgres{dir: dir, data: filepath.Join(dir, "data"), bin: bin}
+	p := &Postgres{dir: dir, data: filepath.Join(dir, "data"), bin: bin, o: o}
 	if err := p.prepare(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -108,13 +123,27 @@ func (p *Postgres) run(ctx context.Context, prog string, args ...string) error {
 }
 
 // Start (re)starts the server on its port with its data, and waits until
-// it accepts connections. fsync is off: the tests' durability is the
-// store's logic, not the disk's.
+// it accepts connections. fsync is off unless the options say Durable: the
+// tests' durability is the store's logic, not the disk's.
 func (p *Postgres) Start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", p.port, p.data)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", p.port, p.data)
+	if !p.o.Durable {
+		opts += " -c fsync=off"
+	}
 	return p.run(ctx, "pg_ctl", "-D", p.data, "-o", opts, "-l", filepath.Join(p.data, "server.log"), "-w", "-t", "60", "start")
+}
+
+// Pid is the server's main process (the postmaster), from its pid file;
+// its backends are that process's children.
+func (p *Postgres) Pid() (int, error) {
+	data, err := os.ReadFile(filepath.Join(p.data, "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
 }
 
 // Kill stops the server at once (as a crash would: no shutdown
