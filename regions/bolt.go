@@ -1,11 +1,13 @@
 package regions
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +22,12 @@ var recordsBucket = []byte("routing-records")
 type BoltRecords struct {
 	db     *bolt.DB
 	writes *groupCommit
+
+	// sweepFrom is the key the next RemoveExpired scan starts at (nil:
+	// the first), so a backlog removed in batches is read once in all
+	// rather than from the first key again for every batch.
+	sweepMu   sync.Mutex
+	sweepFrom []byte
 }
 
 // OpenBoltRecords opens (creating if needed) the records file at path.
@@ -160,18 +168,18 @@ func (b *BoltRecords) Expire(_ context.Context, key string, from Record, at time
 	})
 }
 
-// RemoveExpired implements Records. It finds them in a read transaction
-// (a scan of the file) and deletes each in a shared write only if it is
-// still the record that was found.
+// RemoveExpired implements Records. It finds them in a read transaction,
+// going on from where the previous call stopped and round the key space
+// once at most, then deletes those still as found in one write.
 func (b *BoltRecords) RemoveExpired(_ context.Context, now time.Time, limit int) (int, error) {
-	found := map[string]Record{}
+	if limit <= 0 {
+		return 0, nil
+	}
+	b.sweepMu.Lock()
+	defer b.sweepMu.Unlock()
+	var found map[string]Record
 	err := b.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(recordsBucket).Cursor()
-		for k, v := c.First(); k != nil && len(found) < limit; k, v = c.Next() {
-			if rec := decodeRecord(v); rec.expired(now) {
-				found[string(k)] = rec
-			}
-		}
+		found, b.sweepFrom = expiredFrom(tx.Bucket(recordsBucket).Cursor(), b.sweepFrom, now, limit)
 		return nil
 	})
 	if err != nil {
@@ -201,6 +209,40 @@ func (b *BoltRecords) RemoveExpired(_ context.Context, now time.Time, limit int)
 		return 0, nil
 	}
 	return n, storeErr("removing expired routing records", err)
+}
+
+// expiredFrom collects up to limit expired records, starting at key from
+// (nil: the first) and wrapping round to the first key once. It returns
+// them and where the next scan starts: the key after the last one read
+// when it stopped at limit, nil when it went all the way round.
+func expiredFrom(c *bolt.Cursor, from []byte, now time.Time, limit int) (map[string]Record, []byte) {
+	found := map[string]Record{}
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	wrapped := from == nil
+	for {
+		if k == nil {
+			if wrapped {
+				return found, nil
+			}
+			wrapped = true
+			k, v = c.First()
+			continue
+		}
+		if wrapped && from != nil && bytes.Compare(k, from) >= 0 {
+			return found, nil // all the way round
+		}
+		if rec := decodeRecord(v); rec.expired(now) {
+			found[string(k)] = rec
+			if len(found) >= limit {
+				next, _ := c.Next()
+				return found, bytes.Clone(next)
+			}
+		}
+		k, v = c.Next()
+	}
 }
 
 // Count implements Records.

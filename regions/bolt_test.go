@@ -2,9 +2,13 @@ package regions
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -93,4 +97,106 @@ func TestBoltRecordsFileIsHeldExclusively(t *testing.T) {
 		t.Fatalf("open after close: %v", err)
 	}
 	third.Close()
+}
+
+// TestBoltSweepResumesWhereItStopped: expiredFrom goes on from the key
+// after the last batch and round the key space once, so removing a
+// backlog in batches reads every key once rather than from the first key
+// for every batch.
+func TestBoltSweepResumesWhereItStopped(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "r.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Unix(1_000_000, 0)
+	err = db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucket(recordsBucket)
+		if err != nil {
+			return err
+		}
+		for i := range 20 { // k00 .. k19; the odd ones expired
+			rec := Record{Placement: Placement{Region: "r"}, Version: 1}
+			if i%2 == 1 {
+				rec.Expires = now.Unix() - 1
+			}
+			if err := bk.Put(fmt.Appendf(nil, "k%02d", i), encodeRecord(rec)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		from     string // "": the first key
+		limit    int
+		wantKeys string
+		wantNext string // "": round the key space
+	}{
+		{"from the first, stopped by the limit", "", 3, "k01 k03 k05", "k06"},
+		{"on from the last batch, round to the start", "k06", 100, "k01 k03 k05 k07 k09 k11 k13 k15 k17 k19", ""},
+		{"wraps to the first key, stops at the limit", "k18", 2, "k01 k19", "k02"},
+		{"from an expired key itself", "k05", 1, "k05", "k06"},
+		{"the last key: next is the end, then the start", "k19", 1, "k19", ""},
+	} {
+		var found map[string]Record
+		var next []byte
+		_ = db.View(func(tx *bolt.Tx) error {
+			var from []byte
+			if tc.from != "" {
+				from = []byte(tc.from)
+			}
+			found, next = expiredFrom(tx.Bucket(recordsBucket).Cursor(), from, now, tc.limit)
+			return nil
+		})
+		keys := slices.Sorted(maps.Keys(found))
+		if got := strings.Join(keys, " "); got != tc.wantKeys || string(next) != tc.wantNext {
+			t.Errorf("%s: found %q, next %q; want %q, %q", tc.name, got, next, tc.wantKeys, tc.wantNext)
+		}
+	}
+}
+
+// TestBoltRemoveExpiredInBatches: a backlog removed in batches of a few
+// is removed in full, the records that have not expired kept.
+func TestBoltRemoveExpiredInBatches(t *testing.T) {
+	rs, err := OpenBoltRecords(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Close() })
+	ctx := context.Background()
+	now := time.Now()
+	for i := range 200 {
+		key := fmt.Sprintf("%064x", i*7919)
+		rec, err := rs.Claim(ctx, key, Placement{Region: "r", Namespace: "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			if _, err := rs.Expire(ctx, key, rec, now.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	removed := 0
+	for batches := 0; ; batches++ {
+		if batches > 100 {
+			t.Fatal("RemoveExpired never returned fewer than its limit")
+		}
+		n, err := rs.RemoveExpired(ctx, now, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed += n
+		if n < 7 {
+			break
+		}
+	}
+	left, _ := rs.Count(ctx)
+	if removed != 50 || left != 150 {
+		t.Fatalf("removed %d, %d left; want 50 removed, 150 left", removed, left)
+	}
 }
