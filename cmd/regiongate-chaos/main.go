@@ -71,16 +71,11 @@ action), plan.json, report.md, result.json, up.log and the stack's logs.`,
 			o.Command = fmt.Sprintf("make chaos DURATION=%s SEED=%d", o.Duration, seed)
 			res, err := chaos.Run(cmd.Context(), o)
 			if res != nil && res.Audit != nil {
-				report := res.Markdown()
-				fmt.Fprintln(cmd.OutOrStdout(), report)
-				out := res.Out
-				if werr := os.WriteFile(filepath.Join(out, "report.md"), []byte(report), 0o644); werr != nil && err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), res.Markdown())
+				if werr := res.Save(); werr != nil && err == nil {
 					err = werr
 				}
-				if werr := writeJSON(filepath.Join(out, "result.json"), res); werr != nil && err == nil {
-					err = werr
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "ledger, report and logs in %s\n", out)
+				fmt.Fprintf(cmd.ErrOrStderr(), "ledger, report and logs in %s\n", res.Out)
 				if err == nil && !res.Audit.Passed() {
 					err = errFailed
 				}
@@ -163,12 +158,4 @@ func writeJSONTo(cmd *cobra.Command, v any) error {
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
 }

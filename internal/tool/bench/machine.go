@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -29,6 +30,16 @@ func ThisMachine() Machine {
 	}
 	m.CPU, _ = procField("/proc/cpuinfo", "model name")
 	return m
+}
+
+// Markdown is the machine as the benchmark documents describe it, e.g.
+// "2 cores (CPU model), 7.7 GiB memory, go1.26 linux/amd64".
+func (m Machine) Markdown() string {
+	cpu := ""
+	if m.CPU != "" {
+		cpu = " (" + m.CPU + ")"
+	}
+	return fmt.Sprintf("%d cores%s, %.1f GiB memory, %s %s/%s", m.Cores, cpu, m.MemoryGiB, m.Go, m.OS, m.Arch)
 }
 
 // procField returns the value of the first "key: value" line with key.

@@ -9,6 +9,7 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -214,6 +215,14 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// Save writes the report (report.md) and the result (result.json) into
+// r.Out, where the run left its ledger and plan.
+func (r *Result) Save() error {
+	return errors.Join(
+		os.WriteFile(filepath.Join(r.Out, "report.md"), []byte(r.Markdown()), 0o644),
+		writeJSON(filepath.Join(r.Out, "result.json"), r))
 }
 
 func writeJSON(path string, v any) error {

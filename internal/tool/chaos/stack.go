@@ -60,8 +60,8 @@ func allocatePorts() (map[string][]int, error) {
 		free = append(free, l.Addr().(*net.TCPAddr).Port)
 	}
 	ports := map[string][]int{}
-	for _, name := range []string{"DEV_TEMPORAL_PORTS", "DEV_WORKER_METRICS_PORTS", "DEV_GATEWAY_PORTS", "DEV_GATEWAY2_PORTS", "DEV_CONSUL_PORTS"} {
-		ports[name], free = free[:portCounts[name]], free[portCounts[name]:]
+	for name, c := range portCounts {
+		ports[name], free = free[:c], free[c:]
 	}
 	return ports, nil
 }

@@ -48,23 +48,10 @@ func replicatedConfig(text []byte) (*configs.Config, error) {
 // connects each pair and registers every region's namespaces as global
 // namespaces active in its own cluster and replicated to its replica's.
 func (s *Stack) startPairs(ctx context.Context, dir string, cfg *configs.Config) error {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	for i, r := range cfg.Regions {
-		wg.Go(func() {
-			t, err := StartCluster(ctx, dir, r.Name, i+1)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("region %s: %w", r.Name, err))
-				return
-			}
-			s.Temporal[r.Name] = t
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := s.startEach(cfg, func(i int, r configs.Region) (*Temporal, error) {
+		return StartCluster(ctx, dir, r.Name, i+1)
+	})
+	if err != nil {
 		return err
 	}
 	for _, p := range ReplicaPairs {
@@ -72,6 +59,9 @@ func (s *Stack) startPairs(ctx context.Context, dir string, cfg *configs.Config)
 			return err
 		}
 	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
 	for _, p := range ReplicaPairs { // one pair at a time touches its two clusters
 		wg.Go(func() {
 			var err error

@@ -33,7 +33,7 @@ func StartCluster(ctx context.Context, dir, cluster string, failoverVersion int)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
+	return startOnFreePorts(ctx, func() (*Temporal, error) {
 		port, err := FreePort()
 		if err != nil {
 			return nil, err
@@ -48,11 +48,8 @@ func StartCluster(ctx context.Context, dir, cluster string, failoverVersion int)
 			dbFile: filepath.Join(dir, fmt.Sprintf("cluster-%s-%d.db", cluster, port)),
 		}
 		t.proc = process{name: "cluster " + cluster + " on " + t.Addr, logFile: filepath.Join(dir, fmt.Sprintf("cluster-%s-%d.log", cluster, port))}
-		err = t.Start(ctx)
-		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
-			return t, err
-		}
-	}
+		return t, nil
+	})
 }
 
 // replicaArgs are temporal-replica's arguments. The HTTP port is fixed

@@ -194,14 +194,20 @@ func ConfigAt(base *configs.Config, endpoints, extra map[string]string) ([]byte,
 }
 
 func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Config) error {
+	return s.startEach(cfg, func(_ int, r configs.Region) (*Temporal, error) {
+		return StartTemporal(ctx, dir, router.Namespaces(cfg, r)...)
+	})
+}
+
+// startEach starts a server per region at once with start, given the
+// region's index and the region, and keeps each in s.Temporal.
+func (s *Stack) startEach(cfg *configs.Config, start func(i int, r configs.Region) (*Temporal, error)) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var errs []error
-	for _, r := range cfg.Regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := StartTemporal(ctx, dir, router.Namespaces(cfg, r)...)
+	for i, r := range cfg.Regions {
+		wg.Go(func() {
+			t, err := start(i, r)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -209,7 +215,7 @@ func (s *Stack) startTemporal(ctx context.Context, dir string, cfg *configs.Conf
 				return
 			}
 			s.Temporal[r.Name] = t
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -84,7 +84,7 @@ func StartTemporal(ctx context.Context, dir string, namespaces ...string) (*Temp
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
+	return startOnFreePorts(ctx, func() (*Temporal, error) {
 		port, err := FreePort()
 		if err != nil {
 			return nil, err
@@ -94,6 +94,19 @@ func StartTemporal(ctx context.Context, dir string, namespaces ...string) (*Temp
 			dbFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.db", port)),
 		}
 		t.proc = process{name: "temporal dev server on " + t.Addr, logFile: filepath.Join(dir, fmt.Sprintf("temporal-%d.log", port))}
+		return t, nil
+	})
+}
+
+// startOnFreePorts starts the server newServer sets up on free ports,
+// setting up and starting another on new ports if it exits during
+// start-up, up to three times in all.
+func startOnFreePorts(ctx context.Context, newServer func() (*Temporal, error)) (*Temporal, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := newServer()
+		if err != nil {
+			return nil, err
+		}
 		err = t.Start(ctx)
 		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
 			return t, err
