@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/regiongate/regiongate/gateway/clientauth"
 	"github.com/regiongate/regiongate/internal/base/audit"
 )
 
@@ -145,15 +144,6 @@ func (s *Server) requireRole(role string) gin.HandlerFunc {
 	}
 }
 
-// Authorizer reports whether a request carries a valid admin token holding
-// role, for handlers served beside the admin API (the codec endpoint).
-func Authorizer(tokens []Token, role string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		t, ok := authenticate(tokens, r.Header.Get("Authorization"))
-		return ok && t.Has(role)
-	}
-}
-
 // CodecAuthorize says who may use the codec endpoint: an admin token
 // holding the operator role, or an OIDC access token whose roles include
 // the config's clientAuth.oidc.codecRole (the Temporal UI's "pass access
@@ -166,8 +156,8 @@ func (s *Server) CodecAuthorize(r *http.Request) (who string, ok bool) {
 	if oidc == nil {
 		return "", false
 	}
-	p, err := s.clientAuth.AuthenticateRequest(r)
-	if err != nil || p.Method != clientauth.MethodJWT || !p.HasRole(oidc.CodecRole) {
+	p, ok := s.clientAuth.TokenHolding(r, oidc.CodecRole)
+	if !ok {
 		return "", false
 	}
 	return "oidc:" + p.Subject, true

@@ -31,16 +31,14 @@ type drills struct {
 	cache  []Drill
 	counts map[string]*DrillStats
 	ended  map[string]bool // drills whose drill.end this replica knows is written
-	// back holds the failover drills this replica has seen failed back,
-	// with what the failback did ("" when another replica did it).
-	back map[string]string
+	back   map[string]bool // failover drills this replica has seen failed back
 }
 
 func newDrills(store DrillStore) *drills {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return &drills{store: store, replica: "replica-" + hex.EncodeToString(b[:]),
-		counts: map[string]*DrillStats{}, ended: map[string]bool{}, back: map[string]string{}}
+		counts: map[string]*DrillStats{}, ended: map[string]bool{}, back: map[string]bool{}}
 }
 
 // failoversEnded returns the failover drills that ended before t and that
@@ -50,17 +48,17 @@ func (d *drills) failoversEnded(t time.Time) []Drill {
 	defer d.mu.Unlock()
 	var out []Drill
 	for _, dr := range d.cache {
-		if _, done := d.back[dr.ID]; !done && !dr.Drains() && dr.End.Before(t) {
+		if !d.back[dr.ID] && !dr.Drains() && dr.End.Before(t) {
 			out = append(out, dr)
 		}
 	}
 	return out
 }
 
-func (d *drills) failedBack(id, what string) {
+func (d *drills) failedBack(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.back[id] = what
+	d.back[id] = true
 }
 
 // endedUnrecorded returns the drills that ended before t and whose end
@@ -70,8 +68,7 @@ func (d *drills) endedUnrecorded(t time.Time) []Drill {
 	defer d.mu.Unlock()
 	var out []Drill
 	for _, dr := range d.cache {
-		_, back := d.back[dr.ID]
-		if dr.End.Before(t) && !d.ended[dr.ID] && (dr.Drains() || back) {
+		if dr.End.Before(t) && !d.ended[dr.ID] && (dr.Drains() || d.back[dr.ID]) {
 			out = append(out, dr)
 		}
 	}

@@ -124,12 +124,10 @@ func (s *Server) failoverDrill(ctx context.Context, dr Drill) (*regions.Failover
 // the others find the namespaces home already.
 func (s *Server) endFailoverDrills(ctx context.Context, now time.Time) {
 	for _, dr := range s.drills.failoversEnded(now) {
-		rep, err := s.regions.Failover(ctx, dr.Region, regions.FailoverOptions{Mode: regions.Planned, To: dr.Region})
+		_, err := s.regions.Failover(ctx, dr.Region, regions.FailoverOptions{Mode: regions.Planned, To: dr.Region})
 		switch {
-		case err == nil:
-			s.drills.failedBack(dr.ID, fmt.Sprintf("failed back to %s in %s", rep.To, rep.TimeToActive))
-		case errors.Is(err, regions.ErrAlreadyActive):
-			s.drills.failedBack(dr.ID, "")
+		case err == nil, errors.Is(err, regions.ErrAlreadyActive):
+			s.drills.failedBack(dr.ID)
 		default:
 			s.log.Warn("failing back a failover drill's region; retrying", "drill", dr.ID, "region", dr.Region, "error", err)
 		}

@@ -60,7 +60,7 @@ func (t *traffic) region(name string) *regionTraffic {
 	return r
 }
 
-// enter counts the request as in flight to region until it ends; a
+// enterRegion counts the request as in flight to region until it ends; a
 // request enters at most one region (the first one counted).
 func (s *Server) enterRegion(c *gin.Context, region string) {
 	if region == "" || c.GetString(ctxTraffic) != "" {
@@ -69,10 +69,15 @@ func (s *Server) enterRegion(c *gin.Context, region string) {
 	if _, known := s.Policy().TenantNamespaceIn(region, ""); !known {
 		return // only the config's regions: the map stays bounded
 	}
-	s.traffic.mu.Lock()
-	s.traffic.region(region).inFlight++
-	s.traffic.mu.Unlock()
+	s.traffic.enter(region)
 	c.Set(ctxTraffic, region)
+}
+
+// enter counts one more request in flight to region.
+func (t *traffic) enter(region string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.region(region).inFlight++
 }
 
 // countTraffic ends the count enterRegion began: the request leaves the

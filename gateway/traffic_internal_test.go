@@ -11,11 +11,7 @@ func TestTrafficCountsInFlightAndRecentErrors(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	tr := newTraffic()
 	tr.now = func() time.Time { return now }
-	enter := func(region string) {
-		tr.mu.Lock()
-		tr.region(region).inFlight++
-		tr.mu.Unlock()
-	}
+	enter := tr.enter
 	enter("eu-west")
 	enter("eu-west")
 	if v := tr.view("eu-west"); v.InFlight != 2 || v.Requests != 0 {

@@ -68,8 +68,8 @@ func (p *Policy) Decide(req Request, snap Snapshot) (d Decision, err error) {
 		d.Candidates, d.candidates = none, nil
 		return d, ErrNoRegionAvailable
 	}
-	ri := &p.regions[d.candidates[0]]
-	d.Region, d.Namespace, d.TaskQueue = ri.name, ri.namespaces[d.sel.slot], ri.queue(d.sel.workflowType, priorities[d.sel.priority])
+	first := p.destinationOf(d.candidates[0], d.sel)
+	d.Region, d.Namespace, d.TaskQueue = first.Region, first.Namespace, first.TaskQueue
 	return d, nil
 }
 

@@ -76,10 +76,7 @@ func (d *Decision) Destination(k int) Destination {
 // LawfulDestination returns the destination in a lawful region, available
 // or not: where a retry of an id recorded there goes.
 func (d *Decision) LawfulDestination(region string) (Destination, bool) {
-	if d.policy == nil {
-		return Destination{}, false
-	}
-	if d.route == nil {
+	if d.policy == nil || d.route == nil {
 		return Destination{}, false
 	}
 	for _, i := range d.route.order {

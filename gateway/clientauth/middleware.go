@@ -68,13 +68,14 @@ func (a *Authenticator) Middleware(fail func(c *gin.Context, err error)) gin.Han
 	}
 }
 
-// Authorizer reports whether a request carries an OIDC access token
-// holding role, for the codec endpoint (gateway.Authorizer checks admin
-// tokens; the endpoint accepts either). API keys and anonymous callers
-// hold no role.
-func (a *Authenticator) Authorizer(role string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		p, err := a.AuthenticateRequest(r)
-		return err == nil && p.Method == MethodJWT && p.HasRole(role)
+// TokenHolding returns the principal of a request that carries an OIDC
+// access token holding role, for the codec endpoint (which takes admin
+// tokens too: gateway.Server.CodecAuthorize). API keys and anonymous
+// callers hold no role.
+func (a *Authenticator) TokenHolding(r *http.Request, role string) (Principal, bool) {
+	p, err := a.AuthenticateRequest(r)
+	if err != nil || p.Method != MethodJWT || !p.HasRole(role) {
+		return Principal{}, false
 	}
+	return p, true
 }

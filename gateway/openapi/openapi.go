@@ -17,12 +17,6 @@ import (
 //go:embed client.yaml admin.yaml
 var files embed.FS
 
-// ClientYAML and AdminYAML return the documents as written.
-func ClientYAML() []byte { return read("client.yaml") }
-
-// AdminYAML returns the admin API's document as written.
-func AdminYAML() []byte { return read("admin.yaml") }
-
 var (
 	clientJSON = sync.OnceValue(func() []byte { return mustJSON("client.yaml") })
 	adminJSON  = sync.OnceValue(func() []byte { return mustJSON("admin.yaml") })
