@@ -202,25 +202,7 @@ func (m *Manager) clientIn(ctx context.Context, r *Region, ns string) (client.Cl
 	if !ok || home == r {
 		return r.clientFor(ctx, ns)
 	}
-	r.nsMu.Lock()
-	defer r.nsMu.Unlock()
-	if c, ok := r.nsClients[ns]; ok {
-		return c, nil
-	}
-	opts := r.opts
-	opts.Namespace = ns
-	opts.DataConverter, opts.FailureConverter = home.opts.DataConverter, home.opts.FailureConverter
-	ctx, cancel := context.WithTimeout(ctx, r.settings.Load().timeout)
-	defer cancel()
-	c, err := client.NewClientFromExistingWithContext(ctx, r.client, opts)
-	if err != nil {
-		return nil, &unreachableError{region: r.name, cause: fmt.Errorf("client for namespace %s: %w", ns, err)}
-	}
-	if r.nsClients == nil {
-		r.nsClients = map[string]client.Client{}
-	}
-	r.nsClients[ns] = c
-	return c, nil
+	return r.namespaceClient(ctx, ns, home)
 }
 
 // IsNotActive reports whether err is a cluster's refusal of a namespace
