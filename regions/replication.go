@@ -265,12 +265,13 @@ func (m *Manager) moveTo(ctx context.Context, l *Location, to *Region) error {
 		return err
 	}
 	at := Placement{Region: to.Name(), Namespace: l.Namespace}
+	key := m.keys.Key(l.ID)
 	if l.rec.Version != 0 {
-		if rec, err := m.records.Move(ctx, m.keys.Key(l.ID), l.rec, at); err == nil {
+		if rec, err := m.records.Move(ctx, key, l.rec, at); err == nil {
 			l.rec = rec
 		}
 	}
-	m.cache.put(m.keys.Key(l.ID), at)
+	m.cache.put(key, at)
 	l.Region, l.Client = to, c
 	return nil
 }
