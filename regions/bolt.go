@@ -90,15 +90,6 @@ func (b *BoltRecords) put(bk *bolt.Bucket, key string, at Placement, expires int
 	return rec, bk.Put([]byte(key), encodeRecord(rec))
 }
 
-// storeErr wraps a failure of the file (not an answer) as
-// ErrRecordsUnavailable.
-func storeErr(what string, err error) error {
-	if err == nil || isAnswer(err) {
-		return err
-	}
-	return fmt.Errorf("%s: %w: %w", what, ErrRecordsUnavailable, err)
-}
-
 // Lookup implements Records.
 func (b *BoltRecords) Lookup(_ context.Context, key string) (Record, error) {
 	var rec Record

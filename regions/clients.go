@@ -15,6 +15,13 @@ func (r *Region) clientFor(ctx context.Context, namespace string) (client.Client
 	if namespace == "" || namespace == r.namespace {
 		return r.client, nil
 	}
+	return r.namespaceClient(ctx, namespace, r)
+}
+
+// namespaceClient returns the kept client for a namespace other than the
+// region's own, sharing the region's connection (its TLS and credentials)
+// with codec's payload and failure converters; made on first use.
+func (r *Region) namespaceClient(ctx context.Context, namespace string, codec *Region) (client.Client, error) {
 	r.nsMu.Lock()
 	defer r.nsMu.Unlock()
 	if c, ok := r.nsClients[namespace]; ok {
@@ -22,6 +29,7 @@ func (r *Region) clientFor(ctx context.Context, namespace string) (client.Client
 	}
 	opts := r.opts
 	opts.Namespace = namespace
+	opts.DataConverter, opts.FailureConverter = codec.opts.DataConverter, codec.opts.FailureConverter
 	ctx, cancel := context.WithTimeout(ctx, r.settings.Load().timeout)
 	defer cancel()
 	// It shares the region client's connection; making it asks the server

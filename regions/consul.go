@@ -27,11 +27,6 @@ func NewConsulRecords(c *api.Client, prefix string) *ConsulRecords {
 	return &ConsulRecords{kv: c.KV(), txn: c.Txn(), prefix: prefix}
 }
 
-// consulErr wraps a failed call to Consul as ErrRecordsUnavailable.
-func consulErr(what string, err error) error {
-	return fmt.Errorf("%s: %w: %w", what, ErrRecordsUnavailable, err)
-}
-
 // cas writes at (and expires) under key if its ModifyIndex is still index
 // (0: only if absent) and returns the version it wrote, taken from the
 // same transaction: reading it back afterwards could pick up another
@@ -71,7 +66,7 @@ func pairRecord(p *api.KVPair) Record {
 func (c *ConsulRecords) Lookup(ctx context.Context, key string) (Record, error) {
 	p, _, err := c.kv.Get(c.path(key), (&api.QueryOptions{RequireConsistent: true}).WithContext(ctx))
 	if err != nil {
-		return Record{}, consulErr("reading routing record "+key, err)
+		return Record{}, storeErr("reading routing record "+key, err)
 	}
 	return pairRecord(p), nil
 }
@@ -80,7 +75,7 @@ func (c *ConsulRecords) Lookup(ctx context.Context, key string) (Record, error) 
 func (c *ConsulRecords) Claim(ctx context.Context, key string, at Placement) (Record, error) {
 	rec, ok, err := c.cas(ctx, key, at, 0, 0)
 	if err != nil {
-		return Record{}, consulErr(fmt.Sprintf("claiming %s for %s", key, at), err)
+		return Record{}, storeErr(fmt.Sprintf("claiming %s for %s", key, at), err)
 	}
 	if ok {
 		return rec, nil
@@ -103,7 +98,7 @@ func (c *ConsulRecords) Move(ctx context.Context, key string, from Record, to Pl
 	}
 	rec, ok, err := c.cas(ctx, key, to, from.Expires, from.Version)
 	if err != nil {
-		return Record{}, consulErr(fmt.Sprintf("moving %s to %s", key, to), err)
+		return Record{}, storeErr(fmt.Sprintf("moving %s to %s", key, to), err)
 	}
 	if !ok {
 		return Record{}, ErrRecordChanged
@@ -118,7 +113,7 @@ func (c *ConsulRecords) Release(ctx context.Context, key string, from Record) er
 	}
 	ok, err := c.deleteIf(ctx, c.path(key), from.Version)
 	if err != nil {
-		return consulErr("releasing "+key, err)
+		return storeErr("releasing "+key, err)
 	}
 	if !ok {
 		return ErrRecordChanged
@@ -148,7 +143,7 @@ func (c *ConsulRecords) Expire(ctx context.Context, key string, from Record, at 
 	}
 	rec, ok, err := c.cas(ctx, key, from.Placement, expiryOf(at), from.Version)
 	if err != nil {
-		return Record{}, consulErr("setting the expiry of "+key, err)
+		return Record{}, storeErr("setting the expiry of "+key, err)
 	}
 	if !ok {
 		return Record{}, ErrRecordChanged
@@ -163,7 +158,7 @@ func (c *ConsulRecords) Expire(ctx context.Context, key string, from Record, at 
 func (c *ConsulRecords) RemoveExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	pairs, _, err := c.kv.List(c.prefix, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
-		return 0, consulErr("listing routing records", err)
+		return 0, storeErr("listing routing records", err)
 	}
 	n := 0
 	for _, p := range pairs {
@@ -175,7 +170,7 @@ func (c *ConsulRecords) RemoveExpired(ctx context.Context, now time.Time, limit 
 		}
 		ok, err := c.deleteIf(ctx, p.Key, p.ModifyIndex)
 		if err != nil {
-			return n, consulErr("removing expired routing records", err)
+			return n, storeErr("removing expired routing records", err)
 		}
 		if ok {
 			n++
@@ -188,7 +183,7 @@ func (c *ConsulRecords) RemoveExpired(ctx context.Context, now time.Time, limit 
 func (c *ConsulRecords) Count(ctx context.Context) (int, error) {
 	keys, _, err := c.kv.Keys(c.prefix, "", (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
-		return 0, consulErr("counting routing records", err)
+		return 0, storeErr("counting routing records", err)
 	}
 	return len(keys), nil
 }

@@ -1,7 +1,6 @@
 package regions
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -97,10 +96,7 @@ func (m *Manager) List(ctx context.Context, req ListRequest) (Page, error) {
 		if pages[i].from.Done {
 			continue
 		}
-		ns := r.namespace
-		if req.NamespaceIn != nil {
-			ns = cmp.Or(req.NamespaceIn(r.Name()), ns)
-		}
+		ns := r.namespaceIn(req.NamespaceIn)
 		wg.Go(func() { r.listPage(ctx, ns, req.Query, req.PageSize, &pages[i]) })
 	}
 	wg.Wait()

@@ -72,10 +72,7 @@ func (m *Manager) Locate(ctx context.Context, id string, namespaceIn func(region
 	}
 	var unreachable error
 	for _, r := range m.All() {
-		ns := r.namespace
-		if namespaceIn != nil {
-			ns = cmp.Or(namespaceIn(r.Name()), ns)
-		}
+		ns := r.namespaceIn(namespaceIn)
 		loc, err := r.find(ctx, id, ns)
 		loc.m = m
 		if err == nil {
@@ -112,6 +109,15 @@ func (m *Manager) lookup(ctx context.Context, id, key string) (Record, error) {
 		return Record{}, recordsErr(err)
 	}
 	return rec, nil
+}
+
+// namespaceIn is the namespace in names for r, or r's own when in is nil
+// or names none.
+func (r *Region) namespaceIn(in func(region string) string) string {
+	if in == nil {
+		return r.namespace
+	}
+	return cmp.Or(in(r.name), r.namespace)
 }
 
 // find asks the region whether it has the workflow in namespace. failFast:

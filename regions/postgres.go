@@ -90,7 +90,7 @@ func OpenPostgresRecords(ctx context.Context, dsn string, o PostgresOptions) (*P
 // Migrate applies PostgresSchema.
 func (p *PostgresRecords) Migrate(ctx context.Context) error {
 	if _, err := p.pool.Exec(ctx, PostgresSchema); err != nil {
-		return pgErr("creating the routing records schema", err)
+		return storeErr("creating the routing records schema", err)
 	}
 	p.migrated.Store(true)
 	return nil
@@ -115,10 +115,6 @@ func (p *PostgresRecords) reached(ctx context.Context) bool { return p.pool.Ping
 
 // Close closes the pool.
 func (p *PostgresRecords) Close() { p.pool.Close() }
-
-func pgErr(what string, err error) error {
-	return fmt.Errorf("%s: %w: %w", what, ErrRecordsUnavailable, err)
-}
 
 // nullable is a record's expiry as the column holds it.
 func nullable(expires int64) *int64 {
@@ -149,7 +145,7 @@ func (p *PostgresRecords) Lookup(ctx context.Context, key string) (Record, error
 	case errors.Is(err, pgx.ErrNoRows):
 		return Record{}, nil
 	case err != nil:
-		return Record{}, pgErr("reading routing record "+key, err)
+		return Record{}, storeErr("reading routing record "+key, err)
 	}
 	rec.Version = uint64(version)
 	if expires != nil {
@@ -171,7 +167,7 @@ func (p *PostgresRecords) Claim(ctx context.Context, key string, at Placement) (
 	case err == nil:
 		return Record{Placement: at, Version: uint64(version)}, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return Record{}, pgErr(fmt.Sprintf("claiming %s for %s", key, at), err)
+		return Record{}, storeErr(fmt.Sprintf("claiming %s for %s", key, at), err)
 	}
 	existing, err := p.Lookup(ctx, key)
 	switch {
@@ -199,7 +195,7 @@ func (p *PostgresRecords) rewrite(ctx context.Context, key string, from Record, 
 	case errors.Is(err, pgx.ErrNoRows):
 		return Record{}, ErrRecordChanged
 	case err != nil:
-		return Record{}, pgErr("writing routing record "+key, err)
+		return Record{}, storeErr("writing routing record "+key, err)
 	}
 	return Record{Placement: to, Version: uint64(version), Expires: expires}, nil
 }
@@ -220,7 +216,7 @@ func (p *PostgresRecords) Release(ctx context.Context, key string, from Record) 
 	tag, err := p.pool.Exec(ctx, `DELETE FROM regiongate_records WHERE `+is, isArgs(key, from)...)
 	switch {
 	case err != nil:
-		return pgErr("releasing "+key, err)
+		return storeErr("releasing "+key, err)
 	case tag.RowsAffected() == 0:
 		return ErrRecordChanged
 	}
@@ -249,7 +245,7 @@ func (p *PostgresRecords) RemoveExpired(ctx context.Context, now time.Time, limi
 		SELECT key FROM regiongate_records WHERE expires_at <= $1
 		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, now.Unix(), limit)
 	if err != nil {
-		return 0, pgErr("removing expired routing records", err)
+		return 0, storeErr("removing expired routing records", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -261,7 +257,7 @@ func (p *PostgresRecords) Count(ctx context.Context) (int, error) {
 	}
 	var n int64
 	if err := p.pool.QueryRow(ctx, `SELECT count(*) FROM regiongate_records`).Scan(&n); err != nil {
-		return 0, pgErr("counting routing records", err)
+		return 0, storeErr("counting routing records", err)
 	}
 	return int(n), nil
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // MinRecordKeySize is the shortest records key accepted: HMAC-SHA256's
@@ -36,6 +38,9 @@ type RecordKeys struct {
 	previous []RecordKey
 	// plaintext: lookups fall back to the id itself.
 	plaintext bool
+	// macs are HMACs under the current key, reset after use: Key runs on
+	// every start and read, and a fresh HMAC costs some 600 bytes.
+	macs sync.Pool
 }
 
 // NewRecordKeys takes the current key first, then the previous ones.
@@ -66,7 +71,16 @@ func (k *RecordKeys) CurrentID() string { return k.current.ID }
 
 // Key is the record key of the Temporal workflow id under the current
 // records key.
-func (k *RecordKeys) Key(id string) string { return hmacHex(k.current.Secret, id) }
+func (k *RecordKeys) Key(id string) string {
+	h, _ := k.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, k.current.Secret)
+	}
+	key := sumHex(h, id)
+	h.Reset()
+	k.macs.Put(h)
+	return key
+}
 
 // older are id's record keys under the previous keys (and the id itself
 // when plaintext records are accepted), newest first.
@@ -82,7 +96,14 @@ func (k *RecordKeys) older(id string) []string {
 }
 
 func hmacHex(secret []byte, id string) string {
-	h := hmac.New(sha256.New, secret)
+	return sumHex(hmac.New(sha256.New, secret), id)
+}
+
+// sumHex is the hex of h's sum of id; h must be fresh or reset.
+func sumHex(h hash.Hash, id string) string {
 	h.Write([]byte(id))
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], h.Sum(sum[:0]))
+	return string(out[:])
 }

@@ -3,6 +3,7 @@ package regions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,16 @@ func (r Record) String() string {
 		s += " expires " + time.Unix(r.Expires, 0).UTC().Format(time.RFC3339)
 	}
 	return s
+}
+
+// storeErr wraps a failure of a records store itself (not an answer) as
+// ErrRecordsUnavailable, saying what it was doing: one rule for every
+// store.
+func storeErr(what string, err error) error {
+	if err == nil || isAnswer(err) {
+		return err
+	}
+	return fmt.Errorf("%s: %w: %w", what, ErrRecordsUnavailable, err)
 }
 
 // sameExpiry answers an Expire to the expiry from already has: from, if

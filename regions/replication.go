@@ -202,25 +202,7 @@ func (m *Manager) clientIn(ctx context.Context, r *Region, ns string) (client.Cl
 	if !ok || home == r {
 		return r.clientFor(ctx, ns)
 	}
-	r.nsMu.Lock()
-	defer r.nsMu.Unlock()
-	if c, ok := r.nsClients[ns]; ok {
-		return c, nil
-	}
-	opts := r.opts
-	opts.Namespace = ns
-	opts.DataConverter, opts.FailureConverter = home.opts.DataConverter, home.opts.FailureConverter
-	ctx, cancel := context.WithTimeout(ctx, r.settings.Load().timeout)
-	defer cancel()
-	c, err := client.NewClientFromExistingWithContext(ctx, r.client, opts)
-	if err != nil {
-		return nil, &unreachableError{region: r.name, cause: fmt.Errorf("client for namespace %s: %w", ns, err)}
-	}
-	if r.nsClients == nil {
-		r.nsClients = map[string]client.Client{}
-	}
-	r.nsClients[ns] = c
-	return c, nil
+	return r.namespaceClient(ctx, ns, home)
 }
 
 // IsNotActive reports whether err is a cluster's refusal of a namespace
@@ -283,12 +265,13 @@ func (m *Manager) moveTo(ctx context.Context, l *Location, to *Region) error {
 		return err
 	}
 	at := Placement{Region: to.Name(), Namespace: l.Namespace}
+	key := m.keys.Key(l.ID)
 	if l.rec.Version != 0 {
-		if rec, err := m.records.Move(ctx, m.keys.Key(l.ID), l.rec, at); err == nil {
+		if rec, err := m.records.Move(ctx, key, l.rec, at); err == nil {
 			l.rec = rec
 		}
 	}
-	m.cache.put(m.keys.Key(l.ID), at)
+	m.cache.put(key, at)
 	l.Region, l.Client = to, c
 	return nil
 }
