@@ -314,6 +314,13 @@ func TestForcedFailoverAfterKill(t *testing.T) {
 	untilReplicated(t, home, replica, book)
 
 	st.Temporal["eu-west"].Kill()
+	// Once a health check has seen it gone (every 200ms here). Before
+	// that, on a loaded machine, a describe can spend its whole call
+	// timeout redialling and answer 502 instead: not what this asserts.
+	poll.Until(t, 30*time.Second, "eu-west seen unreachable", func() bool {
+		r, _ := st.Manager.Region("eu-west")
+		return !r.Reachable()
+	})
 	if r := describe(t, st, proc); r.Status != 503 || !strings.HasSuffix(r.str("type"), "/region-unreachable") {
 		t.Errorf("describe before the failover: %d %v, want 503 region-unreachable", r.Status, r.Body)
 	}
